@@ -1,0 +1,35 @@
+"""What the service expects of the PBX: one place that asterisk-conf/ is checked against.
+
+The consistency tests of ``asterisk-conf/`` import these names, so a change here
+that the shipped Asterisk configuration does not follow fails the build.
+"""
+
+# The AMI user the service logs in as (manager.conf section name) by default.
+AMI_USERNAME = "callcenter"
+
+# manager.conf read classes the listener needs:
+#   call      - Newchannel, Newstate, Hangup, DialBegin/End, Bridge*, transfers, VarSet of channels
+#   agent     - Queue* / Agent* events (queue calls, ring attempts)
+#   cdr       - Cdr events (cdr_manager) used to reconcile and to date adopted calls
+#   user      - UserEvent (the voicemail notification below)
+#   dialplan  - VarSet/Newexten (VM_MESSAGEFILE when the UserEvent is not configured)
+#   system    - FullyBooted / Shutdown (Asterisk restarts)
+#   reporting - CoreShowChannels responses
+AMI_READ_CLASSES = ("call", "agent", "cdr", "user", "dialplan", "system", "reporting")
+# Write classes: none beyond what the actions need (Ping needs none; CoreShowChannels: reporting).
+AMI_WRITE_CLASSES = ("reporting",)
+
+# The UserEvent the dialplan raises after VoiceMail() stored a message, so that the
+# service does not have to guess which file belongs to which call. Headers:
+#   Mailbox: 6085708@hotline        MessageFile: ${VM_MESSAGEFILE}
+#   Duration: ${VM_DURATION}        Linkedid: ${CHANNEL(linkedid)}
+VOICEMAIL_USER_EVENT = "CallcenterVoicemail"
+
+# The hotline's public number, its voicemail box and context.
+HOTLINE_NUMBER = "6085708"
+VOICEMAIL_MAILBOX = "6085708"
+VOICEMAIL_CONTEXT = "hotline"
+
+# Asterisk's voicemail spool root; the service maps paths below "voicemail/" onto
+# its own CALLCENTER_SPOOL_DIR.
+ASTERISK_SPOOL_ROOT = "/var/spool/asterisk/voicemail"

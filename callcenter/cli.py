@@ -1,0 +1,64 @@
+"""The ``callcenter`` command line.
+
+Each sub-command lives in the module that owns its concept; the module exposes
+``register(subparsers)`` which adds its parser(s) and sets ``func`` (a callable
+taking the parsed args and returning an exit code). Only the CLI configures logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from callcenter.config import ConfigError
+
+# Modules that contribute sub-commands, in help order.
+COMMAND_MODULES = (
+    "callcenter.service",
+    "callcenter.ami.replay",
+    "callcenter.db.commands",
+    "callcenter.calls_export",
+    "callcenter.tickets.commands",
+    "callcenter.transcribe.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callcenter", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # not built yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"callcenter: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
