@@ -39,6 +39,8 @@ class Config:
     # Path of Asterisk's Master.csv used for reconciliation (optional).
     cdr_csv: Path | None = None
     timezone: str = "Asia/Shanghai"
+    # Time zone of the PBX's CDR times (Master.csv / Cdr events); "UTC" with usegmtime=yes.
+    cdr_timezone: str = "UTC"
     # Numbers of the hotline; informational (every call reaching the PBX is logged).
     hotline_numbers: tuple[str, ...] = ("6085708",)
     http_host: str = "127.0.0.1"
@@ -143,10 +145,11 @@ def load_config(env: Mapping[str, str] | None = None, **overrides: Any) -> Confi
         if name not in _FIELDS:
             raise ConfigError(f"{name}: unknown setting")
         values[name] = value
-    try:
-        ZoneInfo(values.get("timezone", Config.timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"CALLCENTER_TIMEZONE: unknown time zone {values['timezone']!r}") from None
+    for name in ("timezone", "cdr_timezone"):
+        try:
+            ZoneInfo(values.get(name, getattr(Config, name)))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"CALLCENTER_{name.upper()}: unknown time zone {values[name]!r}") from None
     url = values.get("database_url", Config.database_url)
     if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://", "postgresql://")):
         raise ConfigError(

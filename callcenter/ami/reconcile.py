@@ -1,0 +1,314 @@
+"""Exactly once across faults: reconcile the live call log with Asterisk's own records.
+
+On every (re)connect: ``CoreShowChannels`` tells which calls are still up (adopt them;
+calls we followed that are gone ended while nobody listened), then new rows of Master.csv
+(if configured) and the ``Cdr`` events stored by the recorder give the truth about calls
+that happened, fully or partly, while the service was not listening. Calls found only in
+the CDR are inserted as ``source = recovered``. Everything is idempotent (see db/calls.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.ami import calls as sm
+from callcenter.ami import cdr
+from callcenter.ami.contract import ASTERISK_SPOOL_ROOT
+from callcenter.db import calls as store
+from callcenter.db.models import CdrRow
+
+if TYPE_CHECKING:
+    from callcenter.ami.listener import AmiLink
+    from callcenter.ami.recorder import Recorder
+
+log = logging.getLogger(__name__)
+CSV_CURSOR = "master_csv"
+MAX_CSV_CHUNK = 8 << 20
+
+
+class Reconciler:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        recorder: Recorder,
+        *,
+        link: AmiLink | None = None,
+        cdr_tz: str = "UTC",
+        cdr_csv: Path | None = None,
+        spool_dir: Path | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.recorder = recorder
+        self.link = link
+        self.tz = ZoneInfo(cdr_tz)
+        self.cdr_csv = cdr_csv
+        self.spool_dir = spool_dir
+        self.disconnected_at: float | None = None
+        self.stats = {"adopted": 0, "gap_ended": 0, "recovered": 0, "csv_rows": 0, "csv_errors": 0}
+        recorder.reconciler = self
+
+    # -- connection events (run inside the recorder's consumer, in stream order) ----------
+    def on_disconnected(self, reason: str, t: float) -> None:
+        self.disconnected_at = t
+        for state in self.recorder.states.values():
+            state.gap = True
+        log.warning("reconcile: AMI lost (%s); %d calls in progress", reason, len(self.recorder.states))
+
+    async def on_connected(self, t: float) -> None:
+        channels: list[dict[str, str]] | None = None
+        if self.link is not None:
+            try:
+                channels = await self.link.core_show_channels()
+            except Exception as exc:  # noqa: BLE001
+                log.error("reconcile: CoreShowChannels failed (%s); adoption skipped", exc)
+        if channels is not None:
+            self.adopt(channels, t)
+        await self.recorder.flush()
+        await self.scan_and_recover()
+        self.disconnected_at = None
+
+    def adopt(self, channels: list[dict[str, str]], now: float) -> None:
+        """Merge a CoreShowChannels snapshot into the calls being followed."""
+        listed: dict[str, list[dict[str, str]]] = {}
+        for ch in channels:
+            if ch.get("Linkedid") and ch.get("Uniqueid"):
+                listed.setdefault(ch["Linkedid"], []).append(ch)
+        for linkedid, state in list(self.recorder.states.items()):
+            last = self.recorder.last_seen.get(linkedid, state.started_at)
+            present = {ch["Uniqueid"] for ch in listed.get(linkedid, [])}
+            for leg in state.legs.values():
+                if leg.ended_at is None and leg.uniqueid not in present:
+                    leg.ended_at, state.gap = last, True
+            if linkedid not in listed:
+                state.gap = True
+                state.ended_at = last
+                self.stats["gap_ended"] += 1
+                self.recorder.mark_dirty(linkedid, "ended")
+            else:
+                self._merge_bridges(state, listed[linkedid], now)
+        for linkedid, chans in listed.items():
+            if linkedid not in self.recorder.states and linkedid not in self.recorder.ended:
+                self.recorder.states[linkedid] = adopted_state(linkedid, chans, now)
+                self.recorder.last_seen[linkedid] = now
+                self.recorder.mark_dirty(linkedid, "started")
+                self.stats["adopted"] += 1
+                log.info("reconcile: adopted call %s in progress (%d channels)", linkedid, len(chans))
+
+    def _merge_bridges(self, state: sm.CallState, chans: list[dict[str, str]], now: float) -> None:
+        if state.answered_by is not None:
+            return
+        fresh = adopted_state(state.linkedid, chans, now)
+        if fresh.answered_by is not None:
+            state.answered_by, state.answered_at, state.gap = fresh.answered_by, fresh.answered_at, True
+            self.recorder.mark_dirty(state.linkedid, "answered")
+
+    # -- CDR ---------------------------------------------------------------------------------
+    async def store_ami_cdr(self, session: AsyncSession, events: list[dict[str, str]]) -> None:
+        rows = []
+        for headers in events:
+            try:
+                rows.append(cdr.row_from_ami(headers, self.tz))
+            except cdr.CdrError as exc:
+                log.warning("reconcile: Cdr event skipped: %s", exc)
+        await store.store_cdr_rows(session, rows, "ami")
+
+    async def complete_from_cdr(
+        self, session: AsyncSession, state: sm.CallState, rec: dict[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
+        """Fill what the live path missed (start of an adopted call, end in a gap)."""
+        started = store.utc(state.started_at)
+        assert started is not None
+        rows = [
+            r
+            for r in await store.cdr_rows_for(session, state.linkedid, started)
+            if r.is_call_root and abs((r.start - started).total_seconds()) < 3600 * 6
+        ]
+        if not rows:
+            return rec, state.gap
+        from_cdr = cdr.record_from_rows(rows, voicemail=rec.get("voicemail") or self.find_voicemail(rows))
+        merged = dict(from_cdr)
+        if rec.get("answered_by"):
+            merged.update(
+                answered_by=rec["answered_by"],
+                disposition="answered",
+                abandon_stage=None,
+                transferred_to=list(dict.fromkeys([*rec["transferred_to"], *from_cdr["transferred_to"]])),
+            )
+            if merged["answered_at"] is None:
+                merged["answered_at"] = store.utc(rec["answered_at"])
+        elif not state.gap and not state.adopted:
+            merged.update(disposition=rec["disposition"], abandon_stage=rec["abandon_stage"])
+        merged["caller_number"] = rec["caller_number"] or merged["caller_number"]
+        merged["caller_name"] = rec["caller_name"] or merged["caller_name"]
+        return merged, False
+
+    async def scan_and_recover(self) -> int:
+        if self.cdr_csv is not None:
+            await self.scan_csv()
+        return await self.recover()
+
+    async def scan_csv(self) -> int:
+        """Read Master.csv rows appended since the last scan into ``cdr_rows``."""
+        path = self.cdr_csv
+        assert path is not None
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return 0
+        async with self.sessions() as session, session.begin():
+            cursor = await store.get_cursor(session, CSV_CURSOR)
+            offset = cursor.get("offset", 0)
+            if cursor.get("inode") != st.st_ino or cursor.get("path") != str(path) or offset > st.st_size:
+                offset = 0  # rotated, replaced or truncated: read it again (rows are idempotent)
+            total = 0
+            while offset < st.st_size:
+                chunk = _read_complete_lines(path, offset, MAX_CSV_CHUNK)
+                if not chunk:
+                    break
+                rows, errors = cdr.parse_master_csv(chunk.decode("utf-8", "replace"), self.tz)
+                for error in errors:
+                    log.warning("reconcile: %s: %s", path, error)
+                self.stats["csv_errors"] += len(errors)
+                total += await store.store_cdr_rows(session, rows, "csv")
+                offset += len(chunk)
+            await store.set_cursor(session, CSV_CURSOR, {"path": str(path), "inode": st.st_ino, "offset": offset})
+        self.stats["csv_rows"] += total
+        return total
+
+    async def recover(self) -> int:
+        """Insert calls that only the CDR knows about; link CDR rows to their calls."""
+        live = set(self.recorder.states)
+        recovered = 0
+        async with self.sessions() as session, session.begin():
+            orphans = (await session.scalars(select(CdrRow).where(CdrRow.call_id.is_(None)))).all()
+            groups: dict[str, list[CdrRow]] = {}
+            for row in orphans:
+                groups.setdefault(row.uniqueid, []).append(row)
+            for uniqueid, db_rows in groups.items():
+                rows = [cdr.Row(**{f: getattr(r, f) for f in cdr.Row.__dataclass_fields__}) for r in db_rows]
+                roots = [r for r in rows if r.is_call_root]
+                if not roots or uniqueid in live:
+                    continue
+                rec = cdr.record_from_rows(roots, voicemail=self.find_voicemail(roots))
+                call = await store.find_call(session, uniqueid, rec["started_at"])
+                if call is None:
+                    legs = [_leg_from_row(r) for r in roots if r.dstchannel]
+                    await store.insert_recovered(session, rec, legs)
+                    call = await store.find_call(session, uniqueid, rec["started_at"])
+                    recovered += 1
+                    log.info("reconcile: recovered call %s from CDR (%s)", uniqueid, rec["disposition"])
+                if call is not None and call.status != "open":
+                    ids = [r.id for r in db_rows]
+                    await session.execute(update(CdrRow).where(CdrRow.id.in_(ids)).values(call_id=call.id))
+        self.stats["recovered"] += recovered
+        return recovered
+
+    def find_voicemail(self, rows: list[cdr.Row]) -> dict[str, Any] | None:
+        """The message stored during this call, from the spool's .txt files (CDR can't tell)."""
+        vm_rows = [r for r in rows if r.lastapp.lower() == "voicemail"]
+        if not vm_rows or self.spool_dir is None or not self.spool_dir.is_dir():
+            return None
+        channel = vm_rows[0].channel
+        start = min(r.start for r in rows) - timedelta(seconds=5)
+        end = max((r.end or r.start) for r in rows) + timedelta(seconds=5)
+        for txt in sorted(self.spool_dir.glob("*/*/*/msg*.txt")):
+            meta = _read_message_txt(txt)
+            if meta.get("callerchan") != channel:
+                continue
+            try:
+                origtime = datetime.fromtimestamp(int(meta.get("origtime", "")), start.tzinfo)
+            except (ValueError, OSError):
+                continue
+            if start <= origtime <= end:
+                rel = txt.relative_to(self.spool_dir).with_suffix("")
+                context, mailbox = rel.parts[0], rel.parts[1]
+                duration = meta.get("duration", "")
+                return {
+                    "mailbox": f"{mailbox}@{context}",
+                    "path": f"{ASTERISK_SPOOL_ROOT}/{rel.as_posix()}",
+                    "duration_seconds": float(duration) if duration.isdigit() else None,
+                }
+        return None
+
+
+def adopted_state(linkedid: str, chans: list[dict[str, str]], now: float) -> sm.CallState:
+    """A call seen only from the middle, from its CoreShowChannel entries."""
+    durations = [_hms(ch.get("Duration", "")) for ch in chans]
+    started = now - max(durations, default=0.0)
+    state = sm.CallState(linkedid=linkedid, started_at=started, adopted=True)
+    for ch, dur in zip(chans, durations):
+        uid, channel = ch["Uniqueid"], ch.get("Channel", "")
+        role = "caller" if uid == linkedid else ("local" if channel.startswith("Local/") else "agent")
+        leg = sm.Leg(uniqueid=uid, channel=channel, role=role, created_at=now - dur,
+                     extension=sm.extension_of(channel))  # fmt: skip
+        if ch.get("ChannelStateDesc") == "Up":
+            leg.up_at = leg.created_at
+        state.legs[uid] = leg
+        if role == "caller":
+            state.caller_number = ch.get("CallerIDNum", "")
+            state.caller_name = ch.get("CallerIDName", "")
+            state.dialed_number = ch.get("Exten", "")
+            if ch.get("Application", "").lower() == "voicemail":
+                state.in_voicemail_at = now
+        if ch.get("BridgeId"):
+            state.bridges.setdefault(ch["BridgeId"], []).append(uid)
+    for members in state.bridges.values():
+        if linkedid in members:
+            for uid in members:
+                leg = state.legs[uid]
+                if uid != linkedid and leg.role != "local" and leg.extension and state.answered_by is None:
+                    state.answered_by, state.answered_at = leg.extension, now
+    return state
+
+
+def _hms(value: str) -> float:
+    try:
+        h, m, s = (int(p) for p in value.split(":"))
+        return float(h * 3600 + m * 60 + s)
+    except ValueError:
+        return 0.0
+
+
+def _leg_from_row(row: cdr.Row) -> dict[str, Any]:
+    return {
+        "uniqueid": f"{row.uniqueid}:{row.dstchannel}",
+        "channel": row.dstchannel,
+        "role": "agent",
+        "extension": sm.extension_of(row.dstchannel),
+        "created_at": row.start,
+        "rang_at": None,
+        "up_at": row.answer,
+        "bridged_at": row.answer,
+        "ended_at": row.end,
+        "hangup_cause": None,
+        "dial_status": row.disposition,
+    }
+
+
+def _read_complete_lines(path: Path, offset: int, limit: int) -> bytes:
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        data = fh.read(limit)
+    cut = data.rfind(b"\n")
+    return data[: cut + 1] if cut >= 0 else b""
+
+
+def _read_message_txt(path: Path) -> dict[str, str]:
+    """Asterisk's message .txt: ``key=value`` lines under ``[message]``; junk is ignored."""
+    out: dict[str, str] = {}
+    try:
+        text = path.read_text("utf-8", "replace")[:65536]
+    except OSError:
+        return out
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not key.startswith(";"):
+            out[key.strip()] = value.strip()
+    return out

@@ -1,0 +1,233 @@
+"""The consumer: AMI messages in order → state machine → call log, in short transactions.
+
+One task reads the link's queue, converts each message once into a typed event, applies
+it to its call and marks the call dirty; a writer task commits dirty calls in batches
+(one transaction per batch, a few ms apart), then publishes the changes on the live feed.
+Every failure is logged with the linkedid and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.ami import calls as sm
+from callcenter.ami import events as ev
+from callcenter.ami.listener import QueueItem
+from callcenter.db import calls as store
+from callcenter.live import LiveFeed
+
+log = logging.getLogger(__name__)
+
+RECENTLY_ENDED = 20_000  # linkedids remembered after their end (stray late events)
+BATCH_INTERVAL = 0.02
+
+
+class Recorder:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        queue: asyncio.Queue[QueueItem],
+        *,
+        feed: LiveFeed | None = None,
+        user_event: str = "CallcenterVoicemail",
+    ) -> None:
+        self.sessions = sessions
+        self.queue = queue
+        self.feed = feed or LiveFeed()
+        self.user_event = user_event
+        self.states: dict[str, sm.CallState] = {}
+        self.call_ids: dict[str, int] = {}
+        self.last_seen: dict[str, float] = {}
+        self.ended: OrderedDict[str, float] = OrderedDict()
+        self.dirty: dict[str, list[str]] = {}
+        self.hangup_times: dict[str, float] = {}
+        self.latencies: list[float] = []
+        self.counters = {"messages": 0, "events": 0, "malformed": 0, "errors": 0, "calls_logged": 0}
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._flush_lock = asyncio.Lock()
+        self.pending_cdr: list[dict[str, str]] = []
+        self.reconciler: Any = None  # set by the service: callcenter.ami.reconcile.Reconciler
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.restore()
+        self._tasks = [
+            asyncio.create_task(self._consume(), name="ami-consumer"),
+            asyncio.create_task(self._write_loop(), name="call-writer"),
+        ]
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Stop taking work, commit what is pending (bounded), cancel the rest."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self.flush(), timeout)
+        except Exception:  # noqa: BLE001
+            log.exception("recorder: final flush failed; open calls are recovered at next start")
+
+    async def restore(self) -> None:
+        """Load the snapshots of calls that were open when the service last stopped."""
+        async with self.sessions() as session:
+            for linkedid, (call_id, state) in (await store.load_open_states(session)).items():
+                self.states[linkedid] = state
+                self.call_ids[linkedid] = call_id
+                self.last_seen[linkedid] = state.started_at
+        if self.states:
+            log.info("recorder: %d calls were open at the last stop; adopting them", len(self.states))
+
+    # -- consuming ---------------------------------------------------------------------------
+    async def _consume(self) -> None:
+        while True:
+            kind, payload, t = await self.queue.get()
+            try:
+                if kind == "message":
+                    self.handle_message(payload, t)
+                elif kind == "connected" and self.reconciler is not None:
+                    await self.flush()
+                    await self.reconciler.on_connected(t)
+                elif kind == "disconnected" and self.reconciler is not None:
+                    self.reconciler.on_disconnected(payload, t)
+                elif kind == "scan" and self.reconciler is not None:
+                    await self.flush()
+                    await self.reconciler.scan_and_recover()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the consumer survives its own errors
+                self.counters["errors"] += 1
+                log.exception("recorder: error on %s item; skipped", kind)
+
+    def handle_message(self, headers: dict[str, str], arrival: float) -> None:
+        self.counters["messages"] += 1
+        try:
+            event = ev.parse_event(headers, arrival, user_event=self.user_event)
+        except ev.MalformedEvent as exc:
+            self.counters["malformed"] += 1
+            log.warning("AMI: malformed %s skipped: %s", headers.get("Event", "?")[:40], exc)
+            return
+        if event is None:
+            return
+        self.counters["events"] += 1
+        self.apply(event, arrival)
+
+    def apply(self, event: ev.Event, arrival: float | None = None) -> None:
+        linkedid = sm.linkedid_of(event)
+        if linkedid is None:
+            if isinstance(event, ev.CdrRecord):
+                self._cdr_seen(event)
+            return
+        state = self.states.get(linkedid)
+        if state is None and linkedid in self.ended:
+            if not (isinstance(event, ev.NewChannel) and event.uniqueid == linkedid):
+                return  # a late event of a call already logged
+            del self.ended[linkedid]  # the Linkedid came back (Asterisk restarted)
+        if state is not None and state.adopted and isinstance(event, ev.NewChannel) and event.uniqueid == linkedid:
+            state.started_at, state.adopted = event.time, False
+        if state is None and not isinstance(event, ev.ChannelEvent):
+            return
+        new_state, effects = sm.apply(state, event)
+        if new_state is None:
+            return
+        if state is None:
+            new_state.adopted = not (isinstance(event, ev.NewChannel) and event.uniqueid == linkedid)
+            self.states[linkedid] = new_state
+        self.last_seen[linkedid] = event.time
+        if effects:
+            kinds = self.dirty.setdefault(linkedid, [])
+            kinds.extend(e.kind for e in effects)
+            if any(e.kind == "ended" for e in effects):
+                self.hangup_times[linkedid] = arrival if arrival is not None else time.time()
+            self._wake.set()
+
+    def mark_dirty(self, linkedid: str, kind: str) -> None:
+        self.dirty.setdefault(linkedid, []).append(kind)
+        self._wake.set()
+
+    def _cdr_seen(self, event: ev.CdrRecord) -> None:
+        self.pending_cdr.append(dict(event.fields))
+        self._wake.set()
+
+    # -- writing -----------------------------------------------------------------------------
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(BATCH_INTERVAL)
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                self.counters["errors"] += 1
+                log.exception("recorder: batch commit failed; retrying")
+                await asyncio.sleep(1.0)
+                self._wake.set()
+
+    async def flush(self) -> None:
+        async with self._flush_lock:
+            if not self.dirty and not self.pending_cdr:
+                return
+            dirty, self.dirty = self.dirty, {}
+            cdr, self.pending_cdr = self.pending_cdr, []
+            try:
+                published = await self._commit(dirty, cdr)
+            except BaseException:
+                for linkedid, kinds in dirty.items():  # put the work back
+                    self.dirty.setdefault(linkedid, [])[:0] = kinds
+                self.pending_cdr[:0] = cdr
+                raise
+            now = time.time()
+            for linkedid, kinds in published:
+                self._after_commit(linkedid, kinds, now)
+
+    async def _commit(self, dirty: dict[str, list[str]], cdr: list[dict[str, str]]) -> list[tuple[str, list[str]]]:
+        published: list[tuple[str, list[str]]] = []
+        async with self.sessions() as session, session.begin():
+            if cdr and self.reconciler is not None:
+                await self.reconciler.store_ami_cdr(session, cdr)
+            for linkedid, kinds in dirty.items():
+                state = self.states.get(linkedid)
+                if state is None:
+                    continue
+                call_id = self.call_ids.get(linkedid)
+                if call_id is None:
+                    call = await store.open_call(session, state)
+                    await session.flush()
+                    call_id = self.call_ids[linkedid] = call.id
+                if state.ended:
+                    await self._finish(session, call_id, state)
+                else:
+                    await store.save_progress(session, call_id, state)
+                published.append((linkedid, kinds))
+        return published
+
+    async def _finish(self, session: AsyncSession, call_id: int, state: sm.CallState) -> None:
+        rec = sm.record(state)
+        incomplete = False
+        if (state.adopted or state.gap) and self.reconciler is not None:
+            rec, incomplete = await self.reconciler.complete_from_cdr(session, state, rec)
+        if await store.finish(session, call_id, rec, state=state, incomplete=incomplete):
+            self.counters["calls_logged"] += 1
+
+    def _after_commit(self, linkedid: str, kinds: list[str], now: float) -> None:
+        state = self.states.get(linkedid)
+        if state is None:
+            return
+        self.feed.publish_call(kinds[-1], state)
+        if state.ended:
+            self.states.pop(linkedid, None)
+            self.call_ids.pop(linkedid, None)
+            self.last_seen.pop(linkedid, None)
+            self.ended[linkedid] = now
+            while len(self.ended) > RECENTLY_ENDED:
+                self.ended.popitem(last=False)
+            hung = self.hangup_times.pop(linkedid, None)
+            if hung is not None:
+                self.latencies.append(now - hung)

@@ -1,0 +1,231 @@
+"""Persistence of the call log: idempotent, keyed by Linkedid, safe with two writers.
+
+Identity of a call: its Linkedid plus its start. At most one *open* row per Linkedid
+(a partial unique index); a row whose start lies within ``SAME_CALL_WINDOW`` of another
+row with the same Linkedid is the same call. An Asterisk restart can hand out a Linkedid
+again: such a call starts far from the old one and gets a row of its own; an ended call
+is never reopened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.ami.calls import CallState, record
+from callcenter.ami.cdr import Row
+from callcenter.db.models import Call, CallLeg, CdrRow, Cursor
+
+SAME_CALL_WINDOW = timedelta(seconds=10)
+RECORD_FIELDS = (
+    "caller_number", "caller_name", "dialed_number", "answered_at", "ended_at", "ring_seconds",
+    "talk_seconds", "duration_seconds", "disposition", "abandon_stage", "answered_by",
+    "transferred_to",
+)  # fmt: skip
+
+
+def utc(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _row_values(rec: dict[str, Any]) -> dict[str, Any]:
+    values = {k: rec[k] for k in RECORD_FIELDS if k in rec}
+    for k in ("answered_at", "ended_at", "started_at"):
+        if k in rec and isinstance(rec[k], (int, float)):
+            values[k] = utc(rec[k])
+        elif k in rec:
+            values[k] = rec[k]
+    vm = rec.get("voicemail")
+    values["voicemail_mailbox"] = vm["mailbox"] if vm else None
+    values["voicemail_path"] = vm["path"] if vm else None
+    values["voicemail_duration"] = vm.get("duration_seconds") if vm else None
+    return values
+
+
+def _leg_rows(state: CallState, call_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "call_id": call_id,
+            "uniqueid": leg.uniqueid,
+            "channel": leg.channel,
+            "role": leg.role,
+            "extension": leg.extension,
+            "created_at": utc(leg.created_at),
+            "rang_at": utc(leg.rang_at),
+            "up_at": utc(leg.up_at),
+            "bridged_at": utc(leg.bridged_at),
+            "ended_at": utc(leg.ended_at),
+            "hangup_cause": leg.hangup_cause,
+            "dial_status": leg.dial_status,
+        }
+        for leg in state.legs.values()
+    ]
+
+
+async def find_call(session: AsyncSession, linkedid: str, started_at: datetime) -> Call | None:
+    """The row that is this call: the open one, or one that started within the window."""
+    stmt = select(Call).where(
+        Call.linkedid == linkedid,
+        or_(
+            Call.status == "open",
+            Call.started_at.between(started_at - SAME_CALL_WINDOW, started_at + SAME_CALL_WINDOW),
+        ),
+    )
+    rows = (await session.scalars(stmt)).all()
+    if not rows:
+        return None
+    return min(rows, key=lambda c: (c.status != "open", abs(c.started_at - started_at)))
+
+
+async def open_call(session: AsyncSession, state: CallState, *, source: str = "live") -> Call:
+    """Insert the open row of a call, or return the row that already is this call."""
+    started = utc(state.started_at)
+    assert started is not None
+    existing = await find_call(session, state.linkedid, started)
+    if existing is not None:
+        return existing
+    call = Call(
+        linkedid=state.linkedid,
+        status="open",
+        source=source,
+        started_at=started,
+        transferred_to=[],
+        incomplete=False,
+        state=state.to_json(),
+        updated_at=_now(),
+        **{k: v for k, v in _row_values(record(state)).items() if k != "started_at"},
+    )
+    try:
+        async with session.begin_nested():
+            session.add(call)
+    except IntegrityError:  # another writer opened it first
+        existing = await find_call(session, state.linkedid, started)
+        if existing is None:
+            raise
+        return existing
+    return call
+
+
+async def save_progress(session: AsyncSession, call_id: int, state: CallState) -> None:
+    values = _row_values(record(state))
+    values.pop("ended_at", None)
+    values.update(state=state.to_json(), updated_at=_now(), started_at=utc(state.started_at))
+    values.pop("disposition", None)
+    values.pop("abandon_stage", None)
+    await session.execute(
+        update(Call).where(Call.id == call_id, Call.status == "open").values(**values)
+    )
+
+
+async def finish(
+    session: AsyncSession,
+    call_id: int,
+    rec: dict[str, Any],
+    *,
+    state: CallState | None,
+    incomplete: bool = False,
+) -> bool:
+    """Close an open call with its final record; False if it was already closed (by anyone)."""
+    values = _row_values(rec)
+    values.update(status="ended", state=None, updated_at=_now(), incomplete=incomplete)
+    result = await session.execute(
+        update(Call).where(Call.id == call_id, Call.status == "open").values(**values)
+    )
+    if result.rowcount != 1:
+        return False
+    if state is not None and state.legs:
+        await session.execute(delete(CallLeg).where(CallLeg.call_id == call_id))
+        await session.execute(CallLeg.__table__.insert(), _leg_rows(state, call_id))
+    return True
+
+
+async def insert_recovered(session: AsyncSession, rec: dict[str, Any], legs: list[dict[str, Any]]) -> bool:
+    """Insert a call rebuilt from CDR unless it is already in the log. True if inserted."""
+    if await find_call(session, rec["linkedid"], rec["started_at"]) is not None:
+        return False
+    values = _row_values(rec)
+    call = Call(
+        linkedid=rec["linkedid"],
+        status="ended",
+        source="recovered",
+        incomplete=False,
+        state=None,
+        updated_at=_now(),
+        **values,
+    )
+    session.add(call)
+    await session.flush()
+    if legs:
+        await session.execute(CallLeg.__table__.insert(), [dict(leg, call_id=call.id) for leg in legs])
+    return True
+
+
+async def load_open_states(session: AsyncSession) -> dict[str, tuple[int, CallState]]:
+    rows = (await session.execute(select(Call.id, Call.linkedid, Call.state).where(Call.status == "open"))).all()
+    out: dict[str, tuple[int, CallState]] = {}
+    for call_id, linkedid, snapshot in rows:
+        if snapshot:
+            out[linkedid] = (call_id, CallState.from_json(snapshot))
+    return out
+
+
+async def open_calls_without_state(session: AsyncSession) -> list[Call]:
+    return list((await session.scalars(select(Call).where(Call.status == "open", Call.state.is_(None)))).all())
+
+
+async def store_cdr_rows(session: AsyncSession, rows: Iterable[Row], origin: str) -> int:
+    """Insert CDR rows not stored yet (idempotent on uniqueid/channel/dstchannel/start)."""
+    added = 0
+    for row in rows:
+        exists = await session.scalar(
+            select(CdrRow.id).where(
+                CdrRow.uniqueid == row.uniqueid,
+                CdrRow.channel == row.channel,
+                CdrRow.dstchannel == row.dstchannel,
+                CdrRow.start == row.start,
+            )
+        )
+        if exists is None:
+            session.add(CdrRow(origin=origin, **row.as_dict()))
+            added += 1
+    await session.flush()
+    return added
+
+
+async def cdr_rows_for(session: AsyncSession, uniqueid: str, near: datetime) -> list[Row]:
+    stmt = select(CdrRow).where(
+        CdrRow.uniqueid == uniqueid,
+        CdrRow.start.between(near - timedelta(hours=12), near + timedelta(hours=12)),
+    )
+    return [
+        Row(**{f: getattr(r, f) for f in Row.__dataclass_fields__})
+        for r in (await session.scalars(stmt)).all()
+    ]
+
+
+async def get_cursor(session: AsyncSession, name: str) -> dict[str, Any]:
+    cursor = await session.get(Cursor, name)
+    return dict(cursor.value) if cursor else {}
+
+
+async def set_cursor(session: AsyncSession, name: str, value: dict[str, Any]) -> None:
+    cursor = await session.get(Cursor, name)
+    if cursor is None:
+        session.add(Cursor(name=name, value=value, updated_at=_now()))
+    else:
+        cursor.value = value
+        cursor.updated_at = _now()
+
+
+async def count_calls(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Call)) or 0)

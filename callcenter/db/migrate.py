@@ -1,0 +1,33 @@
+"""Apply Alembic migrations programmatically."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
+
+
+def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``; idempotent."""
+
+    def _run(sync_connection: Connection) -> None:
+        command.upgrade(alembic_config(sync_connection), revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_run)
+    log.info("database schema at %s", revision)

@@ -1,0 +1,106 @@
+"""The running service: database, AMI link, recorder, reconciler; ``callcenter serve``.
+
+``CallLogService`` owns every task it starts and stops them in reverse order: stop
+taking events, commit what is pending (bounded), close the link, dispose the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from callcenter.ami.contract import VOICEMAIL_USER_EVENT
+from callcenter.ami.listener import AmiLink
+from callcenter.ami.reconcile import Reconciler
+from callcenter.ami.recorder import Recorder
+from callcenter.config import Config, load_config
+from callcenter.db.migrate import upgrade
+from callcenter.db.session import create_engine, is_sqlite, session_factory
+from callcenter.live import LiveFeed
+
+log = logging.getLogger(__name__)
+SCAN_INTERVAL = 60.0
+
+
+class CallLogService:
+    def __init__(self, config: Config, *, feed: LiveFeed | None = None, migrate: bool | None = None) -> None:
+        self.config = config
+        self.feed = feed or LiveFeed()
+        self.migrate = is_sqlite(config.database_url) if migrate is None else migrate
+        self.engine = create_engine(config.database_url)
+        self.sessions = session_factory(self.engine)
+        self.link = AmiLink(config)
+        self.recorder = Recorder(self.sessions, self.link.queue, feed=self.feed, user_event=VOICEMAIL_USER_EVENT)
+        self.reconciler = Reconciler(
+            self.sessions,
+            self.recorder,
+            link=self.link,
+            cdr_tz=config.cdr_timezone,
+            cdr_csv=config.cdr_csv,
+            spool_dir=config.spool_dir,
+        )
+        self._scanner: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.migrate:
+            await upgrade(self.engine)
+        await self.recorder.start()
+        # Calls that ended while the service was down are in Master.csv: recover them now,
+        # even if the PBX is unreachable.
+        self.link.queue.put_nowait(("scan", None, 0.0))
+        await self.link.start()
+        self._scanner = asyncio.create_task(self._scan_loop(), name="cdr-scanner")
+
+    async def stop(self) -> None:
+        if self._scanner:
+            self._scanner.cancel()
+            await asyncio.gather(self._scanner, return_exceptions=True)
+        await self.link.close()
+        await self.recorder.close()
+        await self.engine.dispose()
+
+    async def _scan_loop(self) -> None:
+        while True:
+            await asyncio.sleep(SCAN_INTERVAL)
+            with contextlib.suppress(asyncio.QueueFull):
+                self.link.queue.put_nowait(("scan", None, 0.0))
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "ami_connected": self.link.ready.is_set(),
+            "reconnects": self.link.reconnects,
+            "login_failures": self.link.login_failures,
+            "queue_depth": self.link.queue.qsize(),
+            **self.recorder.counters,
+            **{f"reconcile_{k}": v for k, v in self.reconciler.stats.items()},
+        }
+
+
+async def run_until_signalled(config: Config) -> None:
+    service = CallLogService(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    log.info("callcenter: serving; AMI %s:%s, database %s", config.ami_host, config.ami_port,
+             config.database_url.split("@")[-1])  # fmt: skip
+    try:
+        await stop.wait()
+    finally:
+        log.info("callcenter: stopping")
+        await service.stop()
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    serve = sub.add_parser("serve", help="run the service until SIGTERM/SIGINT")
+    serve.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    asyncio.run(run_until_signalled(load_config()))
+    return 0
