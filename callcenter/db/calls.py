@@ -98,7 +98,6 @@ async def open_call(session: AsyncSession, state: CallState, *, source: str = "l
         status="open",
         source=source,
         started_at=started,
-        transferred_to=[],
         incomplete=False,
         state=state.to_json(),
         updated_at=_now(),
