@@ -22,10 +22,10 @@ AMI_WRITE_CLASSES = ("reporting",)
 # The UserEvent the dialplan raises after VoiceMail() stored a message, so that the
 # service does not have to guess which file belongs to which call. Headers:
 #   Mailbox: 6085708@hotline        MessageFile: ${VM_MESSAGEFILE}
-#   Duration: seconds, read by the dialplan from the message's .txt (Asterisk sets no
-#             variable for it; may be empty)
-#   Linkedid: ${CHANNEL(linkedid)} (Asterisk also prepends the channel's own Linkedid
-#             header, so it arrives twice; the listener keeps the first value)
+#   Duration: ${VM_DURATION}        Linkedid: ${CHANNEL(linkedid)}
+# VM_DURATION is not set by Asterisk: the dialplan reads it from the message's .txt first
+# (it may be empty). Linkedid arrives twice (Asterisk prepends the channel's own
+# headers); the listener keeps the first value.
 VOICEMAIL_USER_EVENT = "CallcenterVoicemail"
 
 # The hotline's public number, its voicemail box and context.
