@@ -23,9 +23,9 @@ AMI_WRITE_CLASSES = ("reporting",)
 # service does not have to guess which file belongs to which call. Headers:
 #   Mailbox: 6085708@hotline        MessageFile: ${VM_MESSAGEFILE}
 #   Duration: ${VM_DURATION}        Linkedid: ${CHANNEL(linkedid)}
-# VM_DURATION is not set by Asterisk: the dialplan reads it from the message's .txt first
-# (it may be empty). Linkedid arrives twice (Asterisk prepends the channel's own
-# headers); the listener keeps the first value.
+# VM_DURATION is not set by app_voicemail; the dialplan reads it from the message's .txt
+# first (it may be empty). Linkedid arrives twice (the channel's own headers come first);
+# the listener keeps the first value.
 VOICEMAIL_USER_EVENT = "CallcenterVoicemail"
 
 # The hotline's public number, its voicemail box and context.
