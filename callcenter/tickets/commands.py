@@ -1,0 +1,85 @@
+"""Sub-commands of the tickets package: ``callcenter deadline RULE --start ISO_TIME``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from callcenter.tickets.calendar import Overrides, WorkCalendar
+from callcenter.tickets.deadlines import due_at
+from callcenter.tickets.rulefile import load_rules
+from callcenter.tickets.ruleset import Rule, RuleBook
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``deadline`` sub-command to the CLI's sub-parsers."""
+    parser = subparsers.add_parser(
+        "deadline",
+        help="print when a deadline rule expires",
+        description="Print the due time (ISO 8601, +08:00) of rule RULE for a clock started at "
+        "--start. Working days come from chinese-calendar; a year it does not know is counted "
+        "Monday-Friday with a warning.",
+    )
+    parser.add_argument(
+        "rule", metavar="RULE", help="D1 … D9; D4 needs a variant: D4.minor, D4.medium, D4.major"
+    )
+    parser.add_argument(
+        "--start",
+        required=True,
+        metavar="ISO_TIME",
+        help="when the clock started, e.g. 2026-09-30T16:00:00+08:00 (no offset: Asia/Shanghai)",
+    )
+    parser.add_argument(
+        "--rules", type=Path, default=None, metavar="FILE", help="rules file (default: packaged)"
+    )
+    parser.set_defaults(func=run_deadline)
+
+
+def cli_calendar(overrides: Overrides | None = None) -> WorkCalendar:
+    """The calendar for the CLI: chinese-calendar plus ``overrides`` (the DB table, later)."""
+    return WorkCalendar(overrides)
+
+
+def parse_start(text: str, tz: ZoneInfo) -> dt.datetime:
+    """An ISO 8601 time; a naive one is taken in ``tz``. Raises ``ValueError``."""
+    moment = dt.datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment
+
+
+def find_rule(book: RuleBook, name: str) -> Rule:
+    """Look ``name`` up case-insensitively (``d4.major`` finds ``D4.major``)."""
+    wanted = name.strip().casefold()
+    for key in (*book.rules, *book.groups):
+        if key.casefold() == wanted:
+            return book.rule(key)
+    return book.rule(name)
+
+
+def run_deadline(args: argparse.Namespace, overrides: Overrides | None = None) -> int:
+    book = load_rules(args.rules)
+    try:
+        rule = find_rule(book, args.rule)
+    except KeyError as exc:
+        print(f"callcenter deadline: {exc.args[0]}", file=sys.stderr)
+        return 2
+    calendar = cli_calendar(overrides)
+    try:
+        start = parse_start(args.start, calendar.tz)
+    except ValueError:
+        print(f"callcenter deadline: --start: not an ISO 8601 time: {args.start!r}", file=sys.stderr)
+        return 2
+    due = due_at(rule, start, calendar)
+    print(due.isoformat())
+    for year in sorted(calendar.unknown_years):
+        print(
+            f"callcenter deadline: warning: no holiday data for {year}; "
+            "counted Monday-Friday only, check the working-day table",
+            file=sys.stderr,
+        )
+    return 0
