@@ -17,6 +17,7 @@ from callcenter.config import ConfigError
 # Modules that contribute sub-commands, in help order.
 COMMAND_MODULES = (
     "callcenter.service",
+    "callcenter.demo",
     "callcenter.ami.replay",
     "callcenter.db.commands",
     "callcenter.calls_export",

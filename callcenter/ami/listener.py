@@ -37,6 +37,31 @@ SEPARATOR = "\r\n\r\n"
 QueueItem = tuple[str, Any, float]
 
 
+class EventQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """The listener → recorder queue, with TCP backpressure instead of dropping events:
+    above ``high`` items the socket stops being read, below ``low`` it is read again."""
+
+    def __init__(self, high: int = 50_000, low: int = 10_000) -> None:
+        super().__init__()
+        self.high, self.low = high, low
+        self.paused = False
+        self.pause: Callable[[], None] = lambda: None
+        self.resume: Callable[[], None] = lambda: None
+
+    def put_nowait(self, item: QueueItem) -> None:
+        super().put_nowait(item)
+        if not self.paused and self.qsize() >= self.high:
+            self.paused = True
+            self.pause()
+
+    def get_nowait(self) -> QueueItem:
+        item = super().get_nowait()
+        if self.paused and self.qsize() <= self.low:
+            self.paused = False
+            self.resume()
+        return item
+
+
 class HotlineProtocol(AMIProtocol):
     """AMIProtocol with incremental decoding and a bounded buffer."""
 
@@ -113,16 +138,16 @@ class AmiLink:
         self,
         config: Config,
         *,
-        queue: asyncio.Queue[QueueItem] | None = None,
+        queue: EventQueue | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
-        self.queue: asyncio.Queue[QueueItem] = queue or asyncio.Queue(maxsize=100_000)
+        self.queue = queue or EventQueue()
+        self.queue.pause, self.queue.resume = self._pause_reading, self._resume_reading
         self.clock = clock
         self.ready = asyncio.Event()
         self.reconnects = 0
         self.login_failures = 0
-        self.dropped = 0
         self._closing = False
         self._attempt = 0
         self._reconnect_handle: asyncio.TimerHandle | None = None
@@ -164,12 +189,19 @@ class AmiLink:
         try:
             headers = {k: (v[0] if isinstance(v, list) else v) for k, v in message.items()}
             self.queue.put_nowait(("message", headers, self.clock()))
-        except asyncio.QueueFull:
-            self.dropped += 1
-            if self.dropped % 1000 == 1:
-                log.error("AMI: event queue full, %d events dropped (reconciliation will repair)", self.dropped)
         except Exception:  # noqa: BLE001 - never let an exception reach panoramisk
             log.exception("AMI: could not enqueue a message")
+
+    def _pause_reading(self) -> None:
+        protocol = getattr(self.manager, "protocol", None)
+        if protocol is not None and not protocol.closed:
+            log.warning("AMI: %d events waiting; pausing the socket until they are stored", self.queue.qsize())
+            protocol.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        protocol = getattr(self.manager, "protocol", None)
+        if protocol is not None and not protocol.closed:
+            protocol.transport.resume_reading()
 
     def _login_done(self, future: asyncio.Future) -> None:
         if future.cancelled():

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.ami import calls as sm
 from callcenter.ami import events as ev
-from callcenter.ami.listener import QueueItem
+from callcenter.ami.listener import EventQueue
 from callcenter.db import calls as store
 from callcenter.live import LiveFeed
 
@@ -32,7 +32,7 @@ class Recorder:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        queue: asyncio.Queue[QueueItem],
+        queue: EventQueue,
         *,
         feed: LiveFeed | None = None,
         user_event: str = "CallcenterVoicemail",
@@ -222,6 +222,12 @@ class Recorder:
             return
         self.feed.publish_call(kinds[-1], state)
         if state.ended:
+            rec = sm.record(state)
+            log.info(
+                "call %s from %r: %s%s%s", linkedid, state.caller_number, rec["disposition"],
+                f" by {rec['answered_by']}" if rec["answered_by"] else "",
+                f" ({rec['abandon_stage']})" if rec["abandon_stage"] else "",
+            )  # fmt: skip
             self.states.pop(linkedid, None)
             self.call_ids.pop(linkedid, None)
             self.last_seen.pop(linkedid, None)
