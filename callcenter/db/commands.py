@@ -13,8 +13,8 @@ from callcenter.db.session import create_engine
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     db = sub.add_parser("db", help="database administration")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    up = db_sub.add_parser("upgrade", help="apply migrations up to REVISION (default head)")
-    up.add_argument("revision", nargs="?", default="head")
+    up = db_sub.add_parser("upgrade", help="apply migrations up to REVISION (default: every head)")
+    up.add_argument("revision", nargs="?", default="heads")
     up.set_defaults(func=_upgrade)
 
 

@@ -22,7 +22,7 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Bring the schema to ``revision``; idempotent."""
 
     def _run(sync_connection: Connection) -> None:
