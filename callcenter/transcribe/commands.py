@@ -1,0 +1,63 @@
+"""Sub-commands of the transcription package: ``callcenter extract TEXT [--json]``.
+
+``register`` calls one private ``_add_<command>`` per sub-command; add a new command
+by writing its ``_add_…`` / ``_run_…`` pair and one line in ``register``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from callcenter.transcribe.extract import (
+    default_gazetteer,
+    default_keywords,
+    extract,
+    load_gazetteer,
+    load_keywords,
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add this package's sub-commands to the ``callcenter`` parser."""
+    _add_extract(subparsers)
+
+
+def _add_extract(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "extract",
+        help="read phones, address, temperature, category and station from a transcript",
+        description="Extract draft-case fields from a Chinese transcript (offline).",
+    )
+    parser.add_argument("text", metavar="TEXT", help="the transcript; '-' reads it from standard input")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--keywords", type=Path, metavar="FILE", help="keyword table (default: packaged)")
+    parser.add_argument("--gazetteer", type=Path, metavar="FILE", help="gazetteer (default: packaged demo)")
+    parser.set_defaults(func=_run_extract)
+
+
+def _run_extract(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    keywords = load_keywords(args.keywords) if args.keywords else default_keywords()
+    gazetteer = load_gazetteer(args.gazetteer) if args.gazetteer else default_gazetteer()
+    fields = extract(text, keywords=keywords, gazetteer=gazetteer).to_dict()
+    if args.json:
+        print(json.dumps({"text": text, "extracted": fields}, ensure_ascii=False))
+        return 0
+    address = fields["address"]
+    station = fields["station"]
+    if station and gazetteer.demo:
+        station += f" (demo gazetteer {gazetteer.source})"
+    lines = [
+        ("phones", ", ".join(fields["phones"])),
+        *((name, address[name]) for name in ("compound", "building", "unit", "room")),
+        ("temperature_c", fields["temperature_c"]),
+        ("category", fields["category"]),
+        ("station", station),
+    ]
+    for name, value in lines:
+        print(f"{name + ':':<15}{'-' if value in (None, '') else value}")
+    return 0
