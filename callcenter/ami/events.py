@@ -337,3 +337,14 @@ _PARSERS = {
     "FullyBooted": _p_booted,
     "Shutdown": _p_shutdown,
 }
+
+# Events the call log reads; everything else is dropped at the edge (the listener), unread.
+WANTED = frozenset(_PARSERS) | {"UserEvent"}
+
+
+def wanted(event: str, variable: str | None) -> bool:
+    """Cheap pre-filter on the event name (and VarSet's variable) before any parsing."""
+    if event == "VarSet":
+        return variable == VM_FILE_VARIABLE
+    return event in WANTED
+

@@ -26,6 +26,7 @@ from panoramisk import utils as pm_utils
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
+from callcenter.ami.events import wanted
 from callcenter.config import Config
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ class AmiLink:
         self.ready = asyncio.Event()
         self.reconnects = 0
         self.login_failures = 0
+        self.received = 0  # every message from the PBX, wanted or not
         self._closing = False
         self._attempt = 0
         self._reconnect_handle: asyncio.TimerHandle | None = None
@@ -186,8 +188,14 @@ class AmiLink:
 
     # -- callbacks from panoramisk (synchronous, never raise) ------------------------
     def _on_message(self, _manager: Manager, message: Message) -> None:
+        self.received += 1
         try:
-            headers = {k: (v[0] if isinstance(v, list) else v) for k, v in message.items()}
+            store = message._store  # panoramisk's CaseInsensitiveDict: lower key -> (key, value)
+            name = store.get("event")
+            variable = store.get("variable")
+            if name is None or not wanted(name[1], variable[1] if variable else None):
+                return
+            headers = {k: (v[0] if type(v) is list else v) for k, v in store.values()}
             self.queue.put_nowait(("message", headers, self.clock()))
         except Exception:  # noqa: BLE001 - never let an exception reach panoramisk
             log.exception("AMI: could not enqueue a message")

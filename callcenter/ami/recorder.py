@@ -188,33 +188,26 @@ class Recorder:
                 self._after_commit(linkedid, kinds, now)
 
     async def _commit(self, dirty: dict[str, list[str]], cdr: list[dict[str, str]]) -> list[tuple[str, list[str]]]:
-        published: list[tuple[str, list[str]]] = []
+        """One transaction for the whole batch, a handful of statements whatever its size."""
+        states = {lid: self.states[lid] for lid in dirty if lid in self.states}
         async with self.sessions() as session, session.begin():
             if cdr and self.reconciler is not None:
                 await self.reconciler.store_ami_cdr(session, cdr)
-            for linkedid, kinds in dirty.items():
-                state = self.states.get(linkedid)
-                if state is None:
-                    continue
-                call_id = self.call_ids.get(linkedid)
-                if call_id is None:
-                    call = await store.open_call(session, state)
-                    await session.flush()
-                    call_id = self.call_ids[linkedid] = call.id
-                if state.ended:
-                    await self._finish(session, call_id, state)
-                else:
-                    await store.save_progress(session, call_id, state)
-                published.append((linkedid, kinds))
-        return published
-
-    async def _finish(self, session: AsyncSession, call_id: int, state: sm.CallState) -> None:
-        rec = sm.record(state)
-        incomplete = False
-        if (state.adopted or state.gap) and self.reconciler is not None:
-            rec, incomplete = await self.reconciler.complete_from_cdr(session, state, rec)
-        if await store.finish(session, call_id, rec, state=state, incomplete=incomplete):
-            self.counters["calls_logged"] += 1
+            new = [st for lid, st in states.items() if lid not in self.call_ids]
+            opened = await store.open_calls(session, new)
+            ids = {lid: self.call_ids.get(lid) or opened[lid] for lid in states}
+            await store.save_progress_many(session, [(ids[lid], st) for lid, st in states.items() if not st.ended])
+            finishing = []
+            for lid, st in states.items():
+                if st.ended:
+                    rec, incomplete = sm.record(st), False
+                    if (st.adopted or st.gap) and self.reconciler is not None:
+                        rec, incomplete = await self.reconciler.complete_from_cdr(session, st, rec)
+                    finishing.append((ids[lid], rec, st, incomplete))
+            closed = await store.finish_many(session, finishing)
+        self.call_ids.update(ids)  # type: ignore[arg-type]
+        self.counters["calls_logged"] += len(closed)
+        return [(lid, dirty[lid]) for lid in states]
 
     def _after_commit(self, linkedid: str, kinds: list[str], now: float) -> None:
         state = self.states.get(linkedid)

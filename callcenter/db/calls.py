@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -141,10 +143,104 @@ async def finish(
     )
     if result.rowcount != 1:
         return False
-    if state is not None and state.legs:
-        await session.execute(delete(CallLeg).where(CallLeg.call_id == call_id))
+    if state is not None and state.legs:  # legs are written once, by whoever closed the call
         await session.execute(CallLeg.__table__.insert(), _leg_rows(state, call_id))
     return True
+
+
+def _dialect_insert(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+async def open_calls(session: AsyncSession, states: list[CallState]) -> dict[str, int]:
+    """``open_call`` for many calls in three statements: linkedid → row id."""
+    if not states:
+        return {}
+    lids = [s.linkedid for s in states]
+    rows = (
+        await session.execute(
+            select(Call.id, Call.linkedid, Call.status, Call.started_at).where(Call.linkedid.in_(lids))
+        )
+    ).all()
+    found: dict[str, int] = {}
+    for state in states:
+        started = utc(state.started_at)
+        assert started is not None
+        same = [r for r in rows if r.linkedid == state.linkedid
+                and (r.status == "open" or abs(r.started_at - started) <= SAME_CALL_WINDOW)]  # fmt: skip
+        if same:
+            found[state.linkedid] = min(same, key=lambda r: (r.status != "open", abs(r.started_at - started))).id
+    fresh = [s for s in states if s.linkedid not in found]
+    if fresh:
+        now = _now()
+        values = []
+        for state in fresh:
+            row = _row_values(record(state))
+            row.update(linkedid=state.linkedid, status="open", source="live", incomplete=False,
+                       state=state.to_json(), updated_at=now, started_at=utc(state.started_at))  # fmt: skip
+            values.append(row)
+        stmt = _dialect_insert(session)(Call).on_conflict_do_nothing().returning(Call.id, Call.linkedid)
+        for call_id, linkedid in (await session.execute(stmt, values)).all():
+            found[linkedid] = call_id
+        for state in fresh:  # lost a race with another writer: take its row
+            if state.linkedid not in found:
+                call = await find_call(session, state.linkedid, utc(state.started_at))  # type: ignore[arg-type]
+                if call is None:
+                    raise IntegrityError("open call vanished", None, Exception(state.linkedid))
+                found[state.linkedid] = call.id
+    return found
+
+
+async def save_progress_many(session: AsyncSession, items: list[tuple[int, CallState]]) -> None:
+    if not items:
+        return
+    now = _now()
+    params = []
+    for call_id, state in items:
+        values = _row_values(record(state))
+        for key in ("ended_at", "disposition", "abandon_stage"):
+            values.pop(key, None)
+        values.update(b_id=call_id, state=state.to_json(), updated_at=now, started_at=utc(state.started_at))
+        params.append(values)
+    table = Call.__table__
+    columns = {k: bindparam(k) for k in params[0] if k != "b_id"}
+    stmt = table.update().where(table.c.id == bindparam("b_id"), table.c.status == "open").values(**columns)
+    await session.execute(stmt, params)
+
+
+async def finish_many(
+    session: AsyncSession, items: list[tuple[int, dict[str, Any], CallState, bool]]
+) -> set[int]:
+    """Close many open calls; returns the ids this writer closed (the others were closed
+    by someone else already). The rows are locked first, so the answer is exact."""
+    if not items:
+        return set()
+    ids = [call_id for call_id, *_ in items]
+    stmt = select(Call.id).where(Call.id.in_(ids), Call.status == "open")
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    still_open = set((await session.scalars(stmt)).all())
+    now = _now()
+    params, legs = [], []
+    for call_id, rec, state, incomplete in items:
+        if call_id not in still_open:
+            continue
+        values = _row_values(rec)
+        values.update(b_id=call_id, status="ended", state=None, updated_at=now, incomplete=incomplete)
+        params.append(values)
+        legs += _leg_rows(state, call_id)
+    if params:
+        table = Call.__table__
+        keys = sorted({k for p in params for k in p if k != "b_id"})
+        for p in params:
+            for k in keys:
+                p.setdefault(k, None)
+        stmt2 = table.update().where(table.c.id == bindparam("b_id")).values(**{k: bindparam(k) for k in keys})
+        await session.execute(stmt2, params)
+    if legs:
+        await session.execute(CallLeg.__table__.insert(), legs)
+    return still_open
 
 
 async def insert_recovered(session: AsyncSession, rec: dict[str, Any], legs: list[dict[str, Any]]) -> bool:
@@ -183,21 +279,13 @@ async def open_calls_without_state(session: AsyncSession) -> list[Call]:
 
 async def store_cdr_rows(session: AsyncSession, rows: Iterable[Row], origin: str) -> int:
     """Insert CDR rows not stored yet (idempotent on uniqueid/channel/dstchannel/start)."""
-    added = 0
-    for row in rows:
-        exists = await session.scalar(
-            select(CdrRow.id).where(
-                CdrRow.uniqueid == row.uniqueid,
-                CdrRow.channel == row.channel,
-                CdrRow.dstchannel == row.dstchannel,
-                CdrRow.start == row.start,
-            )
-        )
-        if exists is None:
-            session.add(CdrRow(origin=origin, **row.as_dict()))
-            added += 1
-    await session.flush()
-    return added
+    values = [dict(row.as_dict(), origin=origin) for row in rows]
+    if not values:
+        return 0
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(CdrRow).on_conflict_do_nothing().returning(CdrRow.id)
+    return len((await session.execute(stmt, values)).all())
 
 
 async def cdr_rows_for(session: AsyncSession, uniqueid: str, near: datetime) -> list[Row]:
