@@ -285,10 +285,14 @@ class AmiLink:
             await asyncio.sleep(interval)
             if not self.ready.is_set():
                 continue
+            protocol = getattr(self.manager, "protocol", None)
             try:
                 await self.action({"Action": "Ping"}, timeout=timeout)
             except (asyncio.TimeoutError, TimeoutError):
-                self.drop(f"no answer to Ping within {timeout:g} s")
+                # Only if the connection that was pinged is still the current one (a ping sent
+                # just before a reconnect is never answered, and says nothing about the new link).
+                if getattr(self.manager, "protocol", None) is protocol:
+                    self.drop(f"no answer to Ping within {timeout:g} s")
             except ConnectionError:
                 continue
             except Exception:  # noqa: BLE001 - the watchdog must survive

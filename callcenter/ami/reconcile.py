@@ -56,23 +56,28 @@ class Reconciler:
 
     # -- connection events (run inside the recorder's consumer, in stream order) ----------
     def on_disconnected(self, reason: str, t: float) -> None:
-        self.disconnected_at = t
+        self.disconnected_at = self.recorder.pbx_time(t)
         for state in self.recorder.states.values():
             state.gap = True
         log.warning("reconcile: AMI lost (%s); %d calls in progress", reason, len(self.recorder.states))
 
     async def on_connected(self, t: float) -> None:
+        """Snapshot what is up, read what Asterisk recorded meanwhile, then settle the gap:
+        calls that ended in it are completed from those records, the rest are adopted."""
         channels: list[dict[str, str]] | None = None
         if self.link is not None:
             try:
                 channels = await self.link.core_show_channels()
             except Exception as exc:  # noqa: BLE001
-                log.error("reconcile: CoreShowChannels failed (%s); adoption skipped", exc)
+                log.error("reconcile: CoreShowChannels failed (%s); adoption deferred", exc)
+        if self.cdr_csv is not None:
+            await self.scan_csv()
         if channels is not None:
-            self.adopt(channels, t)
+            self.adopt(channels, self.recorder.pbx_time(t))
         await self.recorder.flush()
-        await self.scan_and_recover()
-        self.disconnected_at = None
+        await self.recover()
+        if channels is not None:
+            self.disconnected_at = None
 
     def adopt(self, channels: list[dict[str, str]], now: float) -> None:
         """Merge a CoreShowChannels snapshot into the calls being followed."""

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 RECENTLY_ENDED = 20_000  # linkedids remembered after their end (stray late events)
 BATCH_INTERVAL = 0.02
+CDR_GRACE = 10.0  # seconds a gap-ended call waits for its CDR
 
 
 class Recorder:
@@ -53,6 +54,8 @@ class Recorder:
         self._tasks: list[asyncio.Task[None]] = []
         self._flush_lock = asyncio.Lock()
         self.pending_cdr: list[dict[str, str]] = []
+        self.clock_offset = 0.0
+        self.awaiting_cdr: dict[str, float] = {}  # linkedid -> monotonic deadline
         self.reconciler: Any = None  # set by the service: callcenter.ami.reconcile.Reconciler
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -115,7 +118,13 @@ class Recorder:
         if event is None:
             return
         self.counters["events"] += 1
+        if event.time != arrival:  # a Timestamp header: learn the PBX clock's offset
+            self.clock_offset = event.time - arrival
         self.apply(event, arrival)
+
+    def pbx_time(self, arrival: float) -> float:
+        """An arrival time on the PBX's clock (the clock of the events' Timestamp headers)."""
+        return arrival + self.clock_offset
 
     def apply(self, event: ev.Event, arrival: float | None = None) -> None:
         linkedid = sm.linkedid_of(event)
@@ -152,12 +161,20 @@ class Recorder:
 
     def _cdr_seen(self, event: ev.CdrRecord) -> None:
         self.pending_cdr.append(dict(event.fields))
+        linkedid = event.get("UniqueID")
+        if linkedid in self.awaiting_cdr:
+            self.dirty.setdefault(linkedid, []).append("ended")
         self._wake.set()
 
     # -- writing -----------------------------------------------------------------------------
     async def _write_loop(self) -> None:
         while True:
-            await self._wake.wait()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            except (asyncio.TimeoutError, TimeoutError):
+                self._recheck_waiting()
+                if not self.dirty:
+                    continue
             self._wake.clear()
             await asyncio.sleep(BATCH_INTERVAL)
             try:
@@ -197,17 +214,36 @@ class Recorder:
             opened = await store.open_calls(session, new)
             ids = {lid: self.call_ids.get(lid) or opened[lid] for lid in states}
             await store.save_progress_many(session, [(ids[lid], st) for lid, st in states.items() if not st.ended])
-            finishing = []
+            finishing, waiting = [], []
             for lid, st in states.items():
                 if st.ended:
                     rec, incomplete = sm.record(st), False
                     if (st.adopted or st.gap) and self.reconciler is not None:
                         rec, incomplete = await self.reconciler.complete_from_cdr(session, st, rec)
+                    if incomplete and self._still_waiting(lid):
+                        waiting.append((ids[lid], st))  # its CDR may be a moment behind
+                        continue
+                    self.awaiting_cdr.pop(lid, None)
                     finishing.append((ids[lid], rec, st, incomplete))
+            await store.save_progress_many(session, waiting)
             closed = await store.finish_many(session, finishing)
         self.call_ids.update(ids)  # type: ignore[arg-type]
         self.counters["calls_logged"] += len(closed)
-        return [(lid, dirty[lid]) for lid in states]
+        return [(lid, dirty[lid]) for lid in states if lid not in self.awaiting_cdr]
+
+    def _still_waiting(self, linkedid: str) -> bool:
+        """A call that ended while nobody listened waits up to CDR_GRACE for Asterisk's
+        record of it (a Cdr event or a Master.csv row) before it is closed as incomplete."""
+        deadline = self.awaiting_cdr.setdefault(linkedid, time.monotonic() + CDR_GRACE)
+        return time.monotonic() < deadline
+
+    def _recheck_waiting(self) -> None:
+        if not self.awaiting_cdr:
+            return
+        for linkedid in list(self.awaiting_cdr):
+            self.dirty.setdefault(linkedid, []).append("ended")
+        if self.reconciler is not None and self.reconciler.cdr_csv is not None:
+            self.queue.put_nowait(("scan", None, 0.0))
 
     def _after_commit(self, linkedid: str, kinds: list[str], now: float) -> None:
         state = self.states.get(linkedid)
