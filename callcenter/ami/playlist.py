@@ -142,13 +142,15 @@ def _placed(
     )
 
 
-def concat_traces(sources: Sequence[Path], dest: Path, *, gap: float = 1.0) -> Path:
+def concat_traces(sources: Sequence[Path], dest: Path, *, gap: float = 1.0, shift_ids: bool = True) -> Path:
     """Write a trace folder ``dest`` that plays ``sources`` in turn with an Asterisk restart
     between them: ``Event: Shutdown``, the PBX closes the connection, ``gap`` seconds later a
     new connection with its login response and a ``FullyBooted`` with ``Uptime: 0``.
 
     Each source's absolute times (Timestamp, Cdr times, cdr.csv rows) and uniqueid epochs
-    move with it to its new place, so a trace can be concatenated with itself.
+    move with it to its new place, so a trace can be concatenated with itself. With
+    ``shift_ids=False`` the uniqueids stay as recorded: the same Linkedids come back after the
+    restart, as they can after a real Asterisk restart (its counters start again).
     """
     traces = [load_trace(source) for source in sources]
     base = traces[0].recording_start
@@ -157,7 +159,7 @@ def concat_traces(sources: Sequence[Path], dest: Path, *, gap: float = 1.0) -> P
     offset = 0.0
     for number, trace in enumerate(traces):
         delta = base + offset - trace.recording_start
-        id_seconds = round(delta)
+        id_seconds = round(delta) if shift_ids else 0
         for index, connection in enumerate(trace.connections):
             restarted = number > 0 and index == 0
             recorded.append(_placed(connection, offset, delta, id_seconds, restarted))

@@ -109,3 +109,28 @@ async def test_unanswered_ping_drops_and_reconnects(migrated: str, traces: Path)
             await wait_until(service.link.ready.is_set, 5, "ready again")
         finally:
             await service.stop()
+
+
+async def test_asterisk_restart_reusing_a_linkedid_makes_a_new_call(
+    migrated: str, traces: Path, tmp_path: Path
+) -> None:
+    """Shutdown, closed socket, FullyBooted Uptime 0, and the same Linkedid again: two calls."""
+    from callcenter.ami.playlist import concat_traces
+
+    trace = concat_traces([traces / "answered_caller_hangs_up"] * 2, tmp_path / "restart", gap=2.0, shift_ids=False)
+    master = tmp_path / "Master.csv"
+    async with ReplayServer([trace], speed=10, inject_timestamps=True, cdr_out=master) as pbx:
+        service = CallLogService(service_config(migrated, pbx.port, cdr_csv=master))
+        await service.start()
+        try:
+            await asyncio.wait_for(pbx.wait_finished(), 30)
+            await settle(service, migrated, 2)
+            await service.reconciler.scan_and_recover()
+        finally:
+            await service.stop()
+        assert service.link.reconnects >= 1
+    log = await call_log(migrated)
+    assert [c["linkedid"] for c in log] == ["1795898248.0", "1795898248.0"]
+    assert [c["answered_by"] for c in log] == ["8001", "8001"]
+    assert log[0]["ended_at"] < log[1]["started_at"]
+    assert {c["source"] for c in log} == {"live"}
