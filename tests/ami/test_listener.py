@@ -134,3 +134,25 @@ async def test_asterisk_restart_reusing_a_linkedid_makes_a_new_call(
     assert [c["answered_by"] for c in log] == ["8001", "8001"]
     assert log[0]["ended_at"] < log[1]["started_at"]
     assert {c["source"] for c in log} == {"live"}
+
+
+async def test_two_listeners_on_one_pbx_do_not_double_calls(migrated: str, traces: Path) -> None:
+    """A second listener started by mistake (same PBX, same database) logs nothing twice."""
+    scenarios = ["answered_caller_hangs_up", "blind_transfer", "voicemail", "busy_or_unavailable"]
+    async with ReplayServer([traces / s for s in scenarios], speed=25, inject_timestamps=True) as pbx:
+        first = CallLogService(service_config(migrated, pbx.port))
+        second = CallLogService(service_config(migrated, pbx.port))
+        await first.start()
+        await second.start()
+        try:
+            await asyncio.wait_for(pbx.wait_finished(), 60)
+            await settle(first, migrated, 6)
+            await settle(second, migrated, 6)
+        finally:
+            await first.stop()
+            await second.stop()
+    log = await call_log(migrated)
+    assert sorted(c["linkedid"] for c in log) == sorted(
+        lid for s in scenarios for lid in EXPECTED[s]
+    )
+    assert first.recorder.counters["calls_logged"] + second.recorder.counters["calls_logged"] == 6
