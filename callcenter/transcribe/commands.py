@@ -23,6 +23,9 @@ from callcenter.transcribe.extract import (
 
 def register(subparsers: Any) -> None:
     """Add this package's sub-commands to the ``callcenter`` parser."""
+    from callcenter.transcribe.transcribe_command import add_transcribe_parser
+
+    add_transcribe_parser(subparsers)
     _add_extract(subparsers)
 
 
