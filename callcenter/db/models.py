@@ -165,3 +165,6 @@ class Cursor(Base):
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+from callcenter.web import models as _web_models  # noqa: E402,F401
+from callcenter.tickets import models as _tickets_models  # noqa: E402,F401
+from callcenter.transcribe import models as _transcribe_models  # noqa: E402,F401

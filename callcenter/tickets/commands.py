@@ -1,4 +1,9 @@
-"""Sub-commands of the tickets package: ``callcenter deadline RULE --start ISO_TIME``."""
+"""Sub-commands of the tickets package.
+
+``callcenter deadline RULE --start ISO_TIME`` (pure), and the database ones: ``calendar
+list|set|unset|seed|confirm|hours``, ``report weekly|monthly|property-office``, ``audit verify``,
+``directory seed`` (in :mod:`callcenter.tickets.admin_commands`).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,14 @@ from callcenter.tickets.ruleset import Rule, RuleBook
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``deadline`` sub-command to the CLI's sub-parsers."""
+    """Add ``deadline``, ``calendar``, ``report``, ``audit`` and ``directory`` to the CLI."""
+    from callcenter.tickets import admin_commands
+
+    _register_deadline(subparsers)
+    admin_commands.register(subparsers)
+
+
+def _register_deadline(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "deadline",
         help="print when a deadline rule expires",

@@ -1,0 +1,122 @@
+"""Calls meet cases: opening a case from a call, and repeat callers (二次投诉).
+
+:func:`on_call_logged` is called by the call log after a finished call is committed. A call
+from a number with an open case is linked to that case. When the case is a complaint-like one
+(complaint, supervision, repair, temperature) still unresolved — accepted, assigned, feedback
+received, suspended, or resolved but not yet called back — and the caller reached a clerk or
+left a message at least :data:`MIN_GAP` after the case was accepted, the call is a second
+complaint: the case goes to the office head and the escalation clock starts. (A redial within
+the gap is only linked: a dropped line is not a complaint.) The clerk can also flag a second
+complaint by hand (``second_complaint`` transition).
+
+It is idempotent (a call already linked to a case is skipped; the unique ``(case, call)`` key
+and the case's version guard two concurrent runs) and never raises: the call log must not
+break because of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.db.models import Call
+from callcenter.tickets.calendar_store import load_clockwork
+from callcenter.tickets.cases import NewCase, create_in, link_call_in, normalize_phone, transition_in
+from callcenter.tickets.errors import InvalidInput, NotFound
+from callcenter.tickets.models import Case, CaseCall
+from callcenter.tickets.ruleset import RuleBook
+from callcenter.tickets.workflow import OPEN_STATES, SYSTEM, UNRESOLVED
+
+log = logging.getLogger(__name__)
+MIN_GAP = dt.timedelta(hours=2)
+COMPLAINT_KINDS = frozenset({"complaint", "supervision", "repair", "temperature"})
+SECOND_STATES = UNRESOLVED | {"resolved"}
+
+
+def is_second_complaint(case: Case, call: Call) -> bool:
+    """Pure: whether ``call`` about ``case`` counts as 二次投诉 (see module docstring)."""
+    if case.kind not in COMPLAINT_KINDS or case.state not in SECOND_STATES:
+        return False
+    if call.disposition not in ("answered", "voicemail"):
+        return False
+    accepted = case.accepted_at
+    return accepted is not None and call.started_at - accepted >= MIN_GAP
+
+
+async def on_call_logged(
+    sessions: async_sessionmaker[AsyncSession], call_id: int, *, now: dt.datetime | None = None,
+    book: RuleBook | None = None,
+) -> None:  # fmt: skip
+    """Link a finished call to its caller's open case; flag a second complaint. Never raises."""
+    try:
+        async with sessions() as session, session.begin():
+            await _on_call(session, call_id, now or dt.datetime.now(dt.UTC), book)
+    except Exception:
+        log.exception("repeat caller: call %s not linked (the call itself is logged)", call_id)
+
+
+async def _on_call(session: AsyncSession, call_id: int, now: dt.datetime, book: RuleBook | None) -> None:
+    call = await session.get(Call, call_id)
+    if call is None or call.status != "ended":
+        return
+    number = normalize_phone(call.caller_number)
+    if not number:
+        return
+    if await session.scalar(select(CaseCall.id).where(CaseCall.call_id == call_id).limit(1)) is not None:
+        return  # already linked (this function ran before, or the case was opened from the call)
+    case = await session.scalar(
+        select(Case).where(Case.caller_phone == number, Case.state.in_(OPEN_STATES), Case.created_at <= now)
+        .order_by(Case.id.desc()).limit(1)
+    )  # fmt: skip
+    if case is None:
+        return
+    second = is_second_complaint(case, call)
+    await link_call_in(session, case.id, call_id, actor=SYSTEM, now=now,
+                       reason="second_complaint" if second else "repeat")  # fmt: skip
+    log.info("repeat caller: call %s (%s) linked to case %d%s", call.linkedid, number, case.id,
+             " as a second complaint" if second else "")  # fmt: skip
+    if second:
+        clockwork = await load_clockwork(session, book)
+        await transition_in(session, case.id, "second_complaint", actor=SYSTEM, role=SYSTEM, now=now,
+                            clockwork=clockwork, data={"call_id": call_id},
+                            reason=f"二次投诉: repeat call {call.linkedid} while the case is unresolved")  # fmt: skip
+
+
+async def create_case_from_call(
+    sessions: async_sessionmaker[AsyncSession], call_id: int, *, kind: str, actor: str, role: str,
+    now: dt.datetime, accept: bool = True, book: RuleBook | None = None, **fields: Any,
+) -> Case:  # fmt: skip
+    """Open a case from a call: the caller's number and name, the clock from the end of the call
+    (the voicemail's time for a message), and the call's ``answered_by`` as 首问责任人 (the
+    acting clerk when nobody answered). A call already opened as a case returns that case."""
+    async with sessions() as session, session.begin():
+        existing = await session.scalar(
+            select(Case).join(CaseCall, CaseCall.case_id == Case.id)
+            .where(CaseCall.call_id == call_id, CaseCall.reason == "first").limit(1)
+        )  # fmt: skip
+        if existing is not None:
+            return existing
+        call = await session.get(Call, call_id)
+        if call is None:
+            raise NotFound(f"no call #{call_id}")
+        voicemail = call.disposition == "voicemail"
+        values: dict[str, Any] = {
+            "kind": kind,
+            "source": "voicemail" if voicemail else "phone",
+            "caller_phone": normalize_phone(call.caller_number),
+            "caller_name": call.caller_name or "",
+            "received_at": call.ended_at or call.started_at,
+            "first_responder": call.answered_by or actor,
+        }
+        values.update(fields)
+        try:
+            new = NewCase(**values)
+        except TypeError as exc:
+            raise InvalidInput(f"create_case_from_call: {exc}") from None
+        clockwork = await load_clockwork(session, book)
+        return await create_in(session, new, actor=actor, role=role, now=now, accept=accept,
+                               call_id=call_id, clockwork=clockwork)  # fmt: skip

@@ -1,0 +1,239 @@
+"""The reports R1 (weekly), R2 (monthly by the 20th), R3 (property office by the 23rd).
+
+:func:`build_report` gathers the figures of one report instance (its period from
+:func:`~callcenter.tickets.reports.report_period`) into sections; :func:`write_report` writes
+them as Excel (one sheet per section) or CSV (sections one after another, UTF-8 with BOM so
+Excel reads the Chinese). Definitions:
+
+* cases of the report's kinds *accepted* in the period, by kind, category and station;
+* on-time completion rate (按期办结率): of the cases resolved in the period, the share with no
+  clock (other than the callback D8 and the escalation ESC) late or overdue at resolution;
+* overdue clocks: stopped late in the period, or still running and past due at the period's
+  end (or now, if earlier) — with the responsible person, and how late in hours;
+* callback rate (回访率, target 100 %): of the resolved cases that need a callback (D8),
+  the share called back;
+* second complaints (二次投诉) filed in the period; calls answered / abandoned / voicemail.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.db.models import Call
+from callcenter.tickets.calendar import DEFAULT_TZ
+from callcenter.tickets.clocks import ESC
+from callcenter.tickets.models import Case, CaseDeadline, CaseEvent, Person, Unit
+from callcenter.tickets.reports import report_period
+from callcenter.tickets.rulefile import load_rules
+from callcenter.tickets.ruleset import RuleBook
+from callcenter.tickets.workflow import CALLBACK_KINDS, KIND_ZH
+
+NAMES = {"weekly": "R1", "monthly": "R2", "property-office": "R3"}
+
+
+@dataclass
+class Section:
+    name: str
+    headers: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+@dataclass
+class ReportDoc:
+    report_id: str
+    title_zh: str
+    title_en: str
+    period: tuple[dt.date, dt.date]
+    generated_at: dt.datetime
+    sections: list[Section]
+
+    def section(self, name: str) -> Section:
+        return next(s for s in self.sections if s.name == name)
+
+
+def rate(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(100.0 * part / whole, 1)
+
+
+async def build_report(
+    sessions: async_sessionmaker[AsyncSession], report_id: str, anchor: dt.date, *, now: dt.datetime,
+    book: RuleBook | None = None, tz: str = DEFAULT_TZ,
+) -> ReportDoc:  # fmt: skip
+    book = book or load_rules()
+    rep = book.reports[report_id]
+    first, last = report_period(rep, anchor)
+    zone = ZoneInfo(tz)
+    lo = dt.datetime.combine(first, dt.time(), zone).astimezone(dt.UTC)
+    hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
+    async with sessions() as session:
+        ctx = _Ctx(session, rep.kinds, lo, hi, min(hi, now), zone)
+        sections = [await ctx.summary(), *await ctx.breakdowns(), await ctx.overdue(), await ctx.second()]
+    return ReportDoc(report_id, rep.title_zh, rep.title_en, (first, last), now, sections)
+
+
+@dataclass
+class _Ctx:
+    session: AsyncSession
+    kinds: tuple[str, ...]
+    lo: dt.datetime
+    hi: dt.datetime
+    as_of: dt.datetime
+    zone: ZoneInfo
+
+    def local(self, moment: dt.datetime | None) -> str:
+        return "" if moment is None else moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    async def _cases(self, column: Any) -> list[Case]:
+        stmt = select(Case).where(Case.kind.in_(self.kinds), column >= self.lo, column < self.hi)
+        return list((await self.session.scalars(stmt.order_by(Case.id))).all())
+
+    async def summary(self) -> Section:
+        accepted = await self._cases(Case.accepted_at)
+        resolved = await self._cases(Case.resolved_at)
+        late_ids = await self._late_at_resolution(resolved)
+        on_time = sum(1 for c in resolved if c.id not in late_ids)
+        need_cb = [c for c in resolved if c.kind in CALLBACK_KINDS]
+        called = sum(1 for c in need_cb if c.callback_at is not None)
+        seconds = await self.session.scalar(
+            select(func.count()).select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.action == "second_complaint", Case.kind.in_(self.kinds),
+                   CaseEvent.at >= self.lo, CaseEvent.at < self.hi))  # fmt: skip
+        calls = Counter(dict((await self.session.execute(
+            select(Call.disposition, func.count()).where(Call.started_at >= self.lo, Call.started_at < self.hi)
+            .group_by(Call.disposition))).all()))  # fmt: skip
+        rows = [
+            ["cases accepted 受理件数", len(accepted)],
+            ["cases resolved 办结件数", len(resolved)],
+            ["resolved on time 按期办结", on_time],
+            ["on-time completion rate % 按期办结率", rate(on_time, len(resolved))],
+            ["callbacks needed 应回访", len(need_cb)],
+            ["callbacks done 已回访", called],
+            ["callback rate % 回访率 (target 100)", rate(called, len(need_cb))],
+            ["second complaints 二次投诉", int(seconds or 0)],
+            ["calls 来电总数", sum(calls.values())],
+            ["calls answered 接听", calls.get("answered", 0)],
+            ["calls abandoned 未接/放弃", calls.get("abandoned", 0)],
+            ["voicemails 留言", calls.get("voicemail", 0)],
+        ]
+        return Section("summary", ["figure 指标", "value 数值"], rows)
+
+    async def _late_at_resolution(self, resolved: list[Case]) -> set[int]:
+        if not resolved:
+            return set()
+        when = {c.id: c.resolved_at for c in resolved}
+        stmt = select(CaseDeadline).where(CaseDeadline.case_id.in_(when), CaseDeadline.rule_id.notin_(("D8", ESC)))
+        late = set()
+        for d in (await self.session.scalars(stmt)).all():
+            at = when[d.case_id]
+            assert at is not None
+            if d.state == "late" or (d.stopped_at is None or d.stopped_at > at) and d.due_at < at:
+                late.add(d.case_id)
+        return late
+
+    async def breakdowns(self) -> list[Section]:
+        accepted = await self._cases(Case.accepted_at)
+        stations = dict((await self.session.execute(select(Unit.id, Unit.name_zh))).all())
+        by_kind = Counter(c.kind for c in accepted)
+        by_cat = Counter(c.category or "(none)" for c in accepted)
+        by_station = Counter(stations.get(c.station_id, "(unassigned)") for c in accepted)
+        return [
+            Section("by_kind", ["kind", "类别", "cases 件数"],
+                    [[k, KIND_ZH.get(k, k), n] for k, n in sorted(by_kind.items())]),
+            Section("by_category", ["category 分类", "cases 件数"], [[k, n] for k, n in sorted(by_cat.items())]),
+            Section("by_station", ["station 供热站", "cases 件数"], [[k, n] for k, n in sorted(by_station.items())]),
+        ]  # fmt: skip
+
+    async def overdue(self) -> Section:
+        stopped_late = (CaseDeadline.state == "late") & (CaseDeadline.stopped_at >= self.lo) & (
+            CaseDeadline.stopped_at < self.hi)
+        running_late = CaseDeadline.stopped_at.is_(None) & (CaseDeadline.due_at < self.as_of)
+        stmt = (
+            select(CaseDeadline, Case, Unit.name_zh, Person.name)
+            .join(Case, Case.id == CaseDeadline.case_id)
+            .outerjoin(Unit, Unit.id == Case.station_id)
+            .outerjoin(Person, Person.id == Case.responsible_person_id)
+            .where(Case.kind.in_(self.kinds), stopped_late | running_late)
+            .order_by(CaseDeadline.due_at, CaseDeadline.id)
+        )  # fmt: skip
+        rows = []
+        for d, case, station, person in (await self.session.execute(stmt)).all():
+            end = d.stopped_at or self.as_of
+            hours = round((end - d.due_at).total_seconds() / 3600, 1)
+            rows.append([case.id, KIND_ZH.get(case.kind, case.kind), d.rule_id, station or "", person or "",
+                         self.local(d.due_at), self.local(d.stopped_at) or "open", hours])  # fmt: skip
+        headers = ["case 案件", "kind 类别", "rule 时限", "station 供热站", "responsible 责任人",
+                   "due 期限", "done 完成", "hours late 超时(小时)"]  # fmt: skip
+        return Section("overdue", headers, rows)
+
+    async def second(self) -> Section:
+        stmt = (
+            select(CaseEvent.case_id, func.count(), func.min(CaseEvent.at))
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.action == "second_complaint", Case.kind.in_(self.kinds),
+                   CaseEvent.at >= self.lo, CaseEvent.at < self.hi)
+            .group_by(CaseEvent.case_id).order_by(CaseEvent.case_id)
+        )  # fmt: skip
+        rows = []
+        for case_id, count, first in (await self.session.execute(stmt)).all():
+            case = await self.session.get(Case, case_id)
+            assert case is not None
+            rows.append([case_id, case.caller_phone, count, self.local(first), case.escalation_level, case.state])
+        headers = ["case 案件", "phone 电话", "complaints 次数", "first 首次", "level 上报级别", "state 状态"]
+        return Section("second_complaints", headers, rows)
+
+
+def write_report(doc: ReportDoc, path: Path) -> Path:
+    """Write ``doc`` as .xlsx or .csv, chosen by the file's extension."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        _write_xlsx(doc, path)
+    elif suffix == ".csv":
+        _write_csv(doc, path)
+    else:
+        raise ValueError(f"{path}: unknown report format {suffix or '(none)'}; use .xlsx or .csv")
+    return path
+
+
+def _title(doc: ReportDoc) -> str:
+    return f"{doc.report_id} {doc.title_zh} / {doc.title_en}: {doc.period[0]} – {doc.period[1]}"
+
+
+def _write_xlsx(doc: ReportDoc, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for section in doc.sections:
+        sheet = book.create_sheet(section.name)
+        sheet.append([_title(doc)])
+        sheet.append(section.headers)
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+        for row in section.rows:
+            sheet.append(row)
+        for i, header in enumerate(section.headers, start=1):
+            sheet.column_dimensions[sheet.cell(2, i).column_letter].width = max(12, len(header) + 4)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def _write_csv(doc: ReportDoc, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([_title(doc)])
+        for section in doc.sections:
+            writer.writerow([])
+            writer.writerow([f"[{section.name}]"])
+            writer.writerow(section.headers)
+            writer.writerows([["" if v is None else v for v in row] for row in section.rows])
