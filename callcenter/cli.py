@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "callcenter.calls_export",
     "callcenter.tickets.commands",
     "callcenter.transcribe.commands",
+    "callcenter.web.commands",
 )
 
 

@@ -15,6 +15,10 @@ import shutil
 import signal
 from pathlib import Path
 
+from datetime import datetime, timezone
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from callcenter.ami.replay import ReplayServer
 from callcenter.config import load_config
 from callcenter.service import CallLogService
@@ -25,6 +29,33 @@ DEMO_TRACES = (
     "answered_caller_hangs_up", "abandoned_while_ringing", "voicemail", "blind_transfer",
     "anonymous_caller", "attended_transfer", "busy_or_unavailable", "timestamped_answered",
 )  # fmt: skip
+
+
+# One account per role: (username, role, station, display name, extension).
+DEMO_USERS = (
+    ("clerk", "clerk", None, "王敏", "8001"),
+    ("station", "station", "hubin", "湖滨供热站", "8101"),
+    ("officehead", "office_head", None, "马文", None),
+    ("supervisor", "supervisor", None, "刘建国", None),
+    ("manager", "manager", None, "陈志远", None),
+    ("admin", "admin", None, "管理员", None),
+)
+
+
+async def seed_users(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, str, str]]:
+    """Create the demo accounts that do not exist yet; password = username + "-6085708"."""
+    from callcenter.web.accounts import add_user, find_user, hash_password
+
+    made = []
+    async with sessions() as session, session.begin():
+        now = datetime.now(timezone.utc)
+        for name, role, station, display, extension in DEMO_USERS:
+            password = f"{name}-6085708"
+            if await find_user(session, name) is None:
+                await add_user(session, username=name, role=role, password_hash=hash_password(password), now=now,
+                               station_code=station, display_name=display, extension=extension)  # fmt: skip
+            made.append((name, role, password))
+    return made
 
 
 def find_traces(explicit: Path | None) -> Path:
@@ -59,6 +90,7 @@ async def run_demo(args: argparse.Namespace) -> None:
         ami_port=pbx.port,
         spool_dir=spool,
         cdr_csv=master,
+        http_port=args.port,
     )
     service = CallLogService(config)
     stop = asyncio.Event()
@@ -66,18 +98,27 @@ async def run_demo(args: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await service.start()
+    from callcenter.web.app import start_web, stop as stop_web
+
+    users = await seed_users(service.sessions)
+    runner = await start_web(config, service.sessions, service.feed)
+    print(f"demo: panel on http://{config.http_host}:{config.http_port}/  (Simplified Chinese; English in the header)")
+    for name, role, password in users:
+        print(f"demo:   user {name:<11} role {role:<12} password {password}")
     print(f"demo: fake PBX (replay of {len(DEMO_TRACES)} recorded scenarios) on 127.0.0.1:{pbx.port}", flush=True)
     print(f"demo: database {var / 'callcenter.sqlite3'}; export with: CALLCENTER_DATABASE_URL="
           f"sqlite+aiosqlite:///{var / 'callcenter.sqlite3'} callcenter calls export", flush=True)  # fmt: skip
     try:
         await stop.wait()
     finally:
+        await stop_web(runner)
         await service.stop()
         await pbx.close()
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     demo = sub.add_parser("demo", help="run the service with a fake PBX playing recorded calls")
+    demo.add_argument("--port", type=int, default=8080, help="panel port (default 8080)")
     demo.add_argument("--var", default="var/demo", help="state folder (default var/demo)")
     demo.add_argument("--speed", type=float, default=1.0, help="replay speed (default 1)")
     demo.add_argument("--traces", type=Path, help="folder of recorded traces (../shared/ami-traces)")

@@ -80,27 +80,50 @@ class CallLogService:
         }
 
 
-async def run_until_signalled(config: Config) -> None:
-    service = CallLogService(config)
+ROLES = ("listener", "web")
+
+
+async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) -> None:
+    """Run the chosen parts in this process until SIGTERM/SIGINT, then stop them in reverse."""
+    from callcenter.web.app import start_web, stop as stop_web
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await service.start()
-    log.info("callcenter: serving; AMI %s:%s, database %s", config.ami_host, config.ami_port,
-             config.database_url.split("@")[-1])  # fmt: skip
+    service = CallLogService(config)
+    runner = None
     try:
+        if "listener" in roles:
+            await service.start()
+        elif service.migrate:
+            await upgrade(service.engine)
+        if "web" in roles:
+            runner = await start_web(config, service.sessions, service.feed)
+            log.info("callcenter: panel on http://%s:%s/", config.http_host, config.http_port)
+        log.info("callcenter: serving (%s); AMI %s:%s, database %s", ", ".join(roles), config.ami_host,
+                 config.ami_port, config.database_url.split("@")[-1])  # fmt: skip
         await stop.wait()
     finally:
         log.info("callcenter: stopping")
-        await service.stop()
+        if runner is not None:
+            await stop_web(runner)
+        if "listener" in roles:
+            await service.stop()
+        else:
+            await service.engine.dispose()
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = sub.add_parser("serve", help="run the service until SIGTERM/SIGINT")
+    serve.add_argument(
+        "--role", action="append", choices=ROLES, metavar="ROLE",
+        help=f"run only this part (repeatable; {', '.join(ROLES)}); default: all in one process",
+    )  # fmt: skip
     serve.set_defaults(func=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    asyncio.run(run_until_signalled(load_config()))
+    roles = tuple(dict.fromkeys(args.role)) if args.role else ROLES
+    asyncio.run(run_until_signalled(load_config(), roles))
     return 0

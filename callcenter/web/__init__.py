@@ -1,0 +1,1 @@
+"""The web panel: pages for clerks and supervisors, a JSON API, and the live call feed."""

@@ -1,0 +1,126 @@
+"""The JSON API of the call log (described in ``openapi.py``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from callcenter.db.models import Call
+from callcenter.web import keys, ledger, notes
+from callcenter.web.audit import history
+from callcenter.web.auth import current_user, now, requires
+from callcenter.web.errors import BadRequest, NotFound
+from callcenter.web.models import CallNote
+from callcenter.web.present import call_json, clerk_names, iso
+from callcenter.web.roles import Perm
+from callcenter.web.views_calls import call_id_of, missed_query
+
+routes = web.RouteTableDef()
+PREVIOUS_CALLS = 10
+
+
+async def _list(request: web.Request, filters: ledger.Filters) -> web.Response:
+    tz = request.app[keys.CONFIG].tz
+    async with request.app[keys.SESSIONS]() as db:
+        page = await ledger.fetch_page(db, filters, tz, request.query.get("cursor") or None)
+        clerks = await clerk_names(db)
+    items = [call_json(call, note, tz, clerks) for call, note in page.rows]
+    return web.json_response({"items": items, "next_cursor": page.next_cursor})
+
+
+@routes.get("/api/calls")
+@requires(Perm.CALLS_VIEW)
+async def api_calls(request: web.Request) -> web.Response:
+    return await _list(request, ledger.parse_filters(request.query))
+
+
+@routes.get("/api/calls/missed")
+@requires(Perm.CALLS_VIEW)
+async def api_missed(request: web.Request) -> web.Response:
+    return await _list(request, ledger.parse_filters(missed_query(request.query), missed=True))
+
+
+async def _one(request: web.Request, call_id: int) -> dict[str, Any]:
+    tz = request.app[keys.CONFIG].tz
+    async with request.app[keys.SESSIONS]() as db:
+        found = await ledger.get_call(db, call_id)
+        if found is None:
+            raise NotFound("no such call")
+        clerks = await clerk_names(db)
+        changes = await history(db, notes.ENTITY, call_id)
+    data = call_json(found[0], found[1], tz, clerks)
+    data["history"] = [{**c, "at": iso(c["at"], tz)} for c in changes]
+    return data
+
+
+@routes.get(r"/api/calls/{call_id:\d+}")
+@requires(Perm.CALLS_VIEW)
+async def api_call(request: web.Request) -> web.Response:
+    return web.json_response(await _one(request, call_id_of(request)))
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("body: expected a JSON object") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body: expected a JSON object")
+    return body
+
+
+@routes.patch(r"/api/calls/{call_id:\d+}/notes")
+@requires(Perm.CALLS_EDIT)
+async def api_notes(request: web.Request) -> web.Response:
+    call_id = call_id_of(request)
+    body = await _json_body(request)
+    user = await current_user(request)
+    assert user is not None
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        await notes.save_notes(db, call_id, actor=user.username, data=body,
+                               version=notes.parse_version(body.get("version")), now=now(request))  # fmt: skip
+    return web.json_response(await _one(request, call_id))
+
+
+@routes.post(r"/api/calls/{call_id:\d+}/called-back")
+@requires(Perm.CALLS_EDIT)
+async def api_called_back(request: web.Request) -> web.Response:
+    call_id = call_id_of(request)
+    user = await current_user(request)
+    assert user is not None
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        await notes.mark_called_back(db, call_id, actor=user.username, now=now(request))
+    return web.json_response(await _one(request, call_id))
+
+
+@routes.get("/api/caller")
+@requires(Perm.CALLS_VIEW)
+async def api_caller(request: web.Request) -> web.Response:
+    """What the ringing pop-up shows about a number: names on record, previous calls, cases."""
+    number = request.query.get("number", "").strip()[:512]
+    if not number:
+        raise BadRequest("number: required", field="number")
+    tz = request.app[keys.CONFIG].tz
+    filters = ledger.Filters(number=number, limit=PREVIOUS_CALLS)
+    async with request.app[keys.SESSIONS]() as db:
+        page = await ledger.fetch_page(db, filters, tz)
+        clerks = await clerk_names(db)
+        names = (
+            await db.scalars(
+                select(CallNote.caller_name).join(Call, Call.id == CallNote.call_id)
+                .where(Call.caller_number == number, CallNote.caller_name != "")
+                .order_by(CallNote.updated_at.desc()).limit(5)
+            )
+        ).all()  # fmt: skip
+    return web.json_response({
+        "number": number,
+        "known_names": list(dict.fromkeys(names)),
+        "previous_calls": [call_json(call, note, tz, clerks) for call, note in page.rows],
+        # HOOK(cases): the cases module fills this with the number's open cases; the page
+        # shows the 二次投诉 (second complaint) warning when it is not empty.
+        "open_cases": [],
+        "cases_available": False,
+    })  # fmt: skip

@@ -1,0 +1,112 @@
+"""The panel's app factory, and starting/stopping it next to the call-log service.
+
+``create_app(config, sessions=..., feed=...)`` builds the aiohttp application;
+``start_web(config, sessions, feed)`` serves it on ``config.http_host:http_port`` and
+returns the runner that ``stop(runner)`` shuts down (websockets closed first).
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import aiohttp_session
+import jinja2
+from aiohttp import WSCloseCode, web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.config import Config
+from callcenter.live import LiveFeed
+from callcenter.web import api_calls, keys, middleware, openapi, security, views_auth, views_calls, views_live
+from callcenter.web.auth import cookie_storage
+from callcenter.web.present import make_filters
+from callcenter.web.settings import WebSettings, load_web_settings
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+SHUTDOWN_TIMEOUT = 5.0
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def _hasher_ctx(app: web.Application) -> AsyncIterator[None]:
+    """At most two password hashes at a time: a login flood cannot starve the event loop's host."""
+    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+    app[keys.HASHER] = executor
+    yield
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+async def _websockets_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[keys.WEBSOCKETS] = weakref.WeakSet()
+    yield
+
+
+async def _close_websockets(app: web.Application) -> None:
+    """on_shutdown: close live sockets so shutdown need not wait for them."""
+    for ws in list(app[keys.WEBSOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+def create_app(
+    config: Config,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    feed: LiveFeed,
+    clock: keys.Clock = utc_now,
+    settings: WebSettings | None = None,
+) -> web.Application:
+    settings = settings or load_web_settings(config)
+    app = web.Application(
+        middlewares=[
+            aiohttp_session.session_middleware(cookie_storage(settings)),
+            middleware.language,
+            middleware.errors,
+            security.guard,
+        ],
+        client_max_size=256 * 1024,
+    )
+    app[keys.CONFIG], app[keys.SETTINGS], app[keys.SESSIONS] = config, settings, sessions
+    app[keys.FEED], app[keys.CLOCK] = feed, clock
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        filters=make_filters(config.tz),
+    )
+    env.undefined = jinja2.StrictUndefined
+    for module in (views_auth, views_calls, api_calls, views_live, openapi):
+        app.router.add_routes(module.routes)
+    app.router.add_static("/static/", HERE / "static", name="static", append_version=True)
+    app.cleanup_ctx.extend([_hasher_ctx, _websockets_ctx])
+    app.on_shutdown.append(_close_websockets)
+    app.on_response_prepare.append(security.security_headers)
+    return app
+
+
+async def start_web(
+    config: Config, sessions: async_sessionmaker[AsyncSession], feed: LiveFeed, **kwargs: Any
+) -> web.AppRunner:
+    """Serve the panel on ``config.http_host:config.http_port``; ``stop(runner)`` ends it."""
+    runner = web.AppRunner(create_app(config, sessions=sessions, feed=feed, **kwargs),
+                           shutdown_timeout=SHUTDOWN_TIMEOUT, access_log=None)  # fmt: skip
+    await runner.setup()
+    site = web.TCPSite(runner, config.http_host, config.http_port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    log.info("web: panel on http://%s:%s/", config.http_host, config.http_port)
+    return runner
+
+
+async def stop(runner: web.AppRunner) -> None:
+    await runner.cleanup()

@@ -1,0 +1,142 @@
+"""Who is asking: encrypted cookie sessions backed by a revocable server-side row.
+
+The cookie (Fernet-encrypted by aiohttp-session) holds a random session id and the CSRF
+token. The ``web_sessions`` row (keyed by the id's SHA-256) says whether that login is
+still valid: logout, a password change or an administrator revoke it, and it expires
+after ``session_idle_seconds`` without requests or ``session_max_seconds`` after login.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import aiohttp_session
+from aiohttp import web
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from cryptography.fernet import Fernet
+from sqlalchemy import select, update
+
+from callcenter.web import keys
+from callcenter.web.models import User, WebSession
+from callcenter.web.roles import Perm
+from callcenter.web.settings import WebSettings
+
+COOKIE = "callcenter_session"
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+H = TypeVar("H", bound=Handler)
+PUBLIC = "public"
+
+
+def requires(perm: Perm | str) -> Callable[[H], H]:
+    """Mark a handler with the permission it needs (``PUBLIC`` for none). Unmarked: refused."""
+
+    def mark(handler: H) -> H:
+        handler.permission = perm  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+def cookie_storage(settings: WebSettings) -> EncryptedCookieStorage:
+    return EncryptedCookieStorage(
+        Fernet(settings.session_key),
+        cookie_name=COOKIE,
+        max_age=settings.session_max_seconds,
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def now(request: web.Request) -> datetime:
+    return request.app[keys.CLOCK]()
+
+
+async def csrf_token(request: web.Request) -> str:
+    """The CSRF token of this browser's session (anonymous sessions get one for /login)."""
+    session = await aiohttp_session.get_session(request)
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+async def current_user(request: web.Request) -> User | None:
+    if keys.USER in request:
+        return request[keys.USER]
+    request[keys.USER] = None
+    session = await aiohttp_session.get_session(request)
+    sid = session.get("sid")
+    if not isinstance(sid, str):
+        return None
+    settings, moment = request.app[keys.SETTINGS], now(request)
+    idle_since = moment - timedelta(seconds=settings.session_idle_seconds)
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        row = (
+            await db.execute(
+                select(WebSession, User)
+                .join(User, User.id == WebSession.user_id)
+                .where(
+                    WebSession.id_hash == _digest(sid), WebSession.revoked_at.is_(None),
+                    WebSession.expires_at > moment, WebSession.last_seen_at > idle_since, User.active,
+                )  # fmt: skip
+            )
+        ).first()
+        if row is None:
+            return None
+        web_session, user = row
+        if moment - web_session.last_seen_at > LAST_SEEN_RESOLUTION:
+            web_session.last_seen_at = moment
+    request[keys.USER] = user
+    return user
+
+
+async def start_session(request: web.Request, user: User) -> None:
+    """A fresh cookie session (new id and CSRF token: no fixation) and its server row."""
+    settings, moment = request.app[keys.SETTINGS], now(request)
+    sid = secrets.token_urlsafe(32)
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        db.add(
+            WebSession(
+                id_hash=_digest(sid), user_id=user.id, created_at=moment, last_seen_at=moment,
+                expires_at=moment + timedelta(seconds=settings.session_max_seconds), revoked_at=None,
+                remote=(request.remote or "")[:64], user_agent=request.headers.get("User-Agent", "")[:256],
+            )  # fmt: skip
+        )
+    session = await aiohttp_session.new_session(request)
+    session["sid"] = sid
+    session["csrf"] = secrets.token_urlsafe(32)
+    request[keys.USER] = user
+
+
+async def end_session(request: web.Request) -> None:
+    session = await aiohttp_session.get_session(request)
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            await db.execute(
+                update(WebSession)
+                .where(WebSession.id_hash == _digest(sid), WebSession.revoked_at.is_(None))
+                .values(revoked_at=now(request))
+            )
+    session.invalidate()
+    request[keys.USER] = None
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "station_code": user.station_code,
+        "extension": user.extension,
+    }

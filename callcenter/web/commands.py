@@ -1,0 +1,91 @@
+"""``callcenter user add|passwd|list``: accounts of the web panel.
+
+Passwords are read from standard input (``--password-stdin``, first line), never from the
+command line (it would show in ``ps`` and shell history). Changing a password revokes
+every session of that user. On SQLite the schema is brought up to date first, as the
+service does at start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime, timezone
+from typing import TextIO
+
+from sqlalchemy import select
+
+from callcenter.config import Config, load_config
+from callcenter.db.migrate import upgrade
+from callcenter.db.session import create_engine, is_sqlite, session_factory
+from callcenter.web.accounts import AccountError, add_user, find_user, hash_password, set_password
+from callcenter.web.models import User
+from callcenter.web.roles import Role
+
+
+def read_password(stream: TextIO) -> str:
+    line = stream.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise AccountError("password: nothing on standard input")
+    return password
+
+
+async def _run(config: Config, action: str, args: argparse.Namespace, password: str | None) -> int:
+    engine = create_engine(config.database_url)
+    try:
+        if is_sqlite(config.database_url):
+            await upgrade(engine)
+        async with session_factory(engine)() as session, session.begin():
+            now = datetime.now(timezone.utc)
+            if action == "add":
+                assert password is not None
+                user = await add_user(
+                    session, username=args.name, role=args.role, password_hash=hash_password(password), now=now,
+                    station_code=args.station, display_name=args.display_name or "", extension=args.extension,
+                )  # fmt: skip
+                print(f"user {user.username} ({user.role}) added")
+            elif action == "passwd":
+                assert password is not None
+                found = await find_user(session, args.name)
+                if found is None:
+                    raise AccountError(f"username: no user {args.name!r}")
+                revoked = await set_password(session, found, hash_password(password), now)
+                print(f"password of {found.username} changed; {revoked} session(s) revoked")
+            else:
+                for user in await session.scalars(select(User).order_by(User.username)):
+                    flags = "" if user.active else "  (disabled)"
+                    print(f"{user.username}\t{user.role}\t{user.station_code or '-'}\t{user.extension or '-'}\t"
+                          f"{user.display_name}{flags}")  # fmt: skip
+    finally:
+        await engine.dispose()
+    return 0
+
+
+def _main(args: argparse.Namespace) -> int:
+    config = load_config()
+    try:
+        password = read_password(sys.stdin) if args.user_command in ("add", "passwd") else None
+        return asyncio.run(_run(config, args.user_command, args, password))
+    except AccountError as exc:
+        print(f"callcenter user: {exc}", file=sys.stderr)
+        return 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    user = sub.add_parser("user", help="accounts of the web panel")
+    user_sub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = user_sub.add_parser("add", help="add an account (password on standard input)")
+    add.add_argument("name", help="login name: a-z 0-9 _ . -")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--station", help="station code (role station only)")
+    add.add_argument("--display-name", help="name shown in the panel (e.g. 王丽)")
+    add.add_argument("--extension", help="the clerk's phone extension (e.g. 8001)")
+    add.add_argument("--password-stdin", action="store_true", required=True, help="read the password from stdin")
+    passwd = user_sub.add_parser("passwd", help="set a password (revokes the user's sessions)")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true", required=True, help="read the password from stdin")
+    user_sub.add_parser("list", help="list the accounts")
+    for parser in (add, passwd, user_sub.choices["list"]):
+        parser.set_defaults(func=_main)

@@ -1,0 +1,31 @@
+"""Every ``web.AppKey`` of the panel, in one place."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.config import Config
+from callcenter.live import LiveFeed
+from callcenter.web.models import User
+from callcenter.web.settings import WebSettings
+
+Clock = Callable[[], datetime]
+
+CONFIG = web.AppKey("config", Config)
+SETTINGS = web.AppKey("settings", WebSettings)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+FEED = web.AppKey("feed", LiveFeed)
+CLOCK = web.AppKey("clock", Clock)
+# Password hashing (argon2, ~0.1 s of CPU each) runs here, off the event loop, bounded.
+HASHER = web.AppKey("hasher", ThreadPoolExecutor)
+WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
+
+# Per-request state
+USER: web.RequestKey[User | None] = web.RequestKey("user")  # once looked up
+LANG = web.RequestKey("lang", str)

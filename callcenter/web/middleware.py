@@ -1,0 +1,70 @@
+"""Typed errors → HTTP (the one place), and the language of the request.
+
+``/api/*`` and ``/ws/*`` get JSON (``{"error": code, "message": ...}``); pages get a
+redirect to /login (not logged in) or an error page in the reader's language.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from callcenter.web import i18n, keys
+from callcenter.web.auth import Handler
+from callcenter.web.render import render
+from callcenter.web.errors import NotAuthenticated, Throttled, WebError
+
+log = logging.getLogger(__name__)
+
+
+def wants_json(request: web.Request) -> bool:
+    return request.path.startswith(("/api/", "/ws/"))
+
+
+def login_redirect(request: web.Request) -> web.HTTPFound:
+    target = request.rel_url.path_qs if request.method == "GET" else "/"
+    return web.HTTPFound(str(request.app.router["login"].url_for().with_query(next=target)))
+
+
+async def error_response(request: web.Request, status: int, code: str, message: str) -> web.StreamResponse:
+    if wants_json(request):
+        return web.json_response({"error": code, "message": message}, status=status)
+    lang = request.get(keys.LANG, i18n.DEFAULT)
+    context = {"status": status, "code": code, "title": i18n.gettext(lang, f"error.{code}", default=message)}
+    return await render(request, "error.html", context, status=status)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except NotAuthenticated as exc:
+        if wants_json(request):
+            return await error_response(request, exc.status, exc.code, exc.message)
+        raise login_redirect(request) from None
+    except WebError as exc:
+        response = await error_response(request, exc.status, exc.code, exc.message)
+        if isinstance(exc, Throttled):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return await error_response(request, exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+    except Exception:
+        log.exception("web: %s %s failed", request.method, request.path)
+        return await error_response(request, 500, "internal", "internal error")
+
+
+@web.middleware
+async def language(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """``?lang=en|zh`` switches (and is remembered in a cookie); default Simplified Chinese."""
+    asked = request.query.get("lang")
+    chosen = asked if asked in i18n.LANGUAGES else None
+    cookie = request.cookies.get(i18n.COOKIE)
+    request[keys.LANG] = chosen or (cookie if cookie in i18n.LANGUAGES else i18n.DEFAULT)
+    response = await handler(request)
+    if chosen and chosen != cookie and not response.prepared:
+        response.set_cookie(i18n.COOKIE, chosen, max_age=365 * 86400, httponly=True, samesite="Lax")
+    return response

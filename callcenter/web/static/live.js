@@ -1,0 +1,157 @@
+// Live calls: websocket /ws/live, the table of current calls, the ringing pop-up.
+// Everything from the network is written with textContent: caller IDs are attacker-controlled.
+(function () {
+  "use strict";
+  var S = JSON.parse(document.getElementById("strings").textContent);
+  var calls = new Map();
+  var popupFor = null;
+  var retry = 1000;
+
+  function t(key) { return S[key] || key; }
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+  function hms(iso) {
+    if (!iso) return "";
+    var m = /T(\d\d:\d\d:\d\d)/.exec(iso);
+    return m ? m[1] : iso;
+  }
+  function mmss(seconds) {
+    seconds = Math.max(0, Math.round(seconds));
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    return m + ":" + (s < 10 ? "0" : "") + s;
+  }
+  function numberCell(c) {
+    return c.caller_number ? el("span", c.caller_number, "num") : el("span", t("calls.anonymous"), "muted");
+  }
+  function stateOf(c) {
+    if (c.ended) return [c.disposition ? t("disp." + c.disposition) : t("live.ended"), "d-" + (c.disposition || "open")];
+    if (c.answered_by) return [t("live.talking"), "d-answered"];
+    return [t("live.ringing"), "d-ringing"];
+  }
+  function whoCell(c) {
+    if (c.answered_by) return c.answered_by_name ? c.answered_by_name + " (" + c.answered_by + ")" : c.answered_by;
+    if (c.ringing && c.ringing.length) return t("live.at") + " " + c.ringing.join(", ");
+    return "";
+  }
+  function detailLink(c) {
+    var td = el("td");
+    if (c.call_id) { var a = el("a", t("calls.detail")); a.href = "/calls/" + encodeURIComponent(c.call_id); td.appendChild(a); }
+    return td;
+  }
+  function row(c, withDuration) {
+    var tr = el("tr");
+    tr.dataset.linkedid = c.linkedid;
+    tr.appendChild(el("td", hms(c.started_at), "nowrap"));
+    var n = el("td"); n.appendChild(numberCell(c)); tr.appendChild(n);
+    tr.appendChild(el("td", c.caller_name, "cid"));
+    var st = stateOf(c), s = el("td"); s.appendChild(el("span", st[0], "badge " + st[1])); tr.appendChild(s);
+    tr.appendChild(el("td", whoCell(c)));
+    if (withDuration) {
+      var d = el("td", "", "r ticker"); d.dataset.since = c.started_at || ""; tr.appendChild(d);
+    }
+    tr.appendChild(detailLink(c));
+    return tr;
+  }
+  function renderCurrent() {
+    var body = document.getElementById("current");
+    body.textContent = "";
+    if (!calls.size) {
+      var tr = el("tr", null, "placeholder"), td = el("td", t("live.none"), "empty");
+      td.colSpan = 7; tr.appendChild(td); body.appendChild(tr);
+    }
+    calls.forEach(function (c) { body.appendChild(row(c, true)); });
+    tick();
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("td.ticker").forEach(function (td) {
+      var since = Date.parse(td.dataset.since);
+      td.textContent = isNaN(since) ? "" : mmss((now - since) / 1000);
+    });
+  }
+  function addRecent(c) {
+    var body = document.getElementById("recent");
+    body.insertBefore(row(c, false), body.firstChild);
+    while (body.children.length > 20) body.removeChild(body.lastChild);
+  }
+
+  function fillPrevious(data, linkedid) {
+    var body = document.getElementById("popup-previous");
+    body.textContent = "";
+    var prev = (data.previous_calls || []).filter(function (c) { return c.linkedid !== linkedid; });
+    if (!prev.length) { var tr = el("tr"); tr.appendChild(el("td", t("popup.no_previous"), "muted")); body.appendChild(tr); }
+    prev.slice(0, 5).forEach(function (c) {
+      var tr = el("tr");
+      tr.appendChild(el("td", (c.started_at || "").replace("T", " ").slice(0, 16), "nowrap"));
+      tr.appendChild(el("td", c.disposition ? t("disp." + c.disposition) : ""));
+      tr.appendChild(el("td", c.answered_by_name || c.answered_by || ""));
+      tr.appendChild(el("td", c.notes && c.notes.summary ? c.notes.summary : "", "summary"));
+      body.appendChild(tr);
+    });
+    var names = data.known_names || [];
+    document.getElementById("popup-known").hidden = !names.length;
+    document.getElementById("popup-known-names").textContent = names.join("、");
+    // HOOK(cases): open_cases is filled by the cases module; any open case = 二次投诉 warning.
+    document.getElementById("popup-second").hidden = !(data.open_cases && data.open_cases.length);
+  }
+  function updatePopup(c) {
+    if (popupFor !== c.linkedid) return;
+    var st = stateOf(c), badge = document.getElementById("popup-state");
+    badge.textContent = st[0]; badge.className = "badge " + st[1];
+    var link = document.getElementById("popup-open");
+    if (c.call_id) { link.href = "/calls/" + encodeURIComponent(c.call_id); link.hidden = false; }
+  }
+  function showPopup(c) {
+    popupFor = c.linkedid;
+    document.getElementById("popup-number").textContent = c.caller_number || t("calls.anonymous");
+    document.getElementById("popup-name").textContent = c.caller_name || "";
+    document.getElementById("popup-previous").textContent = "";
+    document.getElementById("popup-open").hidden = !c.call_id;
+    document.getElementById("popup").hidden = false;
+    updatePopup(c);
+    if (!c.caller_number) { fillPrevious({}, c.linkedid); return; }
+    fetch("/api/caller?number=" + encodeURIComponent(c.caller_number), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (data) { if (popupFor === c.linkedid) fillPrevious(data, c.linkedid); })
+      .catch(function () {});
+  }
+  document.getElementById("popup-close").addEventListener("click", function () {
+    document.getElementById("popup").hidden = true; popupFor = null;
+  });
+
+  function onMessage(msg) {
+    if (msg.type === "snapshot") {
+      calls.clear();
+      (msg.calls || []).forEach(function (c) { calls.set(c.linkedid, c); });
+      renderCurrent();
+      return;
+    }
+    if (msg.type !== "call") return;
+    if (msg.ended) { calls.delete(msg.linkedid); addRecent(msg); }
+    else { calls.set(msg.linkedid, msg); }
+    if (!msg.ended && !msg.answered_by && popupFor !== msg.linkedid) showPopup(msg);
+    updatePopup(msg);
+    renderCurrent();
+  }
+  function setConn(ok) {
+    var c = document.getElementById("conn");
+    c.textContent = ok ? t("live.connected") : t("live.reconnecting");
+    c.className = "conn " + (ok ? "on" : "off");
+  }
+  function connect() {
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live");
+    ws.onopen = function () { retry = 1000; setConn(true); };
+    ws.onmessage = function (ev) { try { onMessage(JSON.parse(ev.data)); } catch (e) { /* ignore a bad frame */ } };
+    ws.onclose = function (ev) {
+      setConn(false);
+      if (ev.code === 4401) { location.href = "/login?next=/live"; return; }
+      setTimeout(connect, retry); retry = Math.min(retry * 2, 15000);
+    };
+  }
+  setInterval(tick, 1000);
+  connect();
+})();
