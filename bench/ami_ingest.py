@@ -201,6 +201,16 @@ async def latency(seconds: float) -> list[float]:
     return service.recorder.latencies
 
 
+def timed(fn):  # type: ignore[no-untyped-def]
+    """(fn(), CPU seconds this process spent in it, all threads)."""
+    import resource
+
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    result = fn()
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    return result, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=334, help="copies of the 300-call trace")
@@ -210,11 +220,20 @@ def main() -> None:
     total = len(messages) * args.copies
     calls = 300 * args.copies
     print(f"stream: {args.copies} x {len(messages)} messages = {total:,} messages, {calls:,} calls", flush=True)
-    bare = asyncio.run(bare_panoramisk(args.copies, total))
-    print(f"bare panoramisk receive+dispatch: {bare:,.0f} events/s", flush=True)
-    full, info = asyncio.run(full_pipeline(args.copies, total, calls))
-    print(f"full pipeline (listener+state machine+SQLite): {full:,.0f} events/s; "
+    # The machine is shared: the baseline is measured before AND after the pipeline, and
+    # CPU time (this process, all threads) is reported beside wall time.
+    before, cpu_before = timed(lambda: asyncio.run(bare_panoramisk(args.copies, total)))
+    print(f"bare panoramisk receive+dispatch (before): {before:,.0f} events/s, "
+          f"{total / cpu_before:,.0f} events per CPU-second", flush=True)  # fmt: skip
+    (full, info), cpu_full = timed(lambda: asyncio.run(full_pipeline(args.copies, total, calls)))
+    print(f"full pipeline (listener+state machine+SQLite): {full:,.0f} events/s, "
+          f"{total / cpu_full:,.0f} events per CPU-second; "
           f"{info['calls']:,} calls committed in {info['seconds']:.1f} s", flush=True)  # fmt: skip
+    after, cpu_after = timed(lambda: asyncio.run(bare_panoramisk(args.copies, total)))
+    print(f"bare panoramisk receive+dispatch (after): {after:,.0f} events/s, "
+          f"{total / cpu_after:,.0f} events per CPU-second", flush=True)  # fmt: skip
+    bare = (before + after) / 2
+    print(f"ratio by CPU time: {(total / cpu_full) / (2 * total / (cpu_before + cpu_after)):.2f}")
     lat = sorted(asyncio.run(latency(args.latency_seconds)))
     if lat:
         p50 = statistics.median(lat) * 1000

@@ -100,8 +100,14 @@ async def run_demo(args: argparse.Namespace) -> None:
     await service.start()
     from callcenter.web.app import start_web, stop as stop_web
 
+    from callcenter.tickets.directory import seed_demo
+    from callcenter.tickets.timer import TicketTimer
+
     users = await seed_users(service.sessions)
+    await seed_demo(service.sessions)
     runner = await start_web(config, service.sessions, service.feed)
+    timer = TicketTimer(service.sessions, tz=config.timezone, reports_dir=var / "reports")
+    timer.start()
     print(f"demo: panel on http://{config.http_host}:{config.http_port}/  (Simplified Chinese; English in the header)")
     for name, role, password in users:
         print(f"demo:   user {name:<11} role {role:<12} password {password}")
@@ -111,6 +117,7 @@ async def run_demo(args: argparse.Namespace) -> None:
     try:
         await stop.wait()
     finally:
+        await timer.stop()
         await stop_web(runner)
         await service.stop()
         await pbx.close()

@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from callcenter.ami.contract import VOICEMAIL_USER_EVENT
 from callcenter.ami.listener import AmiLink
@@ -21,6 +22,9 @@ from callcenter.config import Config, load_config
 from callcenter.db.migrate import upgrade
 from callcenter.db.session import create_engine, is_sqlite, session_factory
 from callcenter.live import LiveFeed
+
+if TYPE_CHECKING:
+    from callcenter.tickets.timer import TicketTimer
 
 log = logging.getLogger(__name__)
 SCAN_INTERVAL = 60.0
@@ -44,6 +48,12 @@ class CallLogService:
             spool_dir=config.spool_dir,
         )
         self._scanner: asyncio.Task[None] | None = None
+        self.recorder.hooks.append(self._link_repeat_caller)
+
+    async def _link_repeat_caller(self, call_id: int) -> None:
+        from callcenter.tickets.repeat import on_call_logged
+
+        await on_call_logged(self.sessions, call_id)
 
     async def start(self) -> None:
         if self.migrate:
@@ -80,11 +90,12 @@ class CallLogService:
         }
 
 
-ROLES = ("listener", "web")
+ROLES = ("listener", "web", "timer")
 
 
 async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) -> None:
     """Run the chosen parts in this process until SIGTERM/SIGINT, then stop them in reverse."""
+    from callcenter.tickets.timer import TicketTimer
     from callcenter.web.app import start_web, stop as stop_web
 
     stop = asyncio.Event()
@@ -93,6 +104,7 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
         loop.add_signal_handler(sig, stop.set)
     service = CallLogService(config)
     runner = None
+    timer: TicketTimer | None = None
     try:
         if "listener" in roles:
             await service.start()
@@ -101,11 +113,17 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
         if "web" in roles:
             runner = await start_web(config, service.sessions, service.feed)
             log.info("callcenter: panel on http://%s:%s/", config.http_host, config.http_port)
+        if "timer" in roles:
+            timer = TicketTimer(service.sessions, tz=config.timezone, webhook_url=config.webhook_url,
+                                reports_dir=Path(str(config.extra.get("reports_dir", "var/reports"))))  # fmt: skip
+            timer.start()
         log.info("callcenter: serving (%s); AMI %s:%s, database %s", ", ".join(roles), config.ami_host,
                  config.ami_port, config.database_url.split("@")[-1])  # fmt: skip
         await stop.wait()
     finally:
         log.info("callcenter: stopping")
+        if timer is not None:
+            await timer.stop()
         if runner is not None:
             await stop_web(runner)
         if "listener" in roles:

@@ -191,6 +191,7 @@ class Reconciler:
         """Insert calls that only the CDR knows about; link CDR rows to their calls."""
         live = set(self.recorder.states)
         recovered = 0
+        new_ids: list[int] = []
         async with self.sessions() as session, session.begin():
             orphans = (await session.scalars(select(CdrRow).where(CdrRow.call_id.is_(None)))).all()
             groups: dict[str, list[CdrRow]] = {}
@@ -207,12 +208,16 @@ class Reconciler:
                     legs = [_leg_from_row(r) for r in roots if r.dstchannel]
                     await store.insert_recovered(session, rec, legs)
                     call = await store.find_call(session, uniqueid, rec["started_at"])
+                    if call is not None:
+                        new_ids.append(call.id)
                     recovered += 1
                     log.info("reconcile: recovered call %s from CDR (%s)", uniqueid, rec["disposition"])
                 if call is not None and call.status != "open":
                     ids = [r.id for r in db_rows]
                     await session.execute(update(CdrRow).where(CdrRow.id.in_(ids)).values(call_id=call.id))
         self.stats["recovered"] += recovered
+        for call_id in new_ids:  # after the commit: the hooks see the row
+            self.recorder.notify_logged(call_id)
         return recovered
 
     def find_voicemail(self, rows: list[cdr.Row]) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,6 +56,10 @@ class Recorder:
         self._flush_lock = asyncio.Lock()
         self.pending_cdr: list[dict[str, str]] = []
         self.clock_offset = 0.0
+        # Called with a call's row id after it is logged (repeat callers, voicemail drafts);
+        # they run in their own task, so a slow or failing hook never delays the call log.
+        self.hooks: list[Callable[[int], Awaitable[None]]] = []
+        self._logged: asyncio.Queue[int] = asyncio.Queue()
         self.awaiting_cdr: dict[str, float] = {}  # linkedid -> monotonic deadline
         self.reconciler: Any = None  # set by the service: callcenter.ami.reconcile.Reconciler
 
@@ -64,6 +69,7 @@ class Recorder:
         self._tasks = [
             asyncio.create_task(self._consume(), name="ami-consumer"),
             asyncio.create_task(self._write_loop(), name="call-writer"),
+            asyncio.create_task(self._hook_loop(), name="call-hooks"),
         ]
 
     async def close(self, timeout: float = 5.0) -> None:
@@ -75,6 +81,21 @@ class Recorder:
             await asyncio.wait_for(self.flush(), timeout)
         except Exception:  # noqa: BLE001
             log.exception("recorder: final flush failed; open calls are recovered at next start")
+
+    def notify_logged(self, call_id: int) -> None:
+        if self.hooks:
+            self._logged.put_nowait(call_id)
+
+    async def _hook_loop(self) -> None:
+        while True:
+            call_id = await self._logged.get()
+            for hook in self.hooks:
+                try:
+                    await hook(call_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - the call is logged; the hook's failure is its own
+                    log.exception("recorder: hook %s failed for call %s", getattr(hook, "__name__", hook), call_id)
 
     async def restore(self) -> None:
         """Load the snapshots of calls that were open when the service last stopped."""
@@ -258,7 +279,9 @@ class Recorder:
                 f" ({rec['abandon_stage']})" if rec["abandon_stage"] else "",
             )  # fmt: skip
             self.states.pop(linkedid, None)
-            self.call_ids.pop(linkedid, None)
+            call_id = self.call_ids.pop(linkedid, None)
+            if call_id is not None:
+                self.notify_logged(call_id)
             self.last_seen.pop(linkedid, None)
             self.ended[linkedid] = now
             while len(self.ended) > RECENTLY_ENDED:
