@@ -48,12 +48,9 @@ class CallLogService:
             spool_dir=config.spool_dir,
         )
         self._scanner: asyncio.Task[None] | None = None
-        self.recorder.hooks.append(self._link_repeat_caller)
+        from callcenter.tickets.repeat import link_in
 
-    async def _link_repeat_caller(self, call_id: int) -> None:
-        from callcenter.tickets.repeat import on_call_logged
-
-        await on_call_logged(self.sessions, call_id)
+        self.recorder.tx_hooks.append(link_in)  # repeat callers → their open case
 
     async def start(self) -> None:
         if self.migrate:

@@ -210,6 +210,7 @@ class Reconciler:
                     call = await store.find_call(session, uniqueid, rec["started_at"])
                     if call is not None:
                         new_ids.append(call.id)
+                        await self.recorder._run_tx_hooks(session, call.id)
                     recovered += 1
                     log.info("reconcile: recovered call %s from CDR (%s)", uniqueid, rec["disposition"])
                 if call is not None and call.status != "open":

@@ -56,8 +56,11 @@ class Recorder:
         self._flush_lock = asyncio.Lock()
         self.pending_cdr: list[dict[str, str]] = []
         self.clock_offset = 0.0
-        # Called with a call's row id after it is logged (repeat callers, voicemail drafts);
-        # they run in their own task, so a slow or failing hook never delays the call log.
+        # In-transaction hooks: run by the writer right after a call is closed, each in a
+        # savepoint (a failing hook is rolled back alone and logged; the call stays logged).
+        self.tx_hooks: list[Callable[[AsyncSession, int], Awaitable[None]]] = []
+        # After-commit hooks: called with the call's row id in their own task, so a slow one
+        # never delays the call log (e.g. voicemail drafts, which do their own transactions).
         self.hooks: list[Callable[[int], Awaitable[None]]] = []
         self._logged: asyncio.Queue[int] = asyncio.Queue()
         self.awaiting_cdr: dict[str, float] = {}  # linkedid -> monotonic deadline
@@ -248,9 +251,19 @@ class Recorder:
                     finishing.append((ids[lid], rec, st, incomplete))
             await store.save_progress_many(session, waiting)
             closed = await store.finish_many(session, finishing)
+            for call_id in closed:
+                await self._run_tx_hooks(session, call_id)
         self.call_ids.update(ids)  # type: ignore[arg-type]
         self.counters["calls_logged"] += len(closed)
         return [(lid, dirty[lid]) for lid in states if lid not in self.awaiting_cdr]
+
+    async def _run_tx_hooks(self, session: AsyncSession, call_id: int) -> None:
+        for hook in self.tx_hooks:
+            try:
+                async with session.begin_nested():
+                    await hook(session, call_id)
+            except Exception:  # noqa: BLE001 - rolled back to the savepoint; the call is logged
+                log.exception("recorder: hook %s failed for call %s", getattr(hook, "__name__", hook), call_id)
 
     def _still_waiting(self, linkedid: str) -> bool:
         """A call that ended while nobody listened waits up to CDR_GRACE for Asterisk's

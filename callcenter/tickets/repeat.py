@@ -59,6 +59,12 @@ async def on_call_logged(
         log.exception("repeat caller: call %s not linked (the call itself is logged)", call_id)
 
 
+async def link_in(session: AsyncSession, call_id: int, *, now: dt.datetime | None = None) -> None:
+    """:func:`on_call_logged` inside the caller's transaction (the call log's writer runs it
+    in a savepoint right after the call is closed, so it never waits for a write lock)."""
+    await _on_call(session, call_id, now or dt.datetime.now(dt.UTC), None)
+
+
 async def _on_call(session: AsyncSession, call_id: int, now: dt.datetime, book: RuleBook | None) -> None:
     call = await session.get(Call, call_id)
     if call is None or call.status != "ended":
