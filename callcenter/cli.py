@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
 from callcenter.config import ConfigError
+from callcenter.logs import FORMATS, configure_logging, default_log_format
 
 # Modules that contribute sub-commands, in help order.
 COMMAND_MODULES = (
@@ -24,12 +24,15 @@ COMMAND_MODULES = (
     "callcenter.tickets.commands",
     "callcenter.transcribe.commands",
     "callcenter.web.commands",
+    "callcenter.check",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--log-format", choices=FORMATS, default=default_log_format(),
+                        help="text, or json: one JSON object per line (env CALLCENTER_LOG_FORMAT)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -45,11 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(args.verbose, args.log_format)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

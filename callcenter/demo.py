@@ -105,7 +105,10 @@ async def run_demo(args: argparse.Namespace) -> None:
 
     users = await seed_users(service.sessions)
     await seed_demo(service.sessions)
-    runner = await start_web(config, service.sessions, service.feed)
+    from callcenter.web.settings import key_file, load_web_settings
+
+    settings = load_web_settings(config, session_key=key_file(var / "session.key"))
+    runner = await start_web(config, service.sessions, service.feed, settings=settings)
     timer = TicketTimer(service.sessions, tz=config.timezone, reports_dir=var / "reports")
     timer.start()
     print(f"demo: panel on http://{config.http_host}:{config.http_port}/  (Simplified Chinese; English in the header)")

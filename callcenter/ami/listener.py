@@ -150,6 +150,7 @@ class AmiLink:
         self.reconnects = 0
         self.login_failures = 0
         self.received = 0  # every message from the PBX, wanted or not
+        self.last_event_at: float | None = None
         self._closing = False
         self._attempt = 0
         self._reconnect_handle: asyncio.TimerHandle | None = None
@@ -189,6 +190,7 @@ class AmiLink:
     # -- callbacks from panoramisk (synchronous, never raise) ------------------------
     def _on_message(self, _manager: Manager, message: Message) -> None:
         self.received += 1
+        self.last_event_at = self.clock()
         try:
             store = message._store  # panoramisk's CaseInsensitiveDict: lower key -> (key, value)
             name = store.get("event")

