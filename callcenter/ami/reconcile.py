@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.ami import calls as sm
 from callcenter.ami import cdr
 from callcenter.ami.contract import ASTERISK_SPOOL_ROOT
 from callcenter.db import calls as store
-from callcenter.db.models import CdrRow
+from callcenter.db.models import Call, CdrRow
 
 if TYPE_CHECKING:
     from callcenter.ami.listener import AmiLink
@@ -188,34 +188,43 @@ class Reconciler:
         return total
 
     async def recover(self) -> int:
-        """Insert calls that only the CDR knows about; link CDR rows to their calls."""
+        """Insert calls that only the CDR knows about; link CDR rows to their calls.
+
+        Linear in the number of unlinked rows: rows are read as plain tuples, the calls they
+        may belong to are fetched in chunks, and the links are written in one executemany.
+        """
         live = set(self.recorder.states)
-        recovered = 0
-        new_ids: list[int] = []
+        recovered, new_ids, links = 0, [], []
+        table = CdrRow.__table__
+        root = ~table.c.channel.like("Local/%") & table.c.lastapp.notin_(cdr.OUTGOING_APPS)
         async with self.sessions() as session, session.begin():
-            orphans = (await session.scalars(select(CdrRow).where(CdrRow.call_id.is_(None)))).all()
-            groups: dict[str, list[CdrRow]] = {}
+            orphans = (await session.execute(select(table).where(table.c.call_id.is_(None), root))).mappings().all()
+            groups: dict[str, list[Any]] = {}
             for row in orphans:
-                groups.setdefault(row.uniqueid, []).append(row)
+                if row["uniqueid"] not in live:
+                    groups.setdefault(row["uniqueid"], []).append(row)
+            known = await _calls_by_linkedid(session, list(groups))
             for uniqueid, db_rows in groups.items():
-                rows = [cdr.Row(**{f: getattr(r, f) for f in cdr.Row.__dataclass_fields__}) for r in db_rows]
-                roots = [r for r in rows if r.is_call_root]
-                if not roots or uniqueid in live:
-                    continue
-                rec = cdr.record_from_rows(roots, voicemail=self.find_voicemail(roots))
-                call = await store.find_call(session, uniqueid, rec["started_at"])
-                if call is None:
-                    legs = [_leg_from_row(r) for r in roots if r.dstchannel]
+                rows = [cdr.Row(**{f: r[f] for f in cdr.Row.__dataclass_fields__}) for r in db_rows]
+                started = min(r.start for r in rows)
+                call_id, status = _match(known.get(uniqueid, []), started)
+                if call_id is None:
+                    rec = cdr.record_from_rows(rows, voicemail=self.find_voicemail(rows))
+                    legs = [_leg_from_row(r) for r in rows if r.dstchannel]
                     await store.insert_recovered(session, rec, legs)
                     call = await store.find_call(session, uniqueid, rec["started_at"])
-                    if call is not None:
-                        new_ids.append(call.id)
-                        await self.recorder._run_tx_hooks(session, call.id)
+                    if call is None:
+                        continue
+                    call_id, status = call.id, call.status
+                    new_ids.append(call_id)
                     recovered += 1
+                    await self.recorder._run_tx_hooks(session, call_id)
                     log.info("reconcile: recovered call %s from CDR (%s)", uniqueid, rec["disposition"])
-                if call is not None and call.status != "open":
-                    ids = [r.id for r in db_rows]
-                    await session.execute(update(CdrRow).where(CdrRow.id.in_(ids)).values(call_id=call.id))
+                if status != "open":
+                    links += [{"b_id": r["id"], "b_call": call_id} for r in db_rows]
+            if links:
+                stmt = table.update().where(table.c.id == bindparam("b_id")).values(call_id=bindparam("b_call"))
+                await session.execute(stmt, links)
         self.stats["recovered"] += recovered
         for call_id in new_ids:  # after the commit: the hooks see the row
             self.recorder.notify_logged(call_id)
@@ -277,6 +286,25 @@ def adopted_state(linkedid: str, chans: list[dict[str, str]], now: float) -> sm.
                 if uid != linkedid and leg.role != "local" and leg.extension and state.answered_by is None:
                     state.answered_by, state.answered_at = leg.extension, now
     return state
+
+
+async def _calls_by_linkedid(session: AsyncSession, linkedids: list[str]) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for i in range(0, len(linkedids), 500):
+        chunk = linkedids[i : i + 500]
+        stmt = select(Call.id, Call.linkedid, Call.status, Call.started_at).where(Call.linkedid.in_(chunk))
+        for row in (await session.execute(stmt)).all():
+            found.setdefault(row.linkedid, []).append(row)
+    return found
+
+
+def _match(candidates: list[Any], started: datetime) -> tuple[int | None, str | None]:
+    """The call among rows of one Linkedid that these CDR rows belong to (see db/calls.py)."""
+    same = [c for c in candidates if c.status == "open" or abs(c.started_at - started) <= store.SAME_CALL_WINDOW]
+    if not same:
+        return None, None
+    best = min(same, key=lambda c: (c.status != "open", abs(c.started_at - started)))
+    return best.id, best.status
 
 
 def _hms(value: str) -> float:
