@@ -108,7 +108,10 @@ async def run_demo(args: argparse.Namespace) -> None:
     from callcenter.web.settings import key_file, load_web_settings
 
     settings = load_web_settings(config, session_key=key_file(var / "session.key"))
-    runner = await start_web(config, service.sessions, service.feed, settings=settings)
+    from callcenter.metrics import ServiceMetrics
+
+    metrics = ServiceMetrics(service.sessions, service=service)
+    runner = await start_web(config, service.sessions, service.feed, settings=settings, metrics=metrics)
     timer = TicketTimer(service.sessions, tz=config.timezone, reports_dir=var / "reports")
     timer.start()
     print(f"demo: panel on http://{config.http_host}:{config.http_port}/  (Simplified Chinese; English in the header)")

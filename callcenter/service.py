@@ -99,7 +99,12 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    from callcenter.metrics import ServiceMetrics
+    from callcenter.web.ops import start_ops
+
     service = CallLogService(config)
+    metrics = ServiceMetrics(service.sessions, service=service if "listener" in roles else None)
+    ops_runner = None
     runner = None
     timer: TicketTimer | None = None
     try:
@@ -108,17 +113,20 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
         elif service.migrate:
             await upgrade(service.engine)
         if "web" in roles:
-            runner = await start_web(config, service.sessions, service.feed)
+            runner = await start_web(config, service.sessions, service.feed, metrics=metrics)
             log.info("callcenter: panel on http://%s:%s/", config.http_host, config.http_port)
         if "timer" in roles:
             timer = TicketTimer(service.sessions, tz=config.timezone, webhook_url=config.webhook_url,
                                 reports_dir=Path(str(config.extra.get("reports_dir", "var/reports"))))  # fmt: skip
             timer.start()
+        ops_runner = await start_ops(config, metrics)
         log.info("callcenter: serving (%s); AMI %s:%s, database %s", ", ".join(roles), config.ami_host,
                  config.ami_port, config.database_url.split("@")[-1])  # fmt: skip
         await stop.wait()
     finally:
         log.info("callcenter: stopping")
+        if ops_runner is not None:
+            await ops_runner.cleanup()
         if timer is not None:
             await timer.stop()
         if runner is not None:

@@ -25,7 +25,7 @@ from callcenter.metrics import Family, Histogram, ServiceMetrics, format_value, 
 from callcenter.service import CallLogService
 from callcenter.tickets.models import Case, CaseDeadline
 from callcenter.web.app import create_app
-from callcenter.web.ops import create_ops_app, ops_address, setup_ops_routes, start_ops
+from callcenter.web.ops import create_ops_app, ops_address, start_ops
 from tests.ami.harness import service_config, settle
 from tests.tickets.helpers import add_call
 from tests.web.conftest import web_settings
@@ -239,8 +239,7 @@ async def panel_client(sessions: Sessions, migrated: str, metrics: ServiceMetric
     config = load_config(env={}, database_url=migrated)
     if extra:
         config = type(config)(**{**config.__dict__, "extra": extra})
-    app = create_app(config, sessions=sessions, feed=LiveFeed(), settings=web_settings())
-    setup_ops_routes(app, service_metrics=metrics, config=config, env={})  # what create_app will do
+    app = create_app(config, sessions=sessions, feed=LiveFeed(), settings=web_settings(), metrics=metrics)
     client = TestClient(TestServer(app))
     await client.start_server()
     return client

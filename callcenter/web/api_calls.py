@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import select
 
 from callcenter.db.models import Call
+from callcenter.tickets.models import Case, Unit
 from callcenter.web import keys, ledger, notes
 from callcenter.web.audit import history
 from callcenter.web.auth import current_user, now, requires
+from callcenter.web.case_query import open_cases_for, second_complaint_risk
 from callcenter.web.errors import BadRequest, NotFound
 from callcenter.web.models import CallNote
-from callcenter.web.present import call_json, clerk_names, iso
+from callcenter.web.present import call_json, iso, names_of
 from callcenter.web.roles import Perm
+from callcenter.web.scope import Scope
 from callcenter.web.views_calls import call_id_of, missed_query
 
 routes = web.RouteTableDef()
@@ -24,9 +28,9 @@ PREVIOUS_CALLS = 10
 
 async def _list(request: web.Request, filters: ledger.Filters) -> web.Response:
     tz = request.app[keys.CONFIG].tz
-    async with request.app[keys.SESSIONS]() as db:
+    async with request.app[keys.READS]() as db:
         page = await ledger.fetch_page(db, filters, tz, request.query.get("cursor") or None)
-        clerks = await clerk_names(db)
+    clerks = (await names_of(request)).clerks
     items = [call_json(call, note, tz, clerks) for call, note in page.rows]
     return web.json_response({"items": items, "next_cursor": page.next_cursor})
 
@@ -45,12 +49,12 @@ async def api_missed(request: web.Request) -> web.Response:
 
 async def _one(request: web.Request, call_id: int) -> dict[str, Any]:
     tz = request.app[keys.CONFIG].tz
-    async with request.app[keys.SESSIONS]() as db:
+    async with request.app[keys.READS]() as db:
         found = await ledger.get_call(db, call_id)
         if found is None:
             raise NotFound("no such call")
-        clerks = await clerk_names(db)
         changes = await history(db, notes.ENTITY, call_id)
+    clerks = (await names_of(request)).clerks
     data = call_json(found[0], found[1], tz, clerks)
     data["history"] = [{**c, "at": iso(c["at"], tz)} for c in changes]
     return data
@@ -96,18 +100,28 @@ async def api_called_back(request: web.Request) -> web.Response:
     return web.json_response(await _one(request, call_id))
 
 
+def _open_case(case: Case, tz: ZoneInfo, units: dict[int, Unit]) -> dict[str, Any]:
+    station = units.get(case.station_id or 0)
+    return {
+        "id": case.id, "kind": case.kind, "state": case.state, "url": f"/cases/{case.id}",
+        "created_at": iso(case.created_at, tz), "accepted_at": iso(case.accepted_at, tz),
+        "problem": case.problem[:200], "station": station.name_zh if station else None,
+        "second_complaint_risk": second_complaint_risk(case),
+    }  # fmt: skip
+
+
 @routes.get("/api/caller")
 @requires(Perm.CALLS_VIEW)
 async def api_caller(request: web.Request) -> web.Response:
-    """What the ringing pop-up shows about a number: names on record, previous calls, cases."""
+    """What the ringing pop-up shows about a number: names on record, previous calls, open cases
+    (with the 二次投诉 warning when a new complaint would be a second complaint)."""
     number = request.query.get("number", "").strip()[:512]
     if not number:
         raise BadRequest("number: required", field="number")
     tz = request.app[keys.CONFIG].tz
     filters = ledger.Filters(number=number, limit=PREVIOUS_CALLS)
-    async with request.app[keys.SESSIONS]() as db:
+    async with request.app[keys.READS]() as db:
         page = await ledger.fetch_page(db, filters, tz)
-        clerks = await clerk_names(db)
         names = (
             await db.scalars(
                 select(CallNote.caller_name).join(Call, Call.id == CallNote.call_id)
@@ -115,12 +129,15 @@ async def api_caller(request: web.Request) -> web.Response:
                 .order_by(CallNote.updated_at.desc()).limit(5)
             )
         ).all()  # fmt: skip
+        cases = await open_cases_for(db, number, Scope())
+    snapshot = await names_of(request)
+    clerks = snapshot.clerks
+    open_cases = [_open_case(c, tz, snapshot.units) for c in cases]
     return web.json_response({
         "number": number,
         "known_names": list(dict.fromkeys(names)),
         "previous_calls": [call_json(call, note, tz, clerks) for call, note in page.rows],
-        # HOOK(cases): the cases module fills this with the number's open cases; the page
-        # shows the 二次投诉 (second complaint) warning when it is not empty.
-        "open_cases": [],
-        "cases_available": False,
+        "open_cases": open_cases,
+        "second_complaint": any(c["second_complaint_risk"] for c in open_cases),
+        "cases_available": True,
     })  # fmt: skip

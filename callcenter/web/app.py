@@ -19,18 +19,51 @@ import aiohttp_jinja2
 import aiohttp_session
 import jinja2
 from aiohttp import WSCloseCode, web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from callcenter.config import Config
+from callcenter.db.session import SQLITE_BUSY_TIMEOUT_MS
 from callcenter.live import LiveFeed
-from callcenter.web import api_calls, keys, middleware, openapi, security, views_auth, views_calls, views_live
+from callcenter.tickets.rulefile import load_rules
+from callcenter.tickets.ruleset import RuleBook
+from callcenter.web import (
+    api_admin,
+    api_calls,
+    api_cases,
+    api_drafts,
+    api_supervision,
+    keys,
+    middleware,
+    openapi,
+    security,
+    views_admin,
+    views_auth,
+    views_calendar,
+    views_calls,
+    views_cases,
+    views_drafts,
+    views_live,
+    views_reports,
+    views_supervision,
+)
+from callcenter.web.audit_view import VerdictCache
 from callcenter.web.auth import cookie_storage
+from callcenter.web.names import Names
 from callcenter.web.present import make_filters
 from callcenter.web.settings import WebSettings, load_web_settings
+from callcenter.metrics import ServiceMetrics
+from callcenter.web.ops import setup_ops_routes
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SHUTDOWN_TIMEOUT = 5.0
+
+# Every module with a ``routes`` table, in registration order.
+ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, views_drafts, api_drafts,
+                 views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
+                 openapi)  # fmt: skip
+
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
@@ -44,6 +77,34 @@ async def _hasher_ctx(app: web.Application) -> AsyncIterator[None]:
     executor.shutdown(wait=True, cancel_futures=True)
 
 
+async def _reads_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Sessions for reading. SQLite: a second engine on the same file whose transactions do not
+    start with ``BEGIN IMMEDIATE`` (the call log's engine takes the write lock for every
+    transaction, so a read-then-write cannot fail half-way): in WAL mode a read then never
+    waits for a writer nor for another reader; each statement reads the latest commit. A
+    write through it (the login check's last-seen stamp) begins its own transaction."""
+    sessions = app[keys.SESSIONS]
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        app[keys.READS] = sessions
+        yield
+        return
+    engine = create_async_engine(bind.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine.sync_engine, "connect", _sqlite_reader_pragmas)
+    app[keys.READS] = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
 async def _websockets_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.WEBSOCKETS] = weakref.WeakSet()
     yield
@@ -55,6 +116,8 @@ async def _close_websockets(app: web.Application) -> None:
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
 
+
+
 def create_app(
     config: Config,
     *,
@@ -62,6 +125,8 @@ def create_app(
     feed: LiveFeed,
     clock: keys.Clock = utc_now,
     settings: WebSettings | None = None,
+    rules: RuleBook | None = None,
+    metrics: ServiceMetrics | None = None,
 ) -> web.Application:
     settings = settings or load_web_settings(config)
     app = web.Application(
@@ -75,6 +140,9 @@ def create_app(
     )
     app[keys.CONFIG], app[keys.SETTINGS], app[keys.SESSIONS] = config, settings, sessions
     app[keys.FEED], app[keys.CLOCK] = feed, clock
+    app[keys.RULES] = rules or load_rules()
+    app[keys.AUDIT] = VerdictCache()
+    app[keys.NAMES] = Names()
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -82,12 +150,13 @@ def create_app(
         filters=make_filters(config.tz),
     )
     env.undefined = jinja2.StrictUndefined
-    for module in (views_auth, views_calls, api_calls, views_live, openapi):
+    for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=True)
-    app.cleanup_ctx.extend([_hasher_ctx, _websockets_ctx])
+    app.cleanup_ctx.extend([_reads_ctx, _hasher_ctx, _websockets_ctx])
     app.on_shutdown.append(_close_websockets)
     app.on_response_prepare.append(security.security_headers)
+    setup_ops_routes(app, service_metrics=metrics or ServiceMetrics(sessions), config=config)
     return app
 
 

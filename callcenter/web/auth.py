@@ -80,7 +80,7 @@ async def current_user(request: web.Request) -> User | None:
         return None
     settings, moment = request.app[keys.SETTINGS], now(request)
     idle_since = moment - timedelta(seconds=settings.session_idle_seconds)
-    async with request.app[keys.SESSIONS]() as db, db.begin():
+    async with request.app[keys.READS]() as db, db.begin():  # a read; the rare last-seen write
         row = (
             await db.execute(
                 select(WebSession, User)

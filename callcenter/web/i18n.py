@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from callcenter.web import strings_admin, strings_cases
+
 DEFAULT = "zh"
 LANGUAGES = ("zh", "en")
 COOKIE = "lang"
@@ -17,7 +19,7 @@ ZH: dict[str, str] = {
     "role.supervisor": "科长", "role.manager": "经理", "role.admin": "管理员",
     "login.title": "登录", "login.username": "用户名", "login.password": "密码", "login.submit": "登录",
     "login.failed": "用户名或密码错误。", "login.throttled": "登录失败次数过多，请 {seconds} 秒后再试。",
-    "home.title": "首页", "home.nothing": "您的工单将在工单模块上线后显示在这里。",
+    "home.title": "首页", "home.nothing": "您的角色没有可用的页面，请联系管理员。",
     "disp.answered": "已接听", "disp.voicemail": "留言", "disp.busy": "占线未接",
     "disp.abandoned": "未接（挂断）", "disp.failed": "失败", "disp.open": "进行中",
     "stage.ringing": "振铃时挂断", "stage.queue": "排队时挂断", "stage.voicemail": "留言提示时挂断",
@@ -54,7 +56,6 @@ ZH: dict[str, str] = {
     "live.ringing": "振铃中", "live.talking": "通话中", "live.ended": "已结束", "live.at": "振铃分机",
     "popup.title": "来电", "popup.known": "登记姓名", "popup.previous": "此号码的历史来电",
     "popup.no_previous": "首次来电。", "popup.cases": "未结工单",
-    "popup.cases_soon": "工单模块上线后，此处显示该号码的未结工单及二次投诉提醒。",
     "popup.second": "二次投诉：该用户有未办结的工单！",
     "popup.open_call": "查看通话", "popup.new_case": "从此来电创建工单", "popup.close": "关闭",
     "error.title": "出错了", "error.not_found": "找不到该页面或记录。", "error.forbidden": "您的角色无权访问此页面。",
@@ -73,7 +74,7 @@ EN: dict[str, str] = {
     "role.supervisor": "Department head", "role.manager": "Manager", "role.admin": "Administrator",
     "login.title": "Log in", "login.username": "Username", "login.password": "Password", "login.submit": "Log in",
     "login.failed": "Wrong username or password.", "login.throttled": "Too many failed logins; try again in {seconds} s.",
-    "home.title": "Home", "home.nothing": "Your cases will appear here when the cases module is ready.",
+    "home.title": "Home", "home.nothing": "Nothing here for your role; ask an administrator.",
     "disp.answered": "Answered", "disp.voicemail": "Voicemail", "disp.busy": "Busy / unreachable",
     "disp.abandoned": "Abandoned", "disp.failed": "Failed", "disp.open": "In progress",
     "stage.ringing": "hung up while ringing", "stage.queue": "hung up while queued",
@@ -115,8 +116,6 @@ EN: dict[str, str] = {
     "live.ringing": "Ringing", "live.talking": "Talking", "live.ended": "Ended", "live.at": "Ringing at",
     "popup.title": "Incoming call", "popup.known": "Registered name", "popup.previous": "Previous calls from this number",
     "popup.no_previous": "First call.", "popup.cases": "Open cases",
-    "popup.cases_soon": "When the cases module is ready, open cases of this number and the second-complaint "
-    "warning show here.",
     "popup.second": "Second complaint: this caller has an unfinished case!",
     "popup.open_call": "Open call", "popup.new_case": "Open a case from this call", "popup.close": "Close",
     "error.title": "Error", "error.not_found": "No such page or record.", "error.forbidden": "Your role may not see this.",
@@ -126,6 +125,11 @@ EN: dict[str, str] = {
     "error.back": "Home",
     "unit.s": "s",
 }
+
+# The other areas' strings live next to them, one module each.
+for _module in (strings_cases, strings_admin):
+    ZH.update(_module.ZH)
+    EN.update(_module.EN)
 
 CATALOGUE = {"zh": ZH, "en": EN}
 

@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.config import Config
 from callcenter.live import LiveFeed
+from callcenter.tickets.ruleset import RuleBook
+from callcenter.web.audit_view import VerdictCache
 from callcenter.web.models import User
+from callcenter.web.names import Names
 from callcenter.web.settings import WebSettings
 
 Clock = Callable[[], datetime]
@@ -20,11 +23,21 @@ Clock = Callable[[], datetime]
 CONFIG = web.AppKey("config", Config)
 SETTINGS = web.AppKey("settings", WebSettings)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+# Sessions for what only reads (pages, lists, the login check). PostgreSQL: the same as
+# SESSIONS. SQLite: an engine without the writers' ``BEGIN IMMEDIATE`` (see app.py), so a page
+# view never queues on the database's one write lock.
+READS = web.AppKey("reads", async_sessionmaker[AsyncSession])
 FEED = web.AppKey("feed", LiveFeed)
 CLOCK = web.AppKey("clock", Clock)
 # Password hashing (argon2, ~0.1 s of CPU each) runs here, off the event loop, bounded.
 HASHER = web.AppKey("hasher", ThreadPoolExecutor)
 WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
+# The deadline rules in force (rules.toml), read once at start-up.
+RULES = web.AppKey("rules", RuleBook)
+# The audit chain's last verification (it reads every row: not on every page view).
+AUDIT = web.AppKey("audit_verdict", VerdictCache)
+# Units, people and clerks' names, refreshed every few seconds (names.py).
+NAMES = web.AppKey("names", Names)
 
 # Per-request state
 USER: web.RequestKey[User | None] = web.RequestKey("user")  # once looked up

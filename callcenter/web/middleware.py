@@ -10,10 +10,11 @@ import logging
 
 from aiohttp import web
 
+from callcenter.tickets.errors import CaseError
 from callcenter.web import i18n, keys
 from callcenter.web.auth import Handler
-from callcenter.web.render import render
 from callcenter.web.errors import NotAuthenticated, Throttled, WebError
+from callcenter.web.render import render
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,27 @@ def login_redirect(request: web.Request) -> web.HTTPFound:
     return web.HTTPFound(str(request.app.router["login"].url_for().with_query(next=target)))
 
 
-async def error_response(request: web.Request, status: int, code: str, message: str) -> web.StreamResponse:
+# The workflow's typed errors (callcenter.tickets.errors) → HTTP status.
+CASE_STATUS = {"illegal_transition": 409, "forbidden": 403, "invalid_input": 422, "not_found": 404,
+               "conflict": 409}  # fmt: skip
+
+
+DETAILED = frozenset({*CASE_STATUS, "bad_request"})
+
+
+def case_error_status(exc: CaseError) -> int:
+    return CASE_STATUS.get(exc.code, 409 if not exc.permanent else 400)
+
+
+async def error_response(
+    request: web.Request, status: int, code: str, message: str, **extra: object
+) -> web.StreamResponse:
     if wants_json(request):
-        return web.json_response({"error": code, "message": message}, status=status)
+        return web.json_response({"error": code, "message": message, **extra}, status=status)
     lang = request.get(keys.LANG, i18n.DEFAULT)
-    context = {"status": status, "code": code, "title": i18n.gettext(lang, f"error.{code}", default=message)}
+    context = {"status": status, "code": code, "title": i18n.gettext(lang, f"error.{code}", default=message),
+               # what exactly was wrong, for input and workflow errors (never an internal error's text)
+               "detail": message if code in DETAILED else ""}  # fmt: skip
     return await render(request, "error.html", context, status=status)
 
 
@@ -48,6 +65,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if isinstance(exc, Throttled):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
+    except CaseError as exc:
+        return await error_response(request, case_error_status(exc), exc.code, exc.message,
+                                    permanent=exc.permanent)  # fmt: skip
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

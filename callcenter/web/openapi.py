@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 description of ``/api/*``, served at ``/api/openapi.json``.
 
-Written by hand from the handlers in ``api_calls``/``views_auth``; a test checks that
+Written by hand from the handlers in ``api_calls``/``views_auth`` (cases and drafts:
+``openapi_cases``; supervision and administration: ``openapi_admin``); a test checks that
 every ``/api`` route of the app is described here and the document is valid.
 """
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.web import openapi_admin, openapi_cases
 from callcenter.web.auth import requires
 from callcenter.web.ledger import DISPOSITIONS, MAX_LIMIT, MISSED
 from callcenter.web.notes import CATEGORIES
@@ -84,7 +86,11 @@ SCHEMAS: dict[str, Any] = {
     "Caller": {"type": "object", "properties": {
         "number": _S, "known_names": {"type": "array", "items": _S},
         "previous_calls": {"type": "array", "items": _ref("Call")},
-        "open_cases": {"type": "array", "items": {"type": "object"}}, "cases_available": {"type": "boolean"}}},
+        "open_cases": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "kind": _S, "state": _S, "url": _S, "created_at": _TIME, "accepted_at": _TIME,
+            "problem": _S, "station": _NS, "second_complaint_risk": {"type": "boolean"}}}},
+        "second_complaint": {"type": "boolean", "description": "an open case makes a new complaint a 二次投诉"},
+        "cases_available": {"type": "boolean"}}},
     "Me": {"type": "object", "properties": {
         "username": _S, "display_name": _S, "role": _S, "station_code": _NS, "extension": _NS,
         "permissions": {"type": "array", "items": _S}}},
@@ -133,10 +139,10 @@ def document() -> dict[str, Any]:
                  "methods need the X-CSRF-Token header and a same-origin Origin. Times are ISO 8601, "
                  "Asia/Shanghai. Roles and permissions: see GET /api/me."},
         "servers": [{"url": "/"}],
-        "components": {"schemas": SCHEMAS, "securitySchemes": {
+        "components": {"schemas": {**SCHEMAS, **openapi_cases.SCHEMAS, **openapi_admin.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "callcenter_session"}}},
         "security": [{"session": []}],
-        "paths": PATHS,
+        "paths": {**PATHS, **openapi_cases.PATHS, **openapi_admin.PATHS},
     }  # fmt: skip
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from aiohttp import web
 
 from callcenter.calls_export import call_to_dict
 from callcenter.db.models import Call
-from callcenter.web.models import CallNote, User
+from callcenter.web import keys
+from callcenter.web.models import CallNote
+from callcenter.web.names import Snapshot
 
 
 def iso(value: datetime | None, tz: ZoneInfo) -> str | None:
@@ -51,10 +53,9 @@ def call_json(call: Call, note: CallNote | None, tz: ZoneInfo, clerks: dict[str,
     return data
 
 
-async def clerk_names(session: AsyncSession) -> dict[str, str]:
-    """Phone extension → clerk's display name (accounts that have an extension)."""
-    rows = await session.execute(select(User.extension, User.display_name).where(User.extension.is_not(None)))
-    return {ext: name for ext, name in rows.all() if ext}
+async def names_of(request: web.Request) -> Snapshot:
+    """Units, people and clerks' names (the app's snapshot, see :mod:`callcenter.web.names`)."""
+    return await request.app[keys.NAMES].get(request.app[keys.READS])
 
 
 def make_filters(tz: ZoneInfo) -> dict[str, Any]:
@@ -78,4 +79,31 @@ def make_filters(tz: ZoneInfo) -> dict[str, Any]:
         except ValueError:
             return value or ""
 
-    return {"localtime": localtime, "epoch_local": epoch_local, "duration": duration, "iso_local": iso_local}
+    def fromjson(raw: str | None) -> Any:
+        """An audit row's canonical JSON value, for display (the text itself if it is not JSON)."""
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+
+    return {"localtime": localtime, "epoch_local": epoch_local, "duration": duration, "iso_local": iso_local,
+            "countdown": countdown, "fromjson": fromjson}  # fmt: skip
+
+
+def countdown(seconds: int, state: str = "open", lang: str = "zh") -> str:
+    """Time left (or late) as the case pages show it; ``static/cases.js`` ticks the same format."""
+    zh = lang != "en"
+    late = seconds < 0
+    rest = abs(int(seconds))
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}" if days else f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    span = (f"{days}{'天' if zh else 'd'} " if days else "") + clock
+    if state == "paused":
+        return ("已暂停 " if zh else "paused ") + span
+    if late:
+        return ("超时 " if zh else "late ") + span
+    return ("剩 " if zh else "") + span + ("" if zh else " left")

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from callcenter.tickets.calendar_store import YearWarning, calendar_warnings
 from callcenter.web import i18n, keys
 from callcenter.web.auth import csrf_token, current_user
 from callcenter.web.roles import Perm, allowed
@@ -19,21 +20,40 @@ NAV = (
     ("nav.live", "/live", Perm.CALLS_VIEW, True),
     ("nav.calls", "/calls", Perm.CALLS_VIEW, True),
     ("nav.missed", "/calls/missed", Perm.CALLS_VIEW, True),
-    # HOOK(cases): the cases pages (/cases, stations see their own) replace this entry.
-    ("nav.cases", "/cases", Perm.CASES_VIEW, False),
+    ("nav.drafts", "/drafts", Perm.CASES_CREATE, True),
+    ("nav.cases", "/cases", Perm.CASES_VIEW, True),
+    ("nav.supervision", "/supervision", Perm.SUPERVISE, True),
+    ("nav.reports", "/reports", Perm.SUPERVISE, True),
+    ("nav.audit", "/audit", Perm.SUPERVISE, True),
+    ("nav.admin", "/admin", Perm.ADMIN_VIEW, True),
 )
+
+
+def _active(path: str) -> str | None:
+    """The nav URL the page belongs to: the longest one that is the path or a folder of it."""
+    hits = [url for _, url, _, _ in NAV if path == url or path.startswith(url + "/")]
+    return max(hits, key=len) if hits else None
+
+
+async def _warnings(request: web.Request) -> list[YearWarning]:
+    """The calendar's unknown years (this one, the next, any a deadline used): every page says so."""
+    async with request.app[keys.READS]() as db:
+        return await calendar_warnings(db, request.app[keys.CLOCK]())
 
 
 async def base_context(request: web.Request) -> dict[str, Any]:
     lang = request.get(keys.LANG, i18n.DEFAULT)
     user = await current_user(request)
+    active = _active(request.path)
     nav = [
-        {"label": key, "url": url, "enabled": enabled, "active": enabled and request.path == url}
+        {"label": key, "url": url, "enabled": enabled, "active": enabled and url == active}
         for key, url, perm, enabled in NAV
         if user is not None and allowed(user.role, perm)
     ]
+    warnings = await _warnings(request) if user is not None else []
     return {"request": request, "app": request.app, "_": partial(i18n.gettext, lang), "lang": lang, "user": user, "nav": nav,
-            "csrf_token": await csrf_token(request), "languages": i18n.LANGUAGES}  # fmt: skip
+            "csrf_token": await csrf_token(request), "languages": i18n.LANGUAGES, "calendar_warnings": warnings,
+            "can_edit_calendar": user is not None and allowed(user.role, Perm.ADMIN_EDIT)}  # fmt: skip
 
 
 async def render(request: web.Request, template: str, context: Mapping[str, Any], *, status: int = 200) -> web.Response:

@@ -1,4 +1,9 @@
-"""Roles and what each may do. Every route names one permission; nothing else decides access."""
+"""Roles and what each may do. Every route names one permission; nothing else decides access.
+
+Which *case actions* a role may take is the workflow's decision
+(:func:`callcenter.tickets.workflow.allowed_actions`, through :mod:`callcenter.web.scope`);
+the permissions here are the coarse gate in front of the routes.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +23,16 @@ class Perm(StrEnum):
     LOGGED_IN = "logged_in"  # any active account (/api/me, the home page)
     CALLS_VIEW = "calls.view"  # live feed, ledger, call detail, voicemail audio, missed list
     CALLS_EDIT = "calls.edit"  # clerk's notes on a call, "called back"
-    CASES_VIEW = "cases.view"  # reserved for the cases module (stations see their own)
+    CASES_VIEW = "cases.view"  # case list and detail (a station: its own cases only)
+    CASES_ACT = "cases.act"  # workflow actions on a case (the workflow decides which)
+    CASES_CREATE = "cases.create"  # open a case from a call; the voicemail draft inbox
+    SUPERVISE = "supervise"  # overdue by station/person, charts, outbox, reports, audit trail
+    ADMIN_VIEW = "admin.view"  # users, directory, calendar, rules, extraction tables (read)
+    ADMIN_EDIT = "admin.edit"  # add/disable users, passwords, calendar and business hours
 
 
 _OFFICE = frozenset({Role.CLERK, Role.OFFICE_HEAD, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
+_HANDLERS = frozenset({Role.CLERK, Role.OFFICE_HEAD, Role.SUPERVISOR, Role.MANAGER})
 
 GRANTS: dict[Perm, frozenset[Role]] = {
     Perm.LOGGED_IN: frozenset(Role),
@@ -29,6 +40,13 @@ GRANTS: dict[Perm, frozenset[Role]] = {
     # Clerks register calls; the department head may correct them. Others read only.
     Perm.CALLS_EDIT: frozenset({Role.CLERK, Role.SUPERVISOR}),
     Perm.CASES_VIEW: frozenset(Role),
+    # Everyone who takes part in the workflow; the administrator only reads cases.
+    Perm.CASES_ACT: _HANDLERS | {Role.STATION},
+    # Those the workflow lets accept a case (受理): the hotline and the supervisors.
+    Perm.CASES_CREATE: _HANDLERS,
+    Perm.SUPERVISE: frozenset({Role.OFFICE_HEAD, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}),
+    Perm.ADMIN_VIEW: frozenset({Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}),
+    Perm.ADMIN_EDIT: frozenset({Role.ADMIN}),
 }
 
 

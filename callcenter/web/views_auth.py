@@ -46,7 +46,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 
 
 async def _verify(request: web.Request, username: str, password: str) -> bool:
-    async with request.app[keys.SESSIONS]() as db:
+    async with request.app[keys.READS]() as db:
         user = await find_user(db, username)
     stored = user.password_hash if user is not None and user.active else None
     loop = asyncio.get_running_loop()
@@ -95,6 +95,8 @@ async def home(request: web.Request) -> dict[str, object]:
     user = await current_user(request)
     if user is not None and allowed(user.role, Perm.CALLS_VIEW):
         raise web.HTTPFound("/live")
+    if user is not None and allowed(user.role, Perm.CASES_VIEW):
+        raise web.HTTPFound("/cases")  # a station: its own cases
     return {}
 
 

@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from callcenter.db.models import Call
+from callcenter.tickets.models import Case, CaseCall
+from callcenter.tickets.workflow import KINDS
 from callcenter.web import audio, keys, ledger, notes
 from callcenter.web.audit import history
 from callcenter.web.auth import current_user, now, requires
 from callcenter.web.errors import NotFound
-from callcenter.web.models import User
-from callcenter.web.present import clerk_names
+from callcenter.web.present import names_of
 from callcenter.web.render import page
 from callcenter.web.roles import Perm, allowed
 from callcenter.web.timeline import timeline
@@ -37,9 +38,9 @@ def missed_query(query: Mapping[str, str]) -> dict[str, str]:
 
 async def _list_context(request: web.Request, filters: ledger.Filters) -> dict[str, Any]:
     tz = request.app[keys.CONFIG].tz
-    async with request.app[keys.SESSIONS]() as db:
+    async with request.app[keys.READS]() as db:
         page = await ledger.fetch_page(db, filters, tz, request.query.get("cursor") or None)
-        clerks = await clerk_names(db)
+    clerks = (await names_of(request)).clerks
     next_url = None
     if page.next_cursor:
         next_url = str(request.rel_url.with_query({**filters.query_args(), "cursor": page.next_cursor}))
@@ -67,14 +68,14 @@ async def missed_page(request: web.Request) -> dict[str, Any]:
 
 
 async def load_call(request: web.Request, call_id: int) -> dict[str, Any]:
-    async with request.app[keys.SESSIONS]() as db:
+    async with request.app[keys.READS]() as db:
         found = await ledger.get_call(db, call_id)
         if found is None:
             raise NotFound("no such call")
         call = await db.scalar(select(Call).options(selectinload(Call.legs)).where(Call.id == call_id))
         changes = await history(db, notes.ENTITY, call_id)
-        clerks = await clerk_names(db)
-        users = dict((await db.execute(select(User.username, User.display_name))).all())
+    names = await names_of(request)
+    clerks, users = names.clerks, names.actors
     assert call is not None
     return {"call": call, "note": found[1], "events": timeline(call.legs), "history": changes,
             "clerks": clerks, "users": users}  # fmt: skip
@@ -90,6 +91,13 @@ async def call_page(request: web.Request) -> dict[str, Any]:
     context["categories"] = notes.CATEGORIES
     context["saved"] = request.query.get("saved") == "1"
     context["has_audio"] = audio.recording(request.app[keys.CONFIG].spool_dir, context["call"].voicemail_path) is not None
+    context["can_create"] = user is not None and allowed(user.role, Perm.CASES_CREATE)
+    context["kinds"] = KINDS
+    async with request.app[keys.READS]() as db:
+        context["linked_cases"] = (await db.execute(
+            select(Case, CaseCall.reason).join(CaseCall, CaseCall.case_id == Case.id)
+            .where(CaseCall.call_id == context["call"].id).order_by(Case.id)
+        )).all()  # fmt: skip
     return context
 
 
@@ -124,7 +132,7 @@ async def called_back_form(request: web.Request) -> web.StreamResponse:
 @requires(Perm.CALLS_VIEW)
 async def call_audio(request: web.Request) -> web.StreamResponse:
     call_id = call_id_of(request)
-    async with request.app[keys.SESSIONS]() as db:
+    async with request.app[keys.READS]() as db:
         stored = await db.scalar(select(Call.voicemail_path).where(Call.id == call_id))
     found = audio.recording(request.app[keys.CONFIG].spool_dir, stored)
     if found is None:

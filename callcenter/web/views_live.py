@@ -22,10 +22,11 @@ from sqlalchemy import select
 from callcenter.ami.calls import CallState
 from callcenter.db.models import Call
 from callcenter.live import Subscription, call_message
+from callcenter.tickets.workflow import KINDS
 from callcenter.web import keys
 from callcenter.web.auth import current_user, requires
 from callcenter.web.i18n import for_js
-from callcenter.web.present import clerk_names
+from callcenter.web.present import names_of
 from callcenter.web.render import page
 from callcenter.web.roles import Perm, allowed
 
@@ -40,9 +41,12 @@ CLOSE_SESSION_ENDED = 4401
 async def live_page(request: web.Request) -> dict[str, Any]:
     user = await current_user(request)
     return {
-        "js_strings": for_js(request[keys.LANG], ("live.", "popup.", "disp.", "stage.", "calls.", "col.")),
+        "js_strings": for_js(request[keys.LANG], ("live.", "popup.", "disp.", "stage.", "calls.", "col.", "kind.",
+                                                  "state.")),
         "can_edit": user is not None and allowed(user.role, Perm.CALLS_EDIT),
-    }
+        "can_create": user is not None and allowed(user.role, Perm.CASES_CREATE),
+        "kinds": KINDS,
+    }  # fmt: skip
 
 
 def _localise(message: dict[str, Any], request: web.Request, clerks: dict[str, str]) -> dict[str, Any]:
@@ -57,9 +61,9 @@ def _localise(message: dict[str, Any], request: web.Request, clerks: dict[str, s
 
 
 async def snapshot(request: web.Request) -> tuple[dict[str, Any], dict[str, str]]:
-    async with request.app[keys.SESSIONS]() as db:
+    async with request.app[keys.READS]() as db:
         rows = (await db.execute(select(Call.id, Call.state).where(Call.status == "open").order_by(Call.id))).all()
-        clerks = await clerk_names(db)
+    clerks = (await names_of(request)).clerks
     calls = []
     for call_id, state in rows:
         if not state:
@@ -74,7 +78,7 @@ async def snapshot(request: web.Request) -> tuple[dict[str, Any], dict[str, str]
 
 
 async def _call_id(request: web.Request, linkedid: str) -> int | None:
-    async with request.app[keys.SESSIONS]() as db:
+    async with request.app[keys.READS]() as db:
         return await db.scalar(select(Call.id).where(Call.linkedid == linkedid).order_by(Call.id.desc()).limit(1))
 
 

@@ -20,6 +20,7 @@ from callcenter.config import Config, load_config
 from callcenter.db.models import Call, CallLeg
 from callcenter.db.session import create_engine, session_factory
 from callcenter.live import LiveFeed
+from callcenter.tickets.directory import seed_demo
 from callcenter.web.accounts import add_user
 from callcenter.web.app import create_app
 from callcenter.web.settings import WebSettings
@@ -135,6 +136,7 @@ async def panel(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, spool: Path, migrated: str
 ) -> AsyncIterator[Panel]:
     await add_cast(sessions, clock())
+    await seed_demo(sessions)  # the stations and offices cases are assigned to
     config = load_config(env={}, database_url=migrated, spool_dir=spool)
     feed = LiveFeed()
     app = create_app(config, sessions=sessions, feed=feed, clock=clock, settings=web_settings())
@@ -178,3 +180,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "tests/web/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.filterwarnings(
                 "ignore::aiohttp.web_exceptions.NotAppKeyWarning:aiohttp_session"))
+
+
+async def add_case(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, *, to: str = "accepted", station: str = "hubin",
+    kind: str = "complaint", phone: str = "13909511234", **fields: Any,
+) -> int:  # fmt: skip
+    """A case taken through the workflow to state ``to`` (draft, accepted, assigned, feedback_received,
+    resolved, called_back, closed, suspended) by the clerk; returns its id."""
+    from callcenter.tickets.cases import NewCase, create_case, transition
+    from callcenter.tickets.directory import unit_by_code
+
+    case = await create_case(sessions, NewCase(kind=kind, source="phone", caller_phone=phone, **fields),
+                             actor="clerk", role="clerk", now=now, accept=to != "draft")  # fmt: skip
+    async with sessions() as db:
+        unit = await unit_by_code(db, station)
+    steps = {"assigned": ["assign"], "feedback_received": ["assign", "feedback"],
+             "resolved": ["assign", "feedback", "resolve"], "suspended": ["suspend"],
+             "called_back": ["assign", "feedback", "resolve", "callback_satisfied"],
+             "closed": ["assign", "feedback", "resolve", "callback_satisfied", "close"]}.get(to, [])  # fmt: skip
+    data: dict[str, dict[str, Any]] = {"assign": {"station_id": unit.id if unit else None},
+                                       "suspend": {"approved_by": "供热办 王主任"}}
+    for action in steps:
+        await transition(sessions, case.id, action, actor="clerk", role="clerk", now=now,
+                         data=data.get(action), reason="test" if action == "suspend" else None)  # fmt: skip
+    return case.id

@@ -87,9 +87,10 @@ async def test_session_cookie_attributes(panel: Panel) -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_secure_cookie_by_default(panel: Panel) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
     from callcenter.web.app import create_app
     from tests.web.conftest import web_settings
-    from aiohttp.test_utils import TestClient, TestServer
 
     app = create_app(panel.config, sessions=panel.sessions, feed=panel.feed, clock=panel.clock,
                      settings=web_settings(cookie_secure=True))  # fmt: skip

@@ -20,10 +20,12 @@ from callcenter.ami.calls import CallState
 from callcenter.ami.replay import ReplayServer
 from callcenter.db.models import Call
 from callcenter.service import CallLogService
+from callcenter.tickets.directory import seed_demo
+from callcenter.tickets.models import Case
 from callcenter.web.app import start_web, stop
 from callcenter.web.models import CallNote
 from tests.ami.harness import service_config, settle
-from tests.web.conftest import PASSWORD, T0, add_call, add_cast, web_settings
+from tests.web.conftest import PASSWORD, T0, add_call, add_case, add_cast, web_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -97,6 +99,9 @@ async def test_panel_end_to_end(migrated: str, traces: Path, tmp_path: Path, bro
         config = service_config(migrated, pbx.port, spool_dir=spool, http_port=0)
         service = CallLogService(config)
         await _seed(service.sessions)
+        await seed_demo(service.sessions)
+        open_case = await add_case(service.sessions, T0 - timedelta(hours=5), to="assigned", kind="complaint",
+                                   problem="暖气不热，报修两天没人来")  # fmt: skip
         # Secure cookies as in production: Chromium accepts them over http on loopback.
         runner = await start_web(config, service.sessions, service.feed, settings=web_settings(cookie_secure=True))
         base = "http://127.0.0.1:%d" % runner.addresses[0][1]
@@ -118,12 +123,25 @@ async def test_panel_end_to_end(migrated: str, traces: Path, tmp_path: Path, bro
             await page.locator("#popup-previous tr").first.wait_for()
             assert "室温只有 15 度" in await page.locator("#popup-previous").inner_text()
             assert "张伟" in await page.locator("#popup-known-names").inner_text()
-            assert await page.locator("#popup-new-case").is_disabled()  # HOOK(cases)
+            # The caller has an open, accepted complaint: listed, with the 二次投诉 warning.
+            await page.locator("#popup-second").wait_for(state="visible")
+            assert f"#{open_case}" in await page.locator("#popup-cases").inner_text()
+            # One click opens a case from the call; whoever answered it stays 首问责任人.
+            await page.locator("#popup-state.d-answered").wait_for(timeout=15000)
+            await page.select_option("#popup-kind", "temperature")
+            await page.click("#popup-new-case")
+            await page.locator("[data-testid=popup-case-link]").wait_for()
             await page.screenshot(path=str(SHOTS / "live-popup.png"))
+            new_case = int((await page.locator("[data-testid=popup-case-link]").inner_text()).split("#")[1].split()[0])
+            assert new_case != open_case
 
             await pbx.wait_finished()
             await settle(service, migrated, 7)
             await page.locator("#recent tr").first.wait_for(timeout=15000)
+            async with service.sessions() as db:
+                created = await db.get(Case, new_case)
+                assert created is not None and (created.kind, created.state, created.first_responder) == (
+                    "temperature", "accepted", "8001")
 
             # A hostile caller ID, through the feed, the websocket and the pop-up script.
             await page.click("#popup-close")

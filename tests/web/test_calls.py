@@ -193,7 +193,9 @@ async def test_unknown_call_is_404(panel: Panel) -> None:
 
 async def test_station_home_and_me(panel: Panel) -> None:
     await login(panel.client, "station")
-    html = await (await panel.client.get("/")).text()
-    assert "工单模块上线后" in html and "湖滨站" in html
+    response = await panel.client.get("/", allow_redirects=False)
+    assert response.headers["Location"] == "/cases"  # a station's home is its cases
+    html = await (await panel.client.get("/cases")).text()
+    assert "仅显示本站工单：湖滨供热站" in html and "湖滨站" in html
     me = await _json(panel, "/api/me")
     assert me["role"] == "station" and me["station_code"] == "hubin" and "calls.view" not in me["permissions"]

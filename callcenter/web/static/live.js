@@ -95,8 +95,53 @@
     var names = data.known_names || [];
     document.getElementById("popup-known").hidden = !names.length;
     document.getElementById("popup-known-names").textContent = names.join("、");
-    // HOOK(cases): open_cases is filled by the cases module; any open case = 二次投诉 warning.
-    document.getElementById("popup-second").hidden = !(data.open_cases && data.open_cases.length);
+    fillCases(data.open_cases || []);
+    // 二次投诉: an open, accepted complaint-like case means a new complaint is a second one.
+    document.getElementById("popup-second").hidden = !data.second_complaint;
+  }
+  function caseItem(c) {
+    var li = el("li"), a = el("a", "#" + c.id);
+    a.href = "/cases/" + encodeURIComponent(c.id);
+    a.className = "num";
+    li.appendChild(a);
+    li.appendChild(el("span", " " + t("kind." + c.kind) + " "));
+    li.appendChild(el("span", t("state." + c.state), "badge s-" + c.state));
+    if (c.station) li.appendChild(el("span", " " + c.station, "muted"));
+    if (c.problem) li.appendChild(el("div", c.problem, "summary small"));
+    if (c.second_complaint_risk) li.className = "risk";
+    return li;
+  }
+  function fillCases(list) {
+    var ul = document.getElementById("popup-cases");
+    ul.textContent = "";
+    if (!list.length) ul.appendChild(el("li", t("popup.none"), "muted"));
+    list.forEach(function (c) { ul.appendChild(caseItem(c)); });
+  }
+  function newCase() {
+    var button = document.getElementById("popup-new-case");
+    var callId = button.dataset.callId, note = document.getElementById("popup-created");
+    if (!callId) return;
+    button.disabled = true;
+    var token = document.querySelector("meta[name=csrf-token]").content;
+    fetch("/api/calls/" + encodeURIComponent(callId) + "/case", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
+      body: JSON.stringify({ kind: document.getElementById("popup-kind").value })
+    }).then(function (r) {
+      return r.json().then(function (data) { return { ok: r.ok, data: data }; });
+    }).then(function (res) {
+      note.textContent = "";
+      note.hidden = false;
+      if (!res.ok) { note.className = "alert small"; note.textContent = t("popup.case_failed") + " " + (res.data.message || ""); button.disabled = false; return; }
+      note.className = "ok small";
+      var ul = document.getElementById("popup-cases");
+      if (ul.firstChild && ul.firstChild.className === "muted") ul.textContent = "";
+      ul.insertBefore(caseItem({ id: res.data.id, kind: res.data.kind, state: res.data.state }), ul.firstChild);
+      var a = el("a", t("popup.created").replace("{id}", res.data.id));
+      a.href = "/cases/" + encodeURIComponent(res.data.id);
+      a.dataset.testid = "popup-case-link";
+      note.appendChild(a);
+    }).catch(function () { button.disabled = false; });
   }
   function updatePopup(c) {
     if (popupFor !== c.linkedid) return;
@@ -104,6 +149,11 @@
     badge.textContent = st[0]; badge.className = "badge " + st[1];
     var link = document.getElementById("popup-open");
     if (c.call_id) { link.href = "/calls/" + encodeURIComponent(c.call_id); link.hidden = false; }
+    var button = document.getElementById("popup-new-case");
+    if (button && c.call_id && button.dataset.callId !== String(c.call_id)) {
+      button.dataset.callId = String(c.call_id);
+      button.disabled = false;
+    }
   }
   function showPopup(c) {
     popupFor = c.linkedid;
@@ -111,6 +161,11 @@
     document.getElementById("popup-name").textContent = c.caller_name || "";
     document.getElementById("popup-previous").textContent = "";
     document.getElementById("popup-open").hidden = !c.call_id;
+    var button = document.getElementById("popup-new-case");
+    if (button) { button.disabled = true; delete button.dataset.callId; }
+    document.getElementById("popup-created").hidden = true;
+    fillCases([]);
+    document.getElementById("popup-second").hidden = true;
     document.getElementById("popup").hidden = false;
     updatePopup(c);
     if (!c.caller_number) { fillPrevious({}, c.linkedid); return; }
@@ -119,6 +174,8 @@
       .then(function (data) { if (popupFor === c.linkedid) fillPrevious(data, c.linkedid); })
       .catch(function () {});
   }
+  var newCaseButton = document.getElementById("popup-new-case");
+  if (newCaseButton) newCaseButton.addEventListener("click", newCase);
   document.getElementById("popup-close").addEventListener("click", function () {
     document.getElementById("popup").hidden = true; popupFor = null;
   });

@@ -1,0 +1,73 @@
+"""The audit trail for supervisors: any record's changes, recent changes, the chain's status.
+
+Verifying the hash chain (:func:`callcenter.audit.verify`) reads every row, so its verdict is
+kept for ``VERDICT_TTL`` (or until the chain grows) and recomputed on request ("verify now").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter import audit
+from callcenter.tickets.models import AuditEntry, AuditHead
+
+ENTITIES = ("case", "call", "user", "calendar_day", "calendar_year", "setting")
+VERDICT_TTL = dt.timedelta(minutes=5)
+RECENT = 100
+
+
+@dataclass(frozen=True)
+class Checked:
+    verdict: audit.Verdict
+    at: dt.datetime
+    head: tuple[int, str] | None
+
+
+class VerdictCache:
+    """The last verification of the chain, per app (several instances each keep their own)."""
+
+    def __init__(self) -> None:
+        self.last: Checked | None = None
+
+    async def get(self, sessions: async_sessionmaker[AsyncSession], now: dt.datetime, *, fresh: bool = False) -> Checked:
+        async with sessions() as session:
+            row = (await session.execute(select(AuditHead.seq, AuditHead.hash))).one_or_none()
+        head = (row.seq, row.hash) if row is not None else None
+        last = self.last
+        if fresh or last is None or last.head != head or now - last.at > VERDICT_TTL:
+            last = self.last = Checked(await audit.verify(sessions), now, head)
+        return last
+
+
+def value(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def row_json(row: AuditEntry, at: str | None) -> dict[str, Any]:
+    return {"seq": row.seq, "at": at, "actor": row.actor, "entity": row.entity, "entity_id": row.entity_id,
+            "field": row.field, "before": value(row.before), "after": value(row.after), "reason": row.reason,
+            "hash": row.hash}  # fmt: skip
+
+
+async def entries(session: AsyncSession, *, entity: str | None, entity_id: str | None, before: int | None,
+                  limit: int = RECENT) -> list[AuditEntry]:  # fmt: skip
+    """One record's changes (oldest first), or the latest changes of all (newest first)."""
+    if entity and entity_id:
+        return await audit.history(session, entity, entity_id)
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if entity:
+        stmt = stmt.where(AuditEntry.entity == entity)
+    if before is not None:
+        stmt = stmt.where(AuditEntry.seq < before)
+    return list((await session.scalars(stmt)).all())

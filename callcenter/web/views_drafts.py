@@ -1,0 +1,122 @@
+"""The voicemail draft inbox: the queue on the left, the selected draft on the right (recording,
+transcript with its doubtful words marked, fields read from it), confirm or discard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.tickets.errors import CaseError
+from callcenter.tickets.workflow import KINDS, SEVERITIES
+from callcenter.web import audio, keys
+from callcenter.web.auth import now, requires
+from callcenter.web.drafts import LOW_CONFIDENCE, Draft, confirm_draft, discard_draft, get_draft, list_drafts
+from callcenter.web.errors import Forbidden, NotFound
+from callcenter.web.middleware import case_error_status
+from callcenter.web.models import User
+from callcenter.web.present import names_of
+from callcenter.web.render import render
+from callcenter.web.roles import Perm
+from callcenter.web.scope import workflow_role
+from callcenter.web.views_cases import case_id_of, the_user
+
+routes = web.RouteTableDef()
+INBOX = 200
+# The transcript's category hint (transcribe/keywords.toml) → the kind of case it suggests.
+CATEGORY_KIND = {"urgent_repair": "repair", "temperature": "temperature", "repair": "repair",
+                 "complaint": "complaint", "billing": "consultation", "application": "application",
+                 "consultation": "consultation"}  # fmt: skip
+
+
+def suggestion(draft: Draft, stations: list[Any]) -> dict[str, Any]:
+    """What the transcript suggests: a kind (from its category hint), urgency, a station."""
+    extracted = (draft.vm.extracted if draft.vm is not None else None) or {}
+    category = extracted.get("category") if isinstance(extracted, dict) else None
+    hint = str(extracted.get("station") or "") if isinstance(extracted, dict) else ""
+    station = next((u for u in stations if hint and u.name_zh.startswith(hint)), None)
+    return {"kind": CATEGORY_KIND.get(str(category or ""), draft.case.kind), "urgent": category == "urgent_repair",
+            "station": station, "extracted": extracted if isinstance(extracted, dict) else {}}  # fmt: skip
+
+
+def role_of(user: User) -> str:
+    role = workflow_role(user)
+    if role is None:
+        raise Forbidden("your role does not accept cases")
+    return role
+
+
+async def inbox_context(request: web.Request, case_id: int | None) -> dict[str, Any]:
+    async with request.app[keys.READS]() as db:
+        drafts = await list_drafts(db, limit=INBOX)
+        selected = None
+        if case_id is not None:
+            selected = await get_draft(db, case_id)
+        elif drafts:
+            selected = await get_draft(db, drafts[0].case.id)
+    stations = (await names_of(request)).stations()
+    spool = request.app[keys.CONFIG].spool_dir
+    has_audio = bool(selected and selected.call and audio.recording(spool, selected.call.voicemail_path))
+    return {
+        "drafts": drafts, "selected": selected, "has_audio": has_audio, "stations": stations,
+        "suggest": suggestion(selected, stations) if selected else {}, "kinds": KINDS, "severities": SEVERITIES,
+        "low": LOW_CONFIDENCE, "error": "", "form": {}, "now": now(request),
+    }  # fmt: skip
+
+
+@routes.get("/drafts", name="drafts")
+@requires(Perm.CASES_CREATE)
+async def drafts_page(request: web.Request) -> web.StreamResponse:
+    return await render(request, "drafts.html", await inbox_context(request, None))
+
+
+@routes.get(r"/drafts/{case_id:\d+}", name="draft")
+@requires(Perm.CASES_CREATE)
+async def draft_page(request: web.Request) -> web.StreamResponse:
+    return await render(request, "drafts.html", await inbox_context(request, case_id_of(request)))
+
+
+async def _refused(request: web.Request, case_id: int, exc: CaseError, form: dict[str, str]) -> web.StreamResponse:
+    if exc.code == "not_found":
+        raise NotFound("no such draft") from None
+    try:
+        context = await inbox_context(request, case_id)
+    except NotFound:  # no longer a draft (someone else confirmed it): the inbox, with the reason
+        context = await inbox_context(request, None)
+    context.update(error=exc.message, form=form)
+    return await render(request, "drafts.html", context, status=case_error_status(exc))
+
+
+@routes.post(r"/drafts/{case_id:\d+}/confirm", name="draft_confirm")
+@requires(Perm.CASES_CREATE)
+async def confirm_form(request: web.Request) -> web.StreamResponse:
+    case_id, user = case_id_of(request), await the_user(request)
+    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    for flag in ("urgent", "difficult"):  # an unticked box is not sent: it means "no"
+        form.setdefault(flag, "")
+    try:
+        case = await confirm_draft(request.app[keys.SESSIONS], case_id, form, actor=user.username,
+                                   role=role_of(user), now=now(request), version=_version(form))  # fmt: skip
+    except CaseError as exc:
+        return await _refused(request, case_id, exc, form)
+    raise web.HTTPFound(f"/cases/{case.id}?done=accept")
+
+
+@routes.post(r"/drafts/{case_id:\d+}/discard", name="draft_discard")
+@requires(Perm.CASES_CREATE)
+async def discard_form(request: web.Request) -> web.StreamResponse:
+    case_id, user = case_id_of(request), await the_user(request)
+    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    try:
+        await discard_draft(request.app[keys.SESSIONS], case_id, form.get("reason", ""), actor=user.username,
+                            role=role_of(user), now=now(request), version=_version(form))  # fmt: skip
+    except CaseError as exc:
+        return await _refused(request, case_id, exc, form)
+    raise web.HTTPFound("/drafts")
+
+
+def _version(form: dict[str, Any]) -> int | None:
+    try:
+        return int(form["version"]) if form.get("version") not in (None, "") else None
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,124 @@
+"""Supervision pages: the dashboard (overdue and due soon by station and person, charts), the
+notifications sent (outbox), and the audit trail of any record with the chain's status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from markupsafe import Markup
+
+from callcenter.tickets.delivery import list_outbox
+from callcenter.web import charts, keys, stats, supervision
+from callcenter.web.audit_view import ENTITIES, entries
+from callcenter.web.auth import now, requires
+from callcenter.web.errors import BadRequest
+from callcenter.web.i18n import gettext
+from callcenter.web.present import names_of
+from callcenter.web.render import page
+from callcenter.web.roles import Perm
+
+routes = web.RouteTableDef()
+OUTBOX_PAGE = 100
+ROLES = ("station", "office_head", "clerk", "duty", "department_head", "manager", "property_office")
+COLOURS = {"answered": "c-answered", "abandoned": "c-abandoned", "voicemail": "c-voicemail", "busy": "c-busy",
+           "failed": "c-failed", "open": "c-failed"}  # fmt: skip
+
+
+def int_arg(query: Mapping[str, str], key: str) -> int | None:
+    raw = query.get(key, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"{key}: a number", field=key) from None
+
+
+def chart_set(lang: str, calls: stats.CallStats, weeks: list[stats.WeekRates]) -> dict[str, Markup]:
+    """The dashboard's five charts as inline SVG."""
+    _ = lambda key: gettext(lang, key)  # noqa: E731
+    outcomes = [o for o in stats.OUTCOMES if calls.totals.get(o)] or ["answered"]
+    days = list(calls.by_day)
+    per_day = [charts.Series(_("disp." + o), [calls.by_day[d][o] for d in days], COLOURS[o]) for o in outcomes]
+    per_hour = [charts.Series(_("disp." + o), [h[o] for h in calls.by_hour], COLOURS[o]) for o in outcomes]
+    week_labels = [w.week.strftime("%m-%d") for w in weeks]
+    on_time = [charts.Series(_("sv.on_time"), [w.on_time_rate for w in weeks], "c-rate")]
+    callback = [charts.Series(_("sv.callback_rate"), [w.callback_rate for w in weeks], "c-rate2")]
+    return {
+        "per_day": charts.bar_chart(_("sv.per_day"), [d.strftime("%m-%d") for d in days], per_day,
+                                    label_every=max(1, len(days) // 14)),
+        "per_hour": charts.bar_chart(_("sv.per_hour"), [f"{h:02d}" for h in range(24)], per_hour, label_every=2),
+        "share": charts.share_bar(_("sv.share"),
+                                  [(_("disp." + o), calls.totals.get(o, 0), COLOURS[o]) for o in outcomes]),
+        "legend": charts.legend([(_("disp." + o), COLOURS[o]) for o in outcomes]),
+        "on_time": charts.bar_chart(_("sv.on_time"), week_labels, on_time, unit="%", top=100, target=100, height=150),
+        "callback": charts.bar_chart(_("sv.callback_rate"), week_labels, callback, unit="%", top=100, target=100,
+                                     height=150),
+    }  # fmt: skip
+
+
+async def dashboard(request: web.Request) -> dict[str, Any]:
+    tz, moment = request.app[keys.CONFIG].tz, now(request)
+    period = stats.parse_period(request.query, moment.astimezone(tz).date())
+    async with request.app[keys.READS]() as db:
+        stations = await supervision.by_station(db, moment)
+        persons = await supervision.by_person(db, moment)
+        late = await supervision.clocks(db, moment, overdue=True)
+        soon = await supervision.clocks(db, moment, overdue=False)
+        calls = await stats.call_stats(db, period, tz)
+        weeks = await stats.week_rates(db, period, tz)
+    names = await names_of(request)
+    return {"stations": stations, "persons": persons, "late": late, "soon": soon, "calls": calls, "weeks": weeks,
+            "units": names.units, "people": names.people, "period": period, "now": moment}  # fmt: skip
+
+
+@routes.get("/supervision", name="supervision")
+@requires(Perm.SUPERVISE)
+@page("supervision.html")
+async def supervision_page(request: web.Request) -> dict[str, Any]:
+    context = await dashboard(request)
+    context["charts"] = chart_set(request[keys.LANG], context["calls"], context["weeks"])
+    return context
+
+
+def outbox_filters(query: Mapping[str, str]) -> dict[str, Any]:
+    role = query.get("role", "").strip() or None
+    if role is not None and role not in ROLES:
+        raise BadRequest(f"role: one of {', '.join(ROLES)}", field="role")
+    return {"role": role, "case_id": int_arg(query, "case"), "before_id": int_arg(query, "before"),
+            "include_held": query.get("held", "1") == "1"}  # fmt: skip
+
+
+@routes.get("/supervision/outbox", name="outbox")
+@requires(Perm.SUPERVISE)
+@page("outbox.html")
+async def outbox_page(request: web.Request) -> dict[str, Any]:
+    filters, moment = outbox_filters(request.query), now(request)
+    async with request.app[keys.READS]() as db:
+        rows = await list_outbox(db, now=moment, limit=OUTBOX_PAGE + 1, **filters)
+    names = (await names_of(request)).actors
+    more = len(rows) > OUTBOX_PAGE
+    rows = rows[:OUTBOX_PAGE]
+    args = {k: v for k, v in request.query.items() if k != "before"}
+    next_url = str(request.rel_url.with_query({**args, "before": str(rows[-1].id)})) if more and rows else None
+    return {"rows": rows, "filters": filters, "roles": ROLES, "names": names, "next_url": next_url, "now": moment}
+
+
+@routes.get("/audit", name="audit")
+@requires(Perm.SUPERVISE)
+@page("audit.html")
+async def audit_page(request: web.Request) -> dict[str, Any]:
+    entity = request.query.get("entity", "").strip() or None
+    if entity is not None and entity not in ENTITIES:
+        raise BadRequest(f"entity: one of {', '.join(ENTITIES)}", field="entity")
+    entity_id = request.query.get("id", "").strip()[:64] or None
+    fresh = request.query.get("verify") == "1"
+    async with request.app[keys.READS]() as db:
+        rows = await entries(db, entity=entity, entity_id=entity_id, before=int_arg(request.query, "before"))
+    snapshot = await names_of(request)
+    names, units, people = snapshot.actors, snapshot.units, snapshot.people
+    checked = await request.app[keys.AUDIT].get(request.app[keys.READS], now(request), fresh=fresh)
+    return {"rows": rows, "entity": entity, "entity_id": entity_id, "entities": ENTITIES, "names": names,
+            "checked": checked, "one": bool(entity and entity_id), "units": units, "people": people}  # fmt: skip

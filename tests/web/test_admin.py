@@ -1,0 +1,137 @@
+"""Administration: accounts (add, disable, reset password — sessions revoked, audited), the
+working-day calendar (an edit moves the due times; the unknown-year banner), the read-only
+rules and extraction tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from callcenter.tickets.models import AuditEntry, CaseDeadline
+from callcenter.web.auth import COOKIE
+from tests.web.conftest import Panel, add_case, login
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def session_of(panel: Panel, username: str, password: str) -> dict[str, str]:
+    """Log ``username`` in and return their session cookie (to come back as them later)."""
+    assert (await login(panel.client, username, password))[0] == 302
+    cookie = panel.client.session.cookie_jar.filter_cookies(panel.client.make_url("/"))[COOKIE]
+    return {COOKIE: cookie.value}
+
+
+async def test_add_disable_and_reset_accounts(panel: Panel) -> None:
+    _, admin = await login(panel.client, "admin")
+    headers = {"X-CSRF-Token": admin}
+    response = await panel.client.post("/api/admin/users", headers=headers, json={
+        "username": "hubin2", "role": "station", "station_code": "hubin", "display_name": "湖滨值班", "password": "值班密码12345"})  # fmt: skip
+    user = await response.json()
+    assert response.status == 201 and (user["role"], user["station_code"], user["active"]) == ("station", "hubin", True)
+    bad = await panel.client.post("/api/admin/users", headers=headers, json={"username": "x1", "role": "station", "password": "long enough"})
+    assert bad.status == 400 and "station" in (await bad.json())["message"]
+    short = await panel.client.post("/api/admin/users", headers=headers, json={"username": "x2", "role": "clerk", "password": "short"})
+    assert short.status == 400 and "8" in (await short.json())["message"]
+
+    hubin2 = await session_of(panel, "hubin2", "值班密码12345")
+    assert (await panel.client.get("/api/me", cookies=hubin2)).status == 200
+    _, admin = await login(panel.client, "admin")
+    off = await panel.client.post(f"/api/admin/users/{user['id']}/active", json={"active": False},
+                                  headers={"X-CSRF-Token": admin})  # fmt: skip
+    assert off.status == 200 and (await off.json())["active"] is False
+    assert (await panel.client.get("/api/me", cookies=hubin2)).status == 401  # the session went with the account
+    assert (await login(panel.client, "hubin2", "值班密码12345"))[0] == 401
+    _, admin = await login(panel.client, "admin")
+    on = await panel.client.post(f"/api/admin/users/{user['id']}/active", json={"active": True},
+                                 headers={"X-CSRF-Token": admin})  # fmt: skip
+    assert (await on.json())["active"] is True
+    hubin2 = await session_of(panel, "hubin2", "值班密码12345")
+    _, admin = await login(panel.client, "admin")
+    reset = await panel.client.post(f"/api/admin/users/{user['id']}/password", json={"password": "新的密码 2026"},
+                                    headers={"X-CSRF-Token": admin})  # fmt: skip
+    assert (await reset.json())["sessions_revoked"] == 1
+    assert (await panel.client.get("/api/me", cookies=hubin2)).status == 401
+    assert (await login(panel.client, "hubin2", "新的密码 2026"))[0] == 302
+    async with panel.sessions() as db:
+        fields = (await db.scalars(select(AuditEntry.field).where(AuditEntry.entity == "user",
+                                                                  AuditEntry.entity_id == "hubin2"))).all()  # fmt: skip
+    assert "role" in fields and fields.count("active") >= 3 and "password_changed_at" in fields
+
+
+async def test_an_administrator_cannot_disable_their_own_account(panel: Panel) -> None:
+    _, admin = await login(panel.client, "admin")
+    users = (await (await panel.client.get("/api/admin/users")).json())["items"]
+    me = next(u for u in users if u["username"] == "admin")
+    response = await panel.client.post(f"/admin/users/{me['id']}/active", data={"csrf_token": admin, "active": "0"})
+    assert response.status == 400 and "own account" in await response.text()
+    page = await (await panel.client.get("/admin/users")).text()
+    assert page.count('action="/admin/users/') > 6 and 'data-testid="add-user"' in page
+    await login(panel.client, "supervisor")  # reads, without the forms
+    page = await (await panel.client.get("/admin/users")).text()
+    assert "clerk" in page and 'data-testid="add-user"' not in page and "您的角色只能查看" in page
+
+
+async def due_of(panel: Panel, case_id: int, rule: str = "D5") -> datetime:
+    async with panel.sessions() as db:
+        due = await db.scalar(select(CaseDeadline.due_at).where(CaseDeadline.case_id == case_id,
+                                                                CaseDeadline.rule_id == rule))  # fmt: skip
+    assert due is not None
+    return due.astimezone(SHANGHAI)
+
+
+async def test_a_calendar_edit_moves_the_due_times(panel: Panel) -> None:
+    case_id = await add_case(panel.sessions, panel.clock(), to="assigned")  # Saturday 2026-11-21
+    assert await due_of(panel, case_id) == datetime(2026, 11, 24, 17, 30, tzinfo=SHANGHAI)  # Mon, Tue
+    _, admin = await login(panel.client, "admin")
+    response = await panel.client.post("/admin/calendar/days", allow_redirects=False, data={
+        "csrf_token": admin, "day": "2026-11-23", "is_workday": "holiday", "note": "供暖调度日", "reason": "测试"})  # fmt: skip
+    assert response.status == 302 and response.headers["Location"] == "/admin/calendar?year=2026&moved=1"
+    assert await due_of(panel, case_id) == datetime(2026, 11, 25, 17, 30, tzinfo=SHANGHAI)
+    page = await (await panel.client.get("/admin/calendar?year=2026&moved=1")).text()
+    assert "1 个计时中的期限已按新日历重新计算" in page and "供暖调度日" in page
+    undo = await panel.client.delete("/api/calendar/days/2026-11-23", json={"reason": "撤销"},
+                                     headers={"X-CSRF-Token": admin})  # fmt: skip
+    assert (await undo.json())["due_times_moved"] == 1
+    assert await due_of(panel, case_id) == datetime(2026, 11, 24, 17, 30, tzinfo=SHANGHAI)
+    hours = await panel.client.put("/api/calendar/business-hours", json={"opens": "09:00", "closes": "17:00"},
+                                   headers={"X-CSRF-Token": admin})  # fmt: skip
+    assert hours.status == 200 and await due_of(panel, case_id) == datetime(2026, 11, 24, 17, 0, tzinfo=SHANGHAI)
+    wrong = await panel.client.put("/api/calendar/business-hours", json={"opens": "18:00", "closes": "08:00"},
+                                   headers={"X-CSRF-Token": admin})  # fmt: skip
+    assert wrong.status == 400
+
+
+async def test_an_unknown_year_is_a_banner_for_everyone_until_confirmed(panel: Panel) -> None:
+    await login(panel.client, "station")
+    page = await (await panel.client.get("/cases")).text()
+    assert 'data-testid="calendar-banner"' in page and "2027年节假日未录入" in page
+    _, admin = await login(panel.client, "admin")
+    page = await (await panel.client.get("/admin/calendar?year=2027")).text()
+    assert 'data-testid="year-warning"' in page and 'data-testid="confirm-year"' in page
+    data = await (await panel.client.get("/api/calendar?year=2027")).json()
+    assert data["status"] == "unknown" and data["warnings"][0]["year"] == 2027
+    response = await panel.client.post("/api/calendar/years/2027/confirm", json={"reason": "国办通知已录入"},
+                                       headers={"X-CSRF-Token": admin})  # fmt: skip
+    assert response.status == 200
+    await login(panel.client, "station")
+    assert 'data-testid="calendar-banner"' not in await (await panel.client.get("/cases")).text()
+
+
+async def test_rules_and_extraction_tables_are_shown_read_only(panel: Panel) -> None:
+    await login(panel.client, "manager")
+    page = await (await panel.client.get("/admin/rules")).text()
+    for rule in ("D1", "D2", "D3", "D4.minor", "D5", "D6", "D7", "D8", "D9", "R1", "R2", "R3"):
+        assert f"<b>{rule}</b>" in page, rule
+    rules = await (await panel.client.get("/api/rules")).json()
+    assert {r["id"] for r in rules["rules"]} >= {"D1", "D5", "D9"} and len(rules["reports"]) == 3
+    page = await (await panel.client.get("/admin/extraction")).text()
+    assert "暖气不热" in page and "湖滨花园" in page and "演示数据" in page
+    data = await (await panel.client.get("/api/extraction")).json()
+    assert data["editable"] is False and data["gazetteer"]["demo"] is True
+    directory = await (await panel.client.get("/api/directory")).json()
+    assert {u["code"] for u in directory["units"]} >= {"office1", "hubin", "yinhu"}
+    assert "第一供热管理所" in await (await panel.client.get("/admin/directory")).text()
