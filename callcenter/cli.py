@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "callcenter.transcribe.commands",
     "callcenter.web.commands",
     "callcenter.check",
+    "callcenter.transcribe.voicemail_commands",
 )
 
 

@@ -91,6 +91,7 @@ async def run_demo(args: argparse.Namespace) -> None:
         spool_dir=spool,
         cdr_csv=master,
         http_port=args.port,
+        **({"vosk_model": args.model} if args.model else {}),
     )
     service = CallLogService(config)
     stop = asyncio.Event()
@@ -114,6 +115,10 @@ async def run_demo(args: argparse.Namespace) -> None:
     runner = await start_web(config, service.sessions, service.feed, settings=settings, metrics=metrics)
     timer = TicketTimer(service.sessions, tz=config.timezone, reports_dir=var / "reports")
     timer.start()
+    from callcenter.transcribe.transcriber import Transcriber
+
+    transcriber = Transcriber(config, service.sessions, service.feed)
+    await transcriber.start()
     print(f"demo: panel on http://{config.http_host}:{config.http_port}/  (Simplified Chinese; English in the header)")
     for name, role, password in users:
         print(f"demo:   user {name:<11} role {role:<12} password {password}")
@@ -123,6 +128,7 @@ async def run_demo(args: argparse.Namespace) -> None:
     try:
         await stop.wait()
     finally:
+        await transcriber.stop()
         await timer.stop()
         await stop_web(runner)
         await service.stop()
@@ -135,6 +141,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     demo.add_argument("--var", default="var/demo", help="state folder (default var/demo)")
     demo.add_argument("--speed", type=float, default=1.0, help="replay speed (default 1)")
     demo.add_argument("--traces", type=Path, help="folder of recorded traces (../shared/ami-traces)")
+    demo.add_argument("--model", type=Path, help="a Vosk model folder (optional; else CALLCENTER_VOSK_MODEL)")
     demo.set_defaults(func=_demo)
 
 

@@ -25,6 +25,7 @@ from callcenter.live import LiveFeed
 
 if TYPE_CHECKING:
     from callcenter.tickets.timer import TicketTimer
+    from callcenter.transcribe.transcriber import Transcriber
 
 log = logging.getLogger(__name__)
 SCAN_INTERVAL = 60.0
@@ -87,12 +88,13 @@ class CallLogService:
         }
 
 
-ROLES = ("listener", "web", "timer")
+ROLES = ("listener", "web", "timer", "transcriber")
 
 
 async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) -> None:
     """Run the chosen parts in this process until SIGTERM/SIGINT, then stop them in reverse."""
     from callcenter.tickets.timer import TicketTimer
+    from callcenter.transcribe.transcriber import Transcriber
     from callcenter.web.app import start_web, stop as stop_web
 
     stop = asyncio.Event()
@@ -107,6 +109,7 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
     ops_runner = None
     runner = None
     timer: TicketTimer | None = None
+    transcriber: Transcriber | None = None
     try:
         if "listener" in roles:
             await service.start()
@@ -119,6 +122,9 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
             timer = TicketTimer(service.sessions, tz=config.timezone, webhook_url=config.webhook_url,
                                 reports_dir=Path(str(config.extra.get("reports_dir", "var/reports"))))  # fmt: skip
             timer.start()
+        if "transcriber" in roles:
+            transcriber = Transcriber(config, service.sessions, service.feed)
+            await transcriber.start()
         ops_runner = await start_ops(config, metrics)
         log.info("callcenter: serving (%s); AMI %s:%s, database %s", ", ".join(roles), config.ami_host,
                  config.ami_port, config.database_url.split("@")[-1])  # fmt: skip
@@ -127,6 +133,8 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
         log.info("callcenter: stopping")
         if ops_runner is not None:
             await ops_runner.cleanup()
+        if transcriber is not None:
+            await transcriber.stop()
         if timer is not None:
             await timer.stop()
         if runner is not None:
