@@ -115,14 +115,16 @@ class Reconciler:
             self.recorder.mark_dirty(state.linkedid, "answered")
 
     # -- CDR ---------------------------------------------------------------------------------
-    async def store_ami_cdr(self, session: AsyncSession, events: list[dict[str, str]]) -> None:
+    async def store_ami_cdr(
+        self, session: AsyncSession, events: list[dict[str, str]], call_ids: dict[str, int] | None = None
+    ) -> None:
         rows = []
         for headers in events:
             try:
                 rows.append(cdr.row_from_ami(headers, self.tz))
             except cdr.CdrError as exc:
                 log.warning("reconcile: Cdr event skipped: %s", exc)
-        await store.store_cdr_rows(session, rows, "ami")
+        await store.store_cdr_rows(session, rows, "ami", call_ids)
 
     async def complete_from_cdr(
         self, session: AsyncSession, state: sm.CallState, rec: dict[str, Any]
@@ -181,7 +183,7 @@ class Reconciler:
                 for error in errors:
                     log.warning("reconcile: %s: %s", path, error)
                 self.stats["csv_errors"] += len(errors)
-                total += await store.store_cdr_rows(session, rows, "csv")
+                total += await store.store_cdr_rows(session, rows, "csv", dict(self.recorder.call_ids))
                 offset += len(chunk)
             await store.set_cursor(session, CSV_CURSOR, {"path": str(path), "inode": st.st_ino, "offset": offset})
         self.stats["csv_rows"] += total

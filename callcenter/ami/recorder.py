@@ -232,11 +232,11 @@ class Recorder:
         """One transaction for the whole batch, a handful of statements whatever its size."""
         states = {lid: self.states[lid] for lid in dirty if lid in self.states}
         async with self.sessions() as session, session.begin():
-            if cdr and self.reconciler is not None:
-                await self.reconciler.store_ami_cdr(session, cdr)
             new = [st for lid, st in states.items() if lid not in self.call_ids]
             opened = await store.open_calls(session, new)
             ids = {lid: self.call_ids.get(lid) or opened[lid] for lid in states}
+            if cdr and self.reconciler is not None:
+                await self.reconciler.store_ami_cdr(session, cdr, {**self.call_ids, **ids})
             await store.save_progress_many(session, [(ids[lid], st) for lid, st in states.items() if not st.ended])
             finishing, waiting = [], []
             for lid, st in states.items():

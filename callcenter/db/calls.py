@@ -277,14 +277,24 @@ async def open_calls_without_state(session: AsyncSession) -> list[Call]:
     return list((await session.scalars(select(Call).where(Call.status == "open", Call.state.is_(None)))).all())
 
 
-async def store_cdr_rows(session: AsyncSession, rows: Iterable[Row], origin: str) -> int:
-    """Insert CDR rows not stored yet (idempotent on uniqueid/channel/dstchannel/start)."""
-    values = [dict(row.as_dict(), origin=origin) for row in rows]
+async def store_cdr_rows(
+    session: AsyncSession, rows: Iterable[Row], origin: str, call_ids: dict[str, int] | None = None
+) -> int:
+    """Insert CDR rows not stored yet (idempotent on uniqueid/channel/dstchannel/start).
+
+    ``call_ids`` (uniqueid → call row id) links rows of calls followed live right away, so
+    they never look like calls of their own to the recovery, whatever the clocks say.
+    """
+    call_ids = call_ids or {}
+    values = [dict(row.as_dict(), origin=origin, call_id=call_ids.get(row.uniqueid)) for row in rows]
     if not values:
         return 0
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(CdrRow).on_conflict_do_nothing().returning(CdrRow.id)
+    table = CdrRow.__table__
+    stmt = _dialect_insert(session)(CdrRow)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["uniqueid", "channel", "dstchannel", "start"],
+        set_={"call_id": func.coalesce(table.c.call_id, stmt.excluded.call_id)},
+    ).returning(CdrRow.id)
     return len((await session.execute(stmt, values)).all())
 
 

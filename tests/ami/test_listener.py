@@ -156,3 +156,22 @@ async def test_two_listeners_on_one_pbx_do_not_double_calls(migrated: str, trace
         lid for s in scenarios for lid in EXPECTED[s]
     )
     assert first.recorder.counters["calls_logged"] + second.recorder.counters["calls_logged"] == 6
+
+
+async def test_cdr_clock_skew_does_not_double_live_calls(migrated: str, traces: Path, tmp_path: Path) -> None:
+    """A PBX whose CDR times are 8 h off (a wrong CALLCENTER_CDR_TIMEZONE, a skewed clock):
+    the CDR rows of calls followed live are linked to them, never recovered as new calls."""
+    master = tmp_path / "Master.csv"
+    scenarios = ["answered_caller_hangs_up", "voicemail"]
+    async with ReplayServer([traces / s for s in scenarios], speed=25, inject_timestamps=True, cdr_out=master) as pbx:
+        service = CallLogService(service_config(migrated, pbx.port, cdr_csv=master, cdr_timezone="Asia/Shanghai"))
+        await service.start()
+        try:
+            await asyncio.wait_for(pbx.wait_finished(), 60)
+            await settle(service, migrated, 2)
+            assert await service.reconciler.scan_and_recover() == 0
+        finally:
+            await service.stop()
+    log = await call_log(migrated)
+    assert sorted(c["linkedid"] for c in log) == ["1795898248.0", "1795898756.321"]
+    assert {c["source"] for c in log} == {"live"}
