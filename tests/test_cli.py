@@ -41,7 +41,7 @@ def test_replay_serve_export(db_url: str, traces: Path, tmp_path: Path) -> None:
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     serve_env = dict(env, CALLCENTER_AMI_PORT=str(port), CALLCENTER_AMI_USERNAME="svc", CALLCENTER_AMI_SECRET="pw",
-                     CALLCENTER_AMI_RECONNECT_MIN="0.1")  # fmt: skip
+                     CALLCENTER_AMI_RECONNECT_MIN="0.1", CALLCENTER_HTTP_PORT=str(free_port()))  # fmt: skip
     time.sleep(1.0)
     serve = subprocess.Popen([sys.executable, "-m", "callcenter.cli", "serve"], env=serve_env, stderr=subprocess.PIPE, text=True)
     try:

@@ -70,7 +70,7 @@ async def test_drops_at_many_points(migrated: str, traces: Path, tmp_path: Path,
 
 async def _serve(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "callcenter.cli", "serve", env=env,
+        sys.executable, "-m", "callcenter.cli", "serve", "--role", "listener", env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
 
