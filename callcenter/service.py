@@ -49,9 +49,9 @@ class CallLogService:
             spool_dir=config.spool_dir,
         )
         self._scanner: asyncio.Task[None] | None = None
-        from callcenter.tickets.repeat import link_in
+        from callcenter.tickets.repeat import link_many
 
-        self.recorder.tx_hooks.append(link_in)  # repeat callers → their open case
+        self.recorder.tx_hooks.append(link_many)  # repeat callers → their open case
 
     async def start(self) -> None:
         if self.migrate:

@@ -220,7 +220,7 @@ class Reconciler:
                     call_id, status = call.id, call.status
                     new_ids.append(call_id)
                     recovered += 1
-                    await self.recorder._run_tx_hooks(session, call_id)
+                    await self.recorder._run_tx_hooks(session, [(call_id, rec["caller_number"])])
                     log.info("reconcile: recovered call %s from CDR (%s)", uniqueid, rec["disposition"])
                 if status != "open":
                     links += [{"b_id": r["id"], "b_call": call_id} for r in db_rows]

@@ -46,7 +46,7 @@ class Recorder:
         self.states: dict[str, sm.CallState] = {}
         self.call_ids: dict[str, int] = {}
         self.last_seen: dict[str, float] = {}
-        self.ended: OrderedDict[str, float] = OrderedDict()
+        self.ended: OrderedDict[str, int] = OrderedDict()  # linkedid -> call row id
         self.dirty: dict[str, list[str]] = {}
         self.hangup_times: dict[str, float] = {}
         self.latencies: list[float] = []
@@ -58,7 +58,8 @@ class Recorder:
         self.clock_offset = 0.0
         # In-transaction hooks: run by the writer right after a call is closed, each in a
         # savepoint (a failing hook is rolled back alone and logged; the call stays logged).
-        self.tx_hooks: list[Callable[[AsyncSession, int], Awaitable[None]]] = []
+        # Each gets the batch's closed calls as (call id, caller number).
+        self.tx_hooks: list[Callable[[AsyncSession, list[tuple[int, str]]], Awaitable[Any]]] = []
         # After-commit hooks: called with the call's row id in their own task, so a slow one
         # never delays the call log (e.g. voicemail drafts, which do their own transactions).
         self.hooks: list[Callable[[int], Awaitable[None]]] = []
@@ -236,7 +237,13 @@ class Recorder:
             opened = await store.open_calls(session, new)
             ids = {lid: self.call_ids.get(lid) or opened[lid] for lid in states}
             if cdr and self.reconciler is not None:
-                await self.reconciler.store_ami_cdr(session, cdr, {**self.call_ids, **ids})
+                links = {}
+                for headers in cdr:  # rows of calls followed live (or just ended) belong to them
+                    uid = headers.get("UniqueID", "")
+                    cid = ids.get(uid) or self.call_ids.get(uid) or self.ended.get(uid)
+                    if cid and cid > 0:
+                        links[uid] = cid
+                await self.reconciler.store_ami_cdr(session, cdr, links)
             await store.save_progress_many(session, [(ids[lid], st) for lid, st in states.items() if not st.ended])
             finishing, waiting = [], []
             for lid, st in states.items():
@@ -251,19 +258,20 @@ class Recorder:
                     finishing.append((ids[lid], rec, st, incomplete))
             await store.save_progress_many(session, waiting)
             closed = await store.finish_many(session, finishing)
-            for call_id in closed:
-                await self._run_tx_hooks(session, call_id)
+            await self._run_tx_hooks(session, [(cid, st.caller_number) for cid, _, st, _ in finishing if cid in closed])
         self.call_ids.update(ids)  # type: ignore[arg-type]
         self.counters["calls_logged"] += len(closed)
         return [(lid, dirty[lid]) for lid in states if lid not in self.awaiting_cdr]
 
-    async def _run_tx_hooks(self, session: AsyncSession, call_id: int) -> None:
+    async def _run_tx_hooks(self, session: AsyncSession, calls: list[tuple[int, str]]) -> None:
+        if not calls:
+            return
         for hook in self.tx_hooks:
             try:
                 async with session.begin_nested():
-                    await hook(session, call_id)
-            except Exception:  # noqa: BLE001 - rolled back to the savepoint; the call is logged
-                log.exception("recorder: hook %s failed for call %s", getattr(hook, "__name__", hook), call_id)
+                    await hook(session, calls)
+            except Exception:  # noqa: BLE001 - rolled back to the savepoint; the calls are logged
+                log.exception("recorder: hook %s failed for %d calls", getattr(hook, "__name__", hook), len(calls))
 
     def _still_waiting(self, linkedid: str) -> bool:
         """A call that ended while nobody listened waits up to CDR_GRACE for Asterisk's
@@ -296,7 +304,7 @@ class Recorder:
             if call_id is not None:
                 self.notify_logged(call_id)
             self.last_seen.pop(linkedid, None)
-            self.ended[linkedid] = now
+            self.ended[linkedid] = call_id if call_id is not None else -1
             while len(self.ended) > RECENTLY_ENDED:
                 self.ended.popitem(last=False)
             hung = self.hangup_times.pop(linkedid, None)

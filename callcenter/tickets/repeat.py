@@ -59,6 +59,26 @@ async def on_call_logged(
         log.exception("repeat caller: call %s not linked (the call itself is logged)", call_id)
 
 
+async def link_many(session: AsyncSession, calls: list[tuple[int, str]], *, now: dt.datetime | None = None) -> int:
+    """:func:`link_in` for a batch of just-closed calls ``(call id, caller number)``: one
+    query finds the numbers that have an open case; only those calls are looked at, each in
+    its own savepoint. Returns how many calls had a candidate case."""
+    numbers = {cid: normalize_phone(raw) for cid, raw in calls}
+    wanted = {n for n in numbers.values() if n}
+    if not wanted:
+        return 0
+    stmt = select(Case.caller_phone).where(Case.caller_phone.in_(wanted), Case.state.in_(OPEN_STATES)).distinct()
+    with_cases = set((await session.scalars(stmt)).all())
+    hits = [cid for cid, n in numbers.items() if n in with_cases]
+    for call_id in hits:
+        try:
+            async with session.begin_nested():
+                await link_in(session, call_id, now=now)
+        except Exception:  # noqa: BLE001 - rolled back to the savepoint; the call stays logged
+            log.exception("repeat caller: call %s not linked (the call itself is logged)", call_id)
+    return len(hits)
+
+
 async def link_in(session: AsyncSession, call_id: int, *, now: dt.datetime | None = None) -> None:
     """:func:`on_call_logged` inside the caller's transaction (the call log's writer runs it
     in a savepoint right after the call is closed, so it never waits for a write lock)."""
