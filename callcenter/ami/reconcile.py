@@ -23,6 +23,7 @@ from callcenter.ami import cdr
 from callcenter.ami.contract import ASTERISK_SPOOL_ROOT
 from callcenter.db import calls as store
 from callcenter.db.models import Call, CdrRow
+from callcenter.transcribe.voicemail import VoicemailError, read_metadata
 
 if TYPE_CHECKING:
     from callcenter.ami.listener import AmiLink
@@ -241,7 +242,11 @@ class Reconciler:
         start = min(r.start for r in rows) - timedelta(seconds=5)
         end = max((r.end or r.start) for r in rows) + timedelta(seconds=5)
         for txt in sorted(self.spool_dir.glob("*/*/*/msg*.txt")):
-            meta = _read_message_txt(txt)
+            try:
+                meta = read_metadata(txt.with_suffix("")) or {}
+            except VoicemailError as exc:
+                log.warning("reconcile: %s: %s", txt, exc)
+                continue
             if meta.get("callerchan") != channel:
                 continue
             try:
@@ -339,17 +344,3 @@ def _read_complete_lines(path: Path, offset: int, limit: int) -> bytes:
         data = fh.read(limit)
     cut = data.rfind(b"\n")
     return data[: cut + 1] if cut >= 0 else b""
-
-
-def _read_message_txt(path: Path) -> dict[str, str]:
-    """Asterisk's message .txt: ``key=value`` lines under ``[message]``; junk is ignored."""
-    out: dict[str, str] = {}
-    try:
-        text = path.read_text("utf-8", "replace")[:65536]
-    except OSError:
-        return out
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and not key.startswith(";"):
-            out[key.strip()] = value.strip()
-    return out
