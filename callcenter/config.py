@@ -45,8 +45,16 @@ class Config:
     hotline_numbers: tuple[str, ...] = ("6085708",)
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # Panel processes sharing the port (SO_REUSEPORT; callcenter.web.workers): 1 = the panel
+    # runs in the service's own process only.
+    http_workers: int = 1
     vosk_model: Path | None = None
+    # Transcription worker processes (each holds the model); None: one per spare core, at most 4.
+    transcribe_workers: int | None = None
     webhook_url: str | None = None
+    # The live feed across processes (callcenter.live_bridge): auto = on when ``serve --role``
+    # splits the service over processes (or http_workers > 1), off when one process does it all.
+    live_bridge: str = "auto"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -55,6 +63,10 @@ class Config:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Config) if f.name != "extra"}
+MAX_TRANSCRIBE_WORKERS = 32  # each worker holds a copy of the model (~300-500 MB)
+_COUNTS = {"transcribe_workers": (1, MAX_TRANSCRIBE_WORKERS), "http_workers": (1, 64)}  # integer settings with bounds
+# Settings that take one of a few words (a TOML boolean means "on"/"off").
+_CHOICES = {"live_bridge": ("auto", "on", "off")}
 
 
 def _coerce(key: str, name: str, raw: Any) -> Any:
@@ -66,6 +78,8 @@ def _coerce(key: str, name: str, raw: Any) -> Any:
             if "None" in annotation:
                 return None
             raise ConfigError(f"{key}: a value is required")
+        if name in _COUNTS:
+            return _count(raw, *_COUNTS[name])
         if isinstance(default, bool):
             if isinstance(raw, bool):
                 return raw
@@ -91,6 +105,11 @@ def _coerce(key: str, name: str, raw: Any) -> Any:
             if isinstance(raw, str):
                 return tuple(p.strip() for p in raw.split(",") if p.strip())
             return tuple(str(p) for p in raw)
+        if name in _CHOICES:
+            word = ("on" if raw else "off") if isinstance(raw, bool) else str(raw).strip().lower()
+            if word not in _CHOICES[name]:
+                raise ValueError(f"expected one of {', '.join(_CHOICES[name])}, got {raw!r}")
+            return word
         if not isinstance(raw, str):
             raise ValueError(f"expected a string, got {type(raw).__name__}")
         return raw
@@ -98,6 +117,16 @@ def _coerce(key: str, name: str, raw: Any) -> Any:
         raise
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{key}: {exc}") from None
+
+
+def _count(raw: Any, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high`` (not a boolean, not a fraction)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise ValueError(f"expected a whole number, got {raw!r}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ValueError(f"must be from {low} to {high}, got {value}")
+    return value
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -49,6 +49,10 @@ def test_postgresql_url_gets_the_async_driver() -> None:
         ({"CALLCENTER_AMI_HOST": ""}, "CALLCENTER_AMI_HOST"),
         ({"CALLCENTER_AMI_SECRET_FILE": "/nonexistent/secret"}, "CALLCENTER_AMI_SECRET_FILE"),
         ({"CALLCENTER_CONFIG": "/nonexistent.toml"}, "CALLCENTER_CONFIG"),
+        ({"CALLCENTER_TRANSCRIBE_WORKERS": "0"}, "CALLCENTER_TRANSCRIBE_WORKERS: must be from 1 to 32"),
+        ({"CALLCENTER_TRANSCRIBE_WORKERS": "33"}, "CALLCENTER_TRANSCRIBE_WORKERS: must be from 1 to 32"),
+        ({"CALLCENTER_TRANSCRIBE_WORKERS": "two"}, "CALLCENTER_TRANSCRIBE_WORKERS"),
+        ({"CALLCENTER_TRANSCRIBE_WORKERS": "2.5"}, "CALLCENTER_TRANSCRIBE_WORKERS"),
     ],
 )
 def test_errors_name_the_key(env: dict[str, str], key: str) -> None:
@@ -63,4 +67,24 @@ def test_toml_errors_name_file_and_key(tmp_path: Path) -> None:
         load_config(env={"CALLCENTER_CONFIG": str(toml)})
     toml.write_text("this is = = not toml")
     with pytest.raises(ConfigError, match="CALLCENTER_CONFIG"):
+        load_config(env={"CALLCENTER_CONFIG": str(toml)})
+
+
+def test_transcribe_workers(tmp_path: Path) -> None:
+    assert load_config(env={}).transcribe_workers is None  # one per spare core, at most 4
+    assert load_config(env={"CALLCENTER_TRANSCRIBE_WORKERS": " 3 "}).transcribe_workers == 3
+    assert load_config(env={"CALLCENTER_TRANSCRIBE_WORKERS": ""}).transcribe_workers is None
+    toml = tmp_path / "c.toml"
+    toml.write_text("transcribe_workers = 2\n")
+    assert load_config(env={"CALLCENTER_CONFIG": str(toml)}).transcribe_workers == 2
+    env = {"CALLCENTER_CONFIG": str(toml), "CALLCENTER_TRANSCRIBE_WORKERS": "32"}
+    assert load_config(env=env).transcribe_workers == 32
+    assert "transcribe_workers" not in load_config(env={"CALLCENTER_CONFIG": str(toml)}).extra
+
+
+@pytest.mark.parametrize("value", ["0", "33", "true", "2.5", "[2]"])
+def test_transcribe_workers_errors_name_file_and_key(tmp_path: Path, value: str) -> None:
+    toml = tmp_path / "c.toml"
+    toml.write_text(f"transcribe_workers = {value}\n")
+    with pytest.raises(ConfigError, match=r"c\.toml: transcribe_workers: "):
         load_config(env={"CALLCENTER_CONFIG": str(toml)})

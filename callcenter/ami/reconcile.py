@@ -5,6 +5,12 @@ calls we followed that are gone ended while nobody listened), then new rows of M
 (if configured) and the ``Cdr`` events stored by the recorder give the truth about calls
 that happened, fully or partly, while the service was not listening. Calls found only in
 the CDR are inserted as ``source = recovered``. Everything is idempotent (see db/calls.py).
+
+After the commit each recovered voicemail call is announced on the live feed
+(:func:`recovered_message`), as the recorder announces the end of a voicemail call it
+followed: the voicemail pipeline makes its draft at once (:func:`callcenter.transcribe.drafts.follow`).
+Other recovered calls are not announced (nobody waits for them; a first start on a long
+Master.csv would flood the panels).
 """
 
 from __future__ import annotations
@@ -32,6 +38,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CSV_CURSOR = "master_csv"
 MAX_CSV_CHUNK = 8 << 20
+RECOVERED = "call_recovered"  # the type of the live-feed message of a call recovered from the CDR
+
+
+def recovered_message(call_id: int, rec: dict[str, Any]) -> dict[str, Any]:
+    """The live feed's announcement of a voicemail call inserted from the CDR (JSON types only)."""
+    return {"type": RECOVERED, "call_id": call_id, "linkedid": rec["linkedid"],
+            "caller_number": rec["caller_number"], "voicemail": True}  # fmt: skip
 
 
 class Reconciler:
@@ -197,7 +210,7 @@ class Reconciler:
         may belong to are fetched in chunks, and the links are written in one executemany.
         """
         live = set(self.recorder.states)
-        recovered, new_ids, links = 0, [], []
+        recovered, new_ids, links, announced = 0, [], [], []  # announced: recovered voicemail calls
         table = CdrRow.__table__
         root = ~table.c.channel.like("Local/%") & table.c.lastapp.notin_(cdr.OUTGOING_APPS)
         async with self.sessions() as session, session.begin():
@@ -220,6 +233,8 @@ class Reconciler:
                         continue
                     call_id, status = call.id, call.status
                     new_ids.append(call_id)
+                    if rec["disposition"] == "voicemail":
+                        announced.append(recovered_message(call_id, rec))
                     recovered += 1
                     await self.recorder._run_tx_hooks(session, [(call_id, rec["caller_number"])])
                     log.info("reconcile: recovered call %s from CDR (%s)", uniqueid, rec["disposition"])
@@ -231,6 +246,8 @@ class Reconciler:
         self.stats["recovered"] += recovered
         for call_id in new_ids:  # after the commit: the hooks see the row
             self.recorder.notify_logged(call_id)
+        for message in announced:  # so do the feed's readers (the voicemail drafts)
+            self.recorder.feed.publish(message)
         return recovered
 
     def find_voicemail(self, rows: list[cdr.Row]) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ by writing its ``_add_…`` / ``_run_…`` pair and one line in ``register``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ def _add_extract(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "extract",
         help="read phones, address, temperature, category and station from a transcript",
+        epilog="'case' is what the category pre-sets on a voicemail's draft case (keywords.toml).",
         description="Extract draft-case fields from a Chinese transcript (offline).",
     )
     parser.add_argument("text", metavar="TEXT", help="the transcript; '-' reads it from standard input")
@@ -47,8 +49,9 @@ def _run_extract(args: argparse.Namespace) -> int:
     keywords = load_keywords(args.keywords) if args.keywords else default_keywords()
     gazetteer = load_gazetteer(args.gazetteer) if args.gazetteer else default_gazetteer()
     fields = extract(text, keywords=keywords, gazetteer=gazetteer).to_dict()
+    hint = keywords.hint(fields["category"])
     if args.json:
-        print(json.dumps({"text": text, "extracted": fields}, ensure_ascii=False))
+        print(json.dumps({"text": text, "extracted": fields, "case": dataclasses.asdict(hint)}, ensure_ascii=False))
         return 0
     address = fields["address"]
     station = fields["station"]
@@ -59,6 +62,7 @@ def _run_extract(args: argparse.Namespace) -> int:
         *((name, address[name]) for name in ("compound", "building", "unit", "room")),
         ("temperature_c", fields["temperature_c"]),
         ("category", fields["category"]),
+        ("case", ", ".join(filter(None, (hint.kind, "urgent" if hint.urgent else "", hint.severity)))),
         ("station", station),
     ]
     for name, value in lines:

@@ -1,12 +1,15 @@
 """Voicemail → draft case: created when the call ends, filled in when the transcript is there.
 
-:func:`on_call_logged` is the hook the call log runs after a call commits: for a call whose
-disposition is ``voicemail`` it creates, in one transaction, the draft case (caller's
-number, linked to the call), the ``voicemail_drafts`` row (recording resolved inside the
-spool, the message's ``.txt`` metadata) and a queued transcription job, then announces
-it on the live feed. One draft per call (a unique key): running the hook twice, or in two
-instances, creates nothing twice. :func:`enqueue_missing` finds voicemail calls that have
-no draft (a crash between the call's commit and the hook) and does the same for them.
+:func:`create_draft` turns an ended call whose disposition is ``voicemail`` into, in one
+transaction, the draft case (caller's number, linked to the call), the ``voicemail_drafts``
+row (recording resolved inside the spool, the message's ``.txt`` metadata) and a queued
+transcription job, then announces it on the live feed. One draft per call (a unique key):
+running it twice, or in two instances, creates nothing twice. :func:`follow` runs it as
+soon as the live feed announces a voicemail call, once the call is committed: the end of a
+call the recorder followed (a ``call`` message) or a call the reconciler recovered from
+the CDR (a ``call_recovered`` message). :func:`on_call_logged` does the same for a
+call id (an after-commit hook of the call log). :func:`enqueue_missing`, run every minute,
+catches what they missed (a crash, messages dropped by a slow subscriber).
 
 The job runner (:mod:`callcenter.transcribe.transcriber`) stores its outcome with
 :func:`store_transcript` or :func:`store_outcome`; each settles the job and updates the
@@ -27,6 +30,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.ami.reconcile import RECOVERED
 from callcenter.db.models import Call
 from callcenter.live import LiveFeed
 from callcenter.tickets.calendar_store import load_clockwork
@@ -34,7 +38,7 @@ from callcenter.tickets.cases import NewCase, create_in
 from callcenter.tickets.workflow import SYSTEM
 from callcenter.transcribe import jobs
 from callcenter.transcribe.models import TranscriptionJob, VoicemailDraft
-from callcenter.transcribe.prefill import SYSTEM_ACTOR, extracted_from, prefill_case
+from callcenter.transcribe.prefill import DRAFT_KIND, SYSTEM_ACTOR, extracted_from, prefill_case
 from callcenter.transcribe.voicemail import (
     MetadataError,
     SpoolPathError,
@@ -49,7 +53,6 @@ from callcenter.transcribe.worker import JobResult
 log = logging.getLogger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
 Clock = Callable[[], dt.datetime]
-DRAFT_KIND = "complaint"  # the clerk confirms or changes it when accepting the draft
 SCAN_HORIZON = dt.timedelta(days=30)  # enqueue_missing looks back this far
 
 
@@ -153,22 +156,57 @@ async def on_call_ended(
     return made
 
 
+async def on_call_recovered(
+    sessions: Sessions, call_id: int, *, feed: LiveFeed | None = None, spool_dir: Path | None = None,
+    clock: Clock = utcnow,
+) -> int:  # fmt: skip
+    """Like :func:`on_call_ended`, for a call the reconciler recovered from the CDR (named by
+    its row id): its draft, if it is a voicemail call within the scan's horizon (a first
+    start on a long Master.csv recovers years of calls: no drafts for those); how many."""
+    now = clock()
+    try:
+        async with sessions() as session:
+            started = await session.scalar(select(Call.started_at).where(Call.id == call_id))
+        if started is None or started < now - SCAN_HORIZON:
+            return 0
+        return int(await create_draft(sessions, call_id, feed=feed, spool_dir=spool_dir, now=now) is not None)
+    except Exception:
+        log.exception("voicemail: draft for recovered call %d not created; the next scan retries", call_id)
+        return 0
+
+
+async def drafts_for(
+    sessions: Sessions, message: dict[str, Any], *, feed: LiveFeed | None = None, spool_dir: Path | None = None,
+    clock: Clock = utcnow,
+) -> int:  # fmt: skip
+    """The drafts a live-feed message calls for: an ended voicemail call the recorder followed
+    (``call``, named by its Linkedid) or one the reconciler recovered (``call_recovered``,
+    named by its row id); how many were made."""
+    if not message.get("voicemail"):
+        return 0
+    if message.get("type") == "call" and message.get("ended"):
+        return await on_call_ended(sessions, str(message.get("linkedid")), feed=feed, spool_dir=spool_dir,
+                                   clock=clock)  # fmt: skip
+    call_id = message.get("call_id")
+    if message.get("type") == RECOVERED and isinstance(call_id, int) and not isinstance(call_id, bool):
+        return await on_call_recovered(sessions, call_id, feed=feed, spool_dir=spool_dir, clock=clock)
+    return 0
+
+
 async def follow(
     sessions: Sessions, feed: LiveFeed, *, spool_dir: Path | None = None, clock: Clock = utcnow,
     on_draft: Callable[[], None] | None = None,
 ) -> None:  # fmt: skip
-    """Forever: a draft as soon as the call log announces an ended voicemail call on the
-    live feed (run it as a task you own; cancel it to stop). ``on_draft`` is called after
-    drafts were made (e.g. ``Transcriber.wake``). The feed drops messages for a slow
+    """Forever: a draft as soon as the live feed announces a voicemail call that ended or
+    was recovered (run it as a task you own; cancel it to stop). ``on_draft`` is called
+    after drafts were made (e.g. ``Transcriber.wake``). The feed drops messages for a slow
     subscriber: :func:`enqueue_missing`, run periodically, catches what this misses."""
     async with feed.subscribe() as sub:
         while True:
             message = await sub.get()
-            if message.get("type") == "call" and message.get("ended") and message.get("voicemail"):
-                made = await on_call_ended(sessions, str(message.get("linkedid")), feed=feed,
-                                           spool_dir=spool_dir, clock=clock)  # fmt: skip
-                if made and on_draft is not None:
-                    on_draft()
+            made = await drafts_for(sessions, message, feed=feed, spool_dir=spool_dir, clock=clock)
+            if made and on_draft is not None:
+                on_draft()
 
 
 async def enqueue_missing(

@@ -3,109 +3,41 @@
 ``extract(text)`` finds callback phone numbers, the address (compound, building, unit,
 room), the indoor temperature, a category hint and a suggested heating station. The
 category keywords and the compound gazetteer are editable TOML files next to this
-module (``keywords.toml``, ``gazetteer.toml``); ``load_keywords`` / ``load_gazetteer``
-validate them and name the file and entry of any error. Transcripts are
+module (``keywords.toml``, ``gazetteer.toml``), read by :mod:`~callcenter.transcribe.tables`;
+numerals and normalisation are :mod:`~callcenter.transcribe.chinese`. Transcripts are
 attacker-controlled text: nothing here evaluates it, and every field is either built
 from digits, a gazetteer entry or a run of Chinese characters, or is None.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import tomllib
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from callcenter.config import ConfigError
+from callcenter.transcribe.chinese import DIGIT_CHARS as _D
+from callcenter.transcribe.chinese import HAN as _HAN
+from callcenter.transcribe.chinese import NUMBER_CHARS as _NUM
+from callcenter.transcribe.chinese import normalize, number_text, parse_chinese_number, read_digits
+from callcenter.transcribe.tables import (
+    CaseHint,
+    Category,
+    Gazetteer,
+    KeywordTable,
+    TableError,
+    default_gazetteer,
+    default_keywords,
+    load_gazetteer,
+    load_keywords,
+)
 
-# ---------------------------------------------------------------- numerals
-
-_DIGITS = {str(d): d for d in range(10)} | {
-    "零": 0, "〇": 0, "洞": 0, "一": 1, "幺": 1, "壹": 1, "二": 2, "两": 2, "贰": 2,
-    "三": 3, "叁": 3, "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6, "七": 7,
-    "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9,
-}  # fmt: skip
-_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
-_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
-_D = "".join(_DIGITS)
-_NUM = _D + "十百千"  # characters of a number inside an address or a temperature
-
-
-def read_digits(text: str) -> str:
-    """A digit-by-digit reading as a digit string: ``"三零二" -> "302"``, ``"幺三九" -> "139"``."""
-    s = "".join(text.split())
-    if not s or any(ch not in _DIGITS for ch in s):
-        raise ValueError(f"not a digit-by-digit number: {text!r}")
-    return "".join(str(_DIGITS[ch]) for ch in s)
-
-
-def parse_chinese_number(text: str) -> int | float:
-    """``"三百零二" -> 302``, ``"十五" -> 15``, ``"两万五" -> 25000``, ``"十七点五" -> 17.5``.
-
-    Arabic digits may be mixed in; a reading without units (``"三零二"``) is read digit by
-    digit (use ``read_digits`` to keep leading zeros). Raises ValueError otherwise.
-    """
-    s = "".join(text.split())
-    head, sep, tail = s.replace(".", "点").partition("点")
-    if sep:
-        return float(f"{_parse_integer(head) if head else 0}.{read_digits(tail)}")
-    return _parse_integer(s)
-
-
-def _parse_integer(s: str) -> int:
-    if not s or all(ch in _DIGITS for ch in s):
-        return int(read_digits(s))
-    total = section = 0
-    number: int | None = None
-    last_unit, small_unit, zero = 1, 10_000, False
-    for ch in s:
-        if ch in _DIGITS and number is None:
-            zero = zero or _DIGITS[ch] == 0
-            number = _DIGITS[ch] or None
-        elif ch in _UNITS and _UNITS[ch] < small_unit:
-            last_unit = small_unit = _UNITS[ch]
-            section += (1 if number is None else number) * last_unit
-            number, zero = None, False
-        elif ch in _BIG_UNITS:
-            total += (section + (number or 0) or 1) * _BIG_UNITS[ch]
-            section, number, zero = 0, None, False
-            last_unit, small_unit = _BIG_UNITS[ch], 10_000
-        else:
-            raise ValueError(f"not a Chinese number: {s!r}")
-    if number is not None and not zero and last_unit >= 100:
-        number *= last_unit // 10  # colloquial 三百五 = 350, 两万五 = 25000
-    return total + section + (number or 0)
-
-
-def _number_text(s: str) -> str | None:
-    """Canonical digits of an address number, or None when it does not parse."""
-    try:
-        if any(ch in _UNITS for ch in s):
-            return str(parse_chinese_number(s))
-        return read_digits(s)
-    except ValueError:
-        return None
-
-
-# ----------------------------------------------------------- normalisation
-
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WIDE_PUNCT = "\u3000-\u303f\uff00-\uffef"
-_INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060\ufeff\x00]")
-_HAN_SPACE_RE = re.compile(rf"(?<=[{_HAN}{_WIDE_PUNCT}])\s+|\s+(?=[{_HAN}{_WIDE_PUNCT}])")
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width digits and letters), no invisible characters, no spaces next to
-    Chinese characters (Vosk prints "幸福 小区 三 号 楼"), other runs of space as one."""
-    text = " ".join(_INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text)).split())
-    return _HAN_SPACE_RE.sub("", text)
-
+__all__ = [  # the tables and the numerals live in modules of their own; imported from here too
+    "Address", "CaseHint", "Category", "Extracted", "Gazetteer", "KeywordTable", "TableError",
+    "default_gazetteer", "default_keywords", "extract", "find_address", "find_phones",
+    "find_temperature", "load_gazetteer", "load_keywords", "merge_into", "normalize",
+    "parse_chinese_number", "read_digits",
+]  # fmt: skip
 
 # ------------------------------------------------------------------ phones
 
@@ -220,7 +152,7 @@ def _compound_name(prefix: str, suffix: str) -> str | None:
 
 def _number(pattern: re.Pattern[str], text: str, fewest: int, most: int) -> str | None:
     for m in pattern.finditer(text):
-        value = _number_text(m[1]) if m[1] else m[2].upper()
+        value = number_text(m[1]) if m[1] else m[2].upper()
         if value and (value.isalpha() or fewest <= len(value) <= most):
             return value
     return None
@@ -288,140 +220,6 @@ def find_temperature(text: str) -> float | None:
         if where is None and fallback is None:
             fallback = value
     return fallback
-
-
-# ----------------------------------------------------------- editable tables
-
-
-class TableError(ConfigError):
-    """A keyword table or gazetteer file is invalid; the message names file and entry."""
-
-
-@dataclass(frozen=True)
-class Category:
-    name: str
-    priority: int
-    keywords: tuple[str, ...]
-    label: str = ""
-
-
-@dataclass(frozen=True)
-class KeywordTable:
-    categories: tuple[Category, ...]
-    source: str = "<memory>"
-
-    def classify(self, text: str) -> str | None:
-        """Highest priority category with a keyword in ``text``; ties: more hits, then order."""
-        best: tuple[tuple[int, int, int], str] | None = None
-        for order, category in enumerate(self.categories):
-            hits = sum(text.count(word) for word in category.keywords)
-            key = (category.priority, hits, -order)
-            if hits and (best is None or key > best[0]):
-                best = (key, category.name)
-        return best[1] if best else None
-
-
-@dataclass(frozen=True)
-class Gazetteer:
-    stations: Mapping[str, str]  # station -> heating management office
-    names: tuple[tuple[str, str, str], ...]  # (name or alias, compound, station), longest first
-    demo: bool = False
-    source: str = "<memory>"
-
-    def find(self, text: str) -> tuple[str, str, str] | None:
-        """(name as said, compound, station) of the earliest, then longest, name in ``text``."""
-        hits = [(text.find(n), -len(n), n, c, s) for n, c, s in self.names if n in text]
-        return min(hits)[2:] if hits else None
-
-    def station_of(self, compound: str) -> str | None:
-        return next((s for n, _, s in self.names if n == compound), None)
-
-
-def _read_toml(path: Path | None, default: str) -> tuple[dict[str, Any], str]:
-    try:
-        if path is None:
-            return tomllib.loads(resources.files(__package__).joinpath(default).read_text("utf-8")), default
-        return tomllib.loads(Path(path).read_text("utf-8")), str(path)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise TableError(f"{path or default}: cannot read: {exc}") from exc
-
-
-def _words(where: str, value: Any, field: str, *, required: bool = True) -> tuple[str, ...]:
-    if value is None and not required:
-        return ()
-    if not isinstance(value, list) or not value and required:
-        raise TableError(f"{where}: {field} must be a non-empty list of strings")
-    words = tuple("".join(normalize(v).split()) if isinstance(v, str) else "" for v in value)
-    if not all(words):
-        raise TableError(f"{where}: {field} must hold non-empty strings, got {value!r}")
-    return words
-
-
-def _check_keys(where: str, entry: Any, allowed: set[str]) -> dict[str, Any]:
-    if not isinstance(entry, dict):
-        raise TableError(f"{where}: must be a table")
-    if unknown := set(entry) - allowed:
-        raise TableError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
-    return entry
-
-
-def load_keywords(path: Path | None = None) -> KeywordTable:
-    """Read and validate a keyword table (default: the packaged ``keywords.toml``)."""
-    data, source = _read_toml(path, "keywords.toml")
-    entries = _check_keys(source, data, {"category"}).get("category")
-    if not isinstance(entries, list) or not entries:
-        raise TableError(f"{source}: needs at least one [[category]]")
-    categories: list[Category] = []
-    for i, raw in enumerate(entries):
-        where = f"{source}: category[{i}] ({raw.get('name') if isinstance(raw, dict) else raw!r})"
-        entry = _check_keys(where, raw, {"name", "label", "priority", "keywords"})
-        name, priority, label = entry.get("name"), entry.get("priority", 0), entry.get("label", "")
-        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z_]*", name):
-            raise TableError(f"{where}: name must be lower-case letters and '_'")
-        if name in (c.name for c in categories):
-            raise TableError(f"{where}: duplicate name {name!r}")
-        if not isinstance(priority, int) or isinstance(priority, bool) or not isinstance(label, str):
-            raise TableError(f"{where}: priority must be an integer and label a string")
-        categories.append(Category(name, priority, _words(where, entry.get("keywords"), "keywords"), label))
-    return KeywordTable(tuple(categories), source)
-
-
-def load_gazetteer(path: Path | None = None) -> Gazetteer:
-    """Read and validate a gazetteer (default: the packaged ``gazetteer.toml``, demo data)."""
-    data, source = _read_toml(path, "gazetteer.toml")
-    _check_keys(source, data, {"demo", "stations", "compound"})
-    stations, entries = data.get("stations"), data.get("compound", [])
-    if not isinstance(stations, dict) or not stations or not all(
-        isinstance(v, str) and k.strip() for k, v in stations.items()
-    ):
-        raise TableError(f"{source}: [stations] must map station names to office names")
-    if not isinstance(data.get("demo", False), bool) or not isinstance(entries, list):
-        raise TableError(f"{source}: demo must be true/false and compounds [[compound]] blocks")
-    owner: dict[str, tuple[str, str, str]] = {}
-    for i, raw in enumerate(entries):
-        where = f"{source}: compound[{i}] ({raw.get('name') if isinstance(raw, dict) else raw!r})"
-        entry = _check_keys(where, raw, {"name", "station", "aliases"})
-        name, station = _words(where, [entry.get("name")], "name")[0], entry.get("station")
-        if station not in stations:
-            raise TableError(f"{where}: station {station!r} is not listed under [stations]")
-        for surface in (name, *_words(where, entry.get("aliases"), "aliases", required=False)):
-            if len(surface) < 2:
-                raise TableError(f"{where}: {surface!r} is too short (at least 2 characters)")
-            if surface in owner:
-                raise TableError(f"{where}: {surface!r} already belongs to {owner[surface][1]!r}")
-            owner[surface] = (surface, name, station)
-    names = tuple(sorted(owner.values(), key=lambda e: -len(e[0])))
-    return Gazetteer(dict(stations), names, data.get("demo", False), source)
-
-
-@functools.cache
-def default_keywords() -> KeywordTable:
-    return load_keywords()
-
-
-@functools.cache
-def default_gazetteer() -> Gazetteer:
-    return load_gazetteer()
 
 
 # ------------------------------------------------------------------ result

@@ -43,10 +43,9 @@ UNAVAILABLE_BATCH = 100  # jobs marked unavailable per claim when there is no mo
 
 
 def default_workers(config: Config) -> int:
-    """``transcribe_workers`` from the TOML file, else one per spare core (at most 4)."""
-    configured = config.extra.get("transcribe_workers")
-    if isinstance(configured, int) and not isinstance(configured, bool) and configured > 0:
-        return configured
+    """``transcribe_workers`` when configured, else one per spare core (at most 4)."""
+    if config.transcribe_workers is not None:
+        return config.transcribe_workers
     return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from callcenter.ami.reconcile import RECOVERED
 from callcenter.live import LiveFeed
 from callcenter.tickets.models import Case
 from callcenter.transcribe.drafts import (
     create_draft,
+    drafts_for,
     enqueue_missing,
     follow,
     on_call_ended,
@@ -177,3 +179,39 @@ async def test_following_the_live_feed(migrated: str) -> None:
             await asyncio.gather(task, return_exceptions=True)
         (got,) = await all_drafts(sessions)
     assert got.draft.call_id == call.id and feed.subscribers == 0
+
+
+async def test_a_call_recovered_from_the_cdr_gets_its_draft_from_the_feed(migrated: str) -> None:
+    """The reconciler announces a recovered voicemail call by its row id (callcenter.ami.reconcile)."""
+    feed = LiveFeed()
+    woken: list[bool] = []
+    async with database(migrated) as sessions:
+        call = await add_call(sessions, "/x/voicemail/hotline/6085708/INBOX/msg0000")
+        task = asyncio.create_task(follow(sessions, feed, clock=Clock(T0), on_draft=lambda: woken.append(True)))
+        await wait_until(lambda: feed.subscribers == 1, 5, "subscribed")
+        feed.publish({"type": RECOVERED, "call_id": call.id, "linkedid": call.linkedid, "voicemail": True})
+        try:
+            await wait_until(lambda: woken, 5, "a draft")
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        (got,) = await all_drafts(sessions)
+    assert got.draft.call_id == call.id and got.case is not None and got.links == [call.id]
+
+
+async def test_recovered_messages_that_call_for_no_draft(migrated: str) -> None:
+    async with database(migrated) as sessions:
+        old = await add_call(sessions, "/x/voicemail/hotline/6085708/INBOX/msg0000", at=T0 - dt.timedelta(days=40))
+        answered = await add_call(sessions, None, disposition="answered")
+        fresh = await add_call(sessions, "/x/voicemail/hotline/6085708/INBOX/msg0001")
+        for message in (
+            {"type": RECOVERED, "call_id": old.id, "voicemail": True},  # a first start on years of Master.csv
+            {"type": RECOVERED, "call_id": answered.id, "voicemail": True},  # not a voicemail call after all
+            {"type": RECOVERED, "call_id": 999_999, "voicemail": True},  # no such call
+            {"type": RECOVERED, "call_id": str(fresh.id), "voicemail": True},  # not a row id
+            {"type": RECOVERED, "call_id": fresh.id, "voicemail": False},
+        ):
+            assert await drafts_for(sessions, message, clock=Clock(T0)) == 0, message
+        assert await all_drafts(sessions) == []
+        recovered = {"type": RECOVERED, "call_id": fresh.id, "voicemail": True}
+        assert [await drafts_for(sessions, recovered, clock=Clock(T0)) for _ in range(2)] == [1, 0]

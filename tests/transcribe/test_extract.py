@@ -359,6 +359,7 @@ def test_cli_extract_json(capsys: pytest.CaptureFixture[str]) -> None:
             "category": "temperature",
             "station": "湖滨",
         },
+        "case": {"kind": "temperature", "urgent": False, "severity": None},
     }
 
 
@@ -367,6 +368,7 @@ def test_cli_extract_human(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "phones:        13909511234"
     assert "room:          302" in lines and "category:      temperature" in lines
+    assert "case:          temperature" in lines
     assert lines[-1].startswith("station:       湖滨 (demo gazetteer")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from callcenter.live import LiveFeed
 from callcenter.transcribe.drafts import create_draft
 from callcenter.transcribe.pool import TranscriptionPool
-from callcenter.transcribe.transcriber import NO_MODEL, Transcriber
+from callcenter.transcribe.transcriber import NO_MODEL, Transcriber, default_workers
 from tests.ami.harness import wait_until
 from tests.transcribe.conftest import write_wav
 from tests.transcribe.vm_support import DATA, T0, Sessions, add_call, all_drafts, config_for, database, put_message
@@ -214,3 +215,9 @@ async def test_two_transcribers_never_do_a_job_twice(migrated: str, tmp_path: Pa
     assert [(d.job.state, d.job.attempts) for d in done] == [("done", 1)] * 4
     assert [d.draft.transcript for d in done] == ["네 엄마", "", "엄마 이 오", ""]
     assert done[1].draft.reason == "no speech in the recording (silence)"
+
+
+def test_the_worker_count_is_configured_or_one_per_spare_core(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'unused.sqlite3'}"
+    assert default_workers(config_for(url, tmp_path, None, transcribe_workers=3)) == 3
+    assert default_workers(config_for(url, tmp_path, None)) == max(1, min(4, (os.cpu_count() or 2) - 1))
