@@ -40,6 +40,8 @@ DEMO_USERS = (
     ("manager", "manager", None, "陈志远", None),
     ("admin", "admin", None, "管理员", None),
 )
+# The office-head account heads the first heating management office (马文, head-office1).
+DEMO_OFFICES = {"officehead": "office1"}
 
 
 async def seed_users(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, str, str]]:
@@ -53,7 +55,8 @@ async def seed_users(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[s
             password = f"{name}-6085708"
             if await find_user(session, name) is None:
                 await add_user(session, username=name, role=role, password_hash=hash_password(password), now=now,
-                               station_code=station, display_name=display, extension=extension)  # fmt: skip
+                               station_code=station, display_name=display, extension=extension,
+                               office_code=DEMO_OFFICES.get(name))  # fmt: skip
             made.append((name, role, password))
     return made
 

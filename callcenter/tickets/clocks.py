@@ -139,6 +139,16 @@ async def _running(session: AsyncSession, case_id: int) -> list[CaseDeadline]:
     return list((await session.scalars(stmt)).all())
 
 
+async def running_clocks(session: AsyncSession, case_id: int) -> list[CaseDeadline]:
+    """The case's running (open or paused) clocks."""
+    return await _running(session, case_id)
+
+
+def cancel_clocks(rows: list[CaseDeadline], at: dt.datetime) -> None:
+    """Stop ``rows`` as ``cancelled`` at ``at`` (their rule no longer applies to the case)."""
+    _stop(rows, lambda rule_id: True, at, cancel=True)
+
+
 async def apply_events(
     session: AsyncSession,
     case: Case,

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.tickets.models import Outbox
@@ -137,10 +137,13 @@ class Deliverer:
 async def list_outbox(
     session: AsyncSession, *, now: dt.datetime, role: str | None = None, recipient: str | None = None,
     case_id: int | None = None, include_held: bool = False, before_id: int | None = None, limit: int = 50,
+    where: ColumnElement[bool] | None = None,
 ) -> list[Outbox]:  # fmt: skip
     """Notices for the panel, newest first; held ones (``deliver_at`` in the future) only with
-    ``include_held``."""
+    ``include_held``; ``where``: a further condition (the reader's scope)."""
     stmt = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
+    if where is not None:
+        stmt = stmt.where(where)
     if not include_held:
         stmt = stmt.where(Outbox.deliver_at <= now)
     if role:

@@ -91,8 +91,13 @@ async def list_units(session: AsyncSession, kind: str | None = None) -> list[Uni
     return list((await session.scalars(stmt)).all())
 
 
-async def list_people(session: AsyncSession, *, role: str | None = None, unit_id: int | None = None) -> list[Person]:
-    stmt = select(Person).where(Person.active.is_(True)).order_by(Person.id)
+async def list_people(
+    session: AsyncSession, *, role: str | None = None, unit_id: int | None = None, inactive: bool = False
+) -> list[Person]:
+    """People in the directory (the active ones; ``inactive``: the retired ones too)."""
+    stmt = select(Person).order_by(Person.id)
+    if not inactive:
+        stmt = stmt.where(Person.active.is_(True))
     if role:
         stmt = stmt.where(Person.role == role)
     if unit_id is not None:
@@ -113,6 +118,8 @@ async def assignment_for(session: AsyncSession, station_id: int) -> Assignment:
     station = await session.get(Unit, station_id)
     if station is None or station.kind != "station":
         raise LookupError(f"no station with id {station_id}")
+    if not station.active:
+        raise LookupError(f"station {station.code!r} is deactivated: choose an active station")
     person = await session.scalar(
         select(Person.id).where(Person.unit_id == station_id, Person.role == "station", Person.active.is_(True))
         .order_by(Person.id).limit(1)
@@ -120,7 +127,8 @@ async def assignment_for(session: AsyncSession, station_id: int) -> Assignment:
     head = None
     if station.parent_id is not None:
         head = await session.scalar(
-            select(Person.id).where(Person.unit_id == station.parent_id, Person.role == "office_head")
+            select(Person.id).where(Person.unit_id == station.parent_id, Person.role == "office_head",
+                                    Person.active.is_(True))
             .order_by(Person.id).limit(1)
         )  # fmt: skip
     return Assignment(station_id, person, head)

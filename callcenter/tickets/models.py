@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,6 +39,8 @@ class Unit(Base):
     name_en: Mapped[str] = mapped_column(String(128), default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     phone: Mapped[str] = mapped_column(String(64), default="")
+    # Retired (never deleted while cases, people or accounts refer to it): no new assignments.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Person(Base):

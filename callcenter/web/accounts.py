@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callcenter.tickets.models import Unit
 from callcenter.web.models import User, WebSession
 from callcenter.web.roles import Role
 
@@ -53,7 +54,9 @@ def normalise_username(name: str) -> str:
     return name
 
 
-def check_role(role: str, station_code: str | None) -> Role:
+def check_role(role: str, station_code: str | None, office_code: str | None = None) -> Role:
+    """The role, and the unit link it needs: a station account its station, an office head its
+    heating office (without one it would see no case: web/scope.py)."""
     try:
         parsed = Role(role)
     except ValueError:
@@ -62,7 +65,20 @@ def check_role(role: str, station_code: str | None) -> Role:
         raise AccountError("station: a station account needs --station CODE")
     if parsed is not Role.STATION and station_code:
         raise AccountError("station: only station accounts have a station")
+    if parsed is Role.OFFICE_HEAD and not office_code:
+        raise AccountError("office: an office-head account needs --office CODE (its heating management office)")
+    if parsed is not Role.OFFICE_HEAD and office_code:
+        raise AccountError("office: only office-head accounts have an office")
     return parsed
+
+
+async def check_office(session: AsyncSession, office_code: str | None) -> None:
+    """The code names a heating management office of the directory (if one is given)."""
+    if office_code is None:
+        return
+    found = await session.scalar(select(Unit.id).where(Unit.code == office_code, Unit.kind == "office"))
+    if found is None:
+        raise AccountError(f"office: no heating management office with code {office_code!r} in the directory")
 
 
 async def find_user(session: AsyncSession, username: str) -> User | None:
@@ -79,13 +95,15 @@ async def add_user(
     station_code: str | None = None,
     display_name: str = "",
     extension: str | None = None,
+    office_code: str | None = None,
 ) -> User:
     name = normalise_username(username)
-    check_role(role, station_code)
+    check_role(role, station_code, office_code)
     if await find_user(session, name) is not None:
         raise AccountError(f"username: {name!r} exists already")
     user = User(
         username=name, role=role, password_hash=password_hash, station_code=station_code or None,
+        office_code=office_code or None,
         display_name=display_name or name, extension=extension or None, active=True,
         created_at=now, password_changed_at=now,
     )  # fmt: skip

@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.audit import record_change
-from callcenter.web.accounts import AccountError, add_user, revoke_sessions, set_password
+from callcenter.web.accounts import AccountError, add_user, check_office, revoke_sessions, set_password
 from callcenter.web.models import User, WebSession
+from callcenter.web.roles import Role
 
 ENTITY = "user"
 
@@ -31,7 +32,7 @@ class Account:
 def user_json(account: Account, iso: Any) -> dict[str, Any]:
     u = account.user
     return {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
-            "station_code": u.station_code, "extension": u.extension, "active": u.active,
+            "station_code": u.station_code, "office_code": u.office_code, "extension": u.extension, "active": u.active,
             "created_at": iso(u.created_at), "password_changed_at": iso(u.password_changed_at),
             "last_login": iso(account.last_login)}  # fmt: skip
 
@@ -55,15 +56,17 @@ def new_user_fields(source: Mapping[str, Any]) -> dict[str, Any]:
         return value
 
     return {"username": text("username", 64), "role": text("role", 16), "display_name": text("display_name", 128),
-            "station_code": text("station_code", 32) or None, "extension": text("extension", 32) or None}  # fmt: skip
+            "station_code": text("station_code", 32) or None, "extension": text("extension", 32) or None,
+            "office_code": text("office_code", 64) or None}  # fmt: skip
 
 
 async def create_account(session: AsyncSession, fields: Mapping[str, Any], password_hash: str, *, actor: str,
                          now: dt.datetime) -> User:  # fmt: skip
+    await check_office(session, fields.get("office_code"))
     user = await add_user(session, password_hash=password_hash, now=now, **fields)
     await record_change(session, actor=actor, entity=ENTITY, entity_id=user.username,
                         changes={k: (None, getattr(user, k)) for k in ("role", "display_name", "station_code",
-                                                                        "extension", "active")},
+                                                                        "office_code", "extension", "active")},
                         reason="account added", at=now)  # fmt: skip
     return user
 
@@ -99,3 +102,19 @@ async def reset_password(session: AsyncSession, user_id: int, password_hash: str
                         changes={"password_changed_at": ("(earlier)", now)},
                         reason=f"password reset by an administrator; {revoked} session(s) revoked", at=now)  # fmt: skip
     return revoked
+
+
+async def set_office(session: AsyncSession, user_id: int, office_code: str | None, *, actor: str,
+                     now: dt.datetime) -> User:  # fmt: skip
+    """Link an office-head account to its heating management office (what it sees follows at once)."""
+    user = await get_account(session, user_id)
+    if user.role != Role.OFFICE_HEAD:
+        raise AccountError("office: only office-head accounts have an office")
+    code = (office_code or "").strip() or None
+    if code is None:
+        raise AccountError("office: name the heating management office (its code)")
+    await check_office(session, code)
+    before, user.office_code = user.office_code, code
+    await record_change(session, actor=actor, entity=ENTITY, entity_id=user.username,
+                        changes={"office_code": (before, code)}, reason="office linked", at=now)  # fmt: skip
+    return user

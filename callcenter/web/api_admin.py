@@ -21,8 +21,9 @@ from callcenter.web.auth import now, requires
 from callcenter.web.errors import BadRequest
 from callcenter.web.present import iso
 from callcenter.web.roles import Perm
-from callcenter.web.views_admin import add_account, change_active, change_password, directory_data
+from callcenter.web.views_admin import add_account, change_active, change_office, change_password, directory_data
 from callcenter.web.views_calendar import confirm_from, hours_from, parse_day, set_day_from, unset_day_from, year_of
+from callcenter.web.views_directory import person_json, unit_json
 
 routes = web.RouteTableDef()
 
@@ -70,16 +71,22 @@ async def api_user_password(request: web.Request) -> web.Response:
     return web.json_response({"sessions_revoked": revoked})
 
 
+@routes.post(r"/api/admin/users/{user_id:\d+}/office")
+@requires(Perm.ADMIN_EDIT)
+async def api_user_office(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    if not isinstance(body.get("office_code"), str):
+        raise BadRequest("office_code: the code of the heating management office", field="office_code")
+    changed = await change_office(request, body["office_code"])
+    return web.json_response(_user(Account(changed, None), request))
+
+
 @routes.get("/api/directory")
 @requires(Perm.ADMIN_VIEW)
 async def api_directory(request: web.Request) -> web.Response:
     data = await directory_data(request)
-    return web.json_response({
-        "units": [{"id": u.id, "code": u.code, "kind": u.kind, "name_zh": u.name_zh, "name_en": u.name_en,
-                   "parent_id": u.parent_id, "phone": u.phone} for u in data["units"]],
-        "people": [{"id": p.id, "login": p.login, "name": p.name, "role": p.role, "unit_id": p.unit_id,
-                    "phone": p.phone} for p in data["people"]],
-    })  # fmt: skip
+    return web.json_response({"units": [unit_json(u) for u in data["units"]],
+                              "people": [person_json(p) for p in data["people"]]})  # fmt: skip
 
 
 @routes.get("/api/calendar")

@@ -17,9 +17,9 @@ from callcenter.web.auth import current_user, now, requires
 from callcenter.web.case_query import open_cases_for, second_complaint_risk
 from callcenter.web.errors import BadRequest, NotFound
 from callcenter.web.models import CallNote
-from callcenter.web.present import call_json, iso, names_of
+from callcenter.web.present import call_json, iso, json_response, names_of
 from callcenter.web.roles import Perm
-from callcenter.web.scope import Scope
+from callcenter.web.scope import case_scope
 from callcenter.web.views_calls import call_id_of, missed_query
 
 routes = web.RouteTableDef()
@@ -28,11 +28,11 @@ PREVIOUS_CALLS = 10
 
 async def _list(request: web.Request, filters: ledger.Filters) -> web.Response:
     tz = request.app[keys.CONFIG].tz
-    async with request.app[keys.READS]() as db:
+    async with request.app[keys.READ_ENGINE].connect() as db:
         page = await ledger.fetch_page(db, filters, tz, request.query.get("cursor") or None)
     clerks = (await names_of(request)).clerks
     items = [call_json(call, note, tz, clerks) for call, note in page.rows]
-    return web.json_response({"items": items, "next_cursor": page.next_cursor})
+    return json_response({"items": items, "next_cursor": page.next_cursor})
 
 
 @routes.get("/api/calls")
@@ -129,7 +129,9 @@ async def api_caller(request: web.Request) -> web.Response:
                 .order_by(CallNote.updated_at.desc()).limit(5)
             )
         ).all()  # fmt: skip
-        cases = await open_cases_for(db, number, Scope())
+        user = await current_user(request)
+        assert user is not None  # the guard let it through
+        cases = await open_cases_for(db, number, await case_scope(db, user))
     snapshot = await names_of(request)
     clerks = snapshot.clerks
     open_cases = [_open_case(c, tz, snapshot.units) for c in cases]

@@ -17,7 +17,7 @@ from callcenter.web.case_present import actions_json, case_item_json, case_json,
 from callcenter.web.case_query import parse_case_filters
 from callcenter.web.case_timeline import case_timeline
 from callcenter.web.errors import BadRequest, NotFound
-from callcenter.web.present import iso, names_of
+from callcenter.web.present import iso, json_response, names_of
 from callcenter.web.roles import Perm
 from callcenter.web.scope import case_scope, visible
 from callcenter.web.views_cases import case_id_of, open_from_call, the_user
@@ -43,13 +43,13 @@ async def api_cases(request: web.Request) -> web.Response:
     user = await the_user(request)
     filters = parse_case_filters(request.query)
     tz, moment = request.app[keys.CONFIG].tz, now(request)
-    async with request.app[keys.READS]() as db:
+    async with request.app[keys.READ_ENGINE].connect() as db:
         scope = await case_scope(db, user)
         result = await case_query.fetch_cases(db, filters, scope, moment)
     names = await names_of(request)
     units, people = names.units, names.people
     items = [case_item_json(row, tz, units, people) for row in result.rows]
-    return web.json_response({"items": items, "next_before": result.next_before})
+    return json_response({"items": items, "next_before": result.next_before})
 
 
 async def case_detail_json(request: web.Request, case_id: int) -> dict[str, Any]:

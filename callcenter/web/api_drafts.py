@@ -9,14 +9,15 @@ from aiohttp import web
 
 from callcenter.web import keys
 from callcenter.web.api_cases import case_detail_json, json_body
-from callcenter.web.auth import now, requires
+from callcenter.web.auth import requires
 from callcenter.web.case_present import case_json
-from callcenter.web.drafts import LOW_CONFIDENCE, Draft, confirm_draft, discard_draft, get_draft, list_drafts
+from callcenter.web.drafts import LOW_CONFIDENCE, Draft, get_draft, list_drafts
 from callcenter.web.errors import BadRequest
 from callcenter.web.present import iso, names_of
 from callcenter.web.roles import Perm
+from callcenter.web.scope import case_scope
 from callcenter.web.views_cases import case_id_of, the_user
-from callcenter.web.views_drafts import INBOX, role_of, suggestion
+from callcenter.web.views_drafts import INBOX, confirm, discard, suggestion
 
 routes = web.RouteTableDef()
 
@@ -47,9 +48,9 @@ def draft_json(draft: Draft, tz: ZoneInfo, units: dict[int, Any], people: dict[i
 @routes.get("/api/drafts")
 @requires(Perm.CASES_CREATE)
 async def api_drafts(request: web.Request) -> web.Response:
-    tz = request.app[keys.CONFIG].tz
+    tz, user = request.app[keys.CONFIG].tz, await the_user(request)
     async with request.app[keys.READS]() as db:
-        drafts = await list_drafts(db, limit=INBOX)
+        drafts = await list_drafts(db, limit=INBOX, scope=await case_scope(db, user))
     names = await names_of(request)
     units, people = names.units, names.people
     return web.json_response({"items": [draft_json(d, tz, units, people) for d in drafts]})
@@ -58,9 +59,9 @@ async def api_drafts(request: web.Request) -> web.Response:
 @routes.get(r"/api/drafts/{case_id:\d+}")
 @requires(Perm.CASES_CREATE)
 async def api_draft(request: web.Request) -> web.Response:
-    tz = request.app[keys.CONFIG].tz
+    tz, user = request.app[keys.CONFIG].tz, await the_user(request)
     async with request.app[keys.READS]() as db:
-        draft = await get_draft(db, case_id_of(request))
+        draft = await get_draft(db, case_id_of(request), await case_scope(db, user))
     names = await names_of(request)
     units, people, stations = names.units, names.people, names.stations()
     return web.json_response(draft_json(draft, tz, units, people, suggestion(draft, stations)))
@@ -80,8 +81,8 @@ def _version(body: dict[str, Any]) -> int | None:
 async def api_confirm(request: web.Request) -> web.Response:
     """Correct the fields and accept (受理); optionally assign at once (``assign_station_id``)."""
     user, body = await the_user(request), await json_body(request)
-    case = await confirm_draft(request.app[keys.SESSIONS], case_id_of(request), body, actor=user.username,
-                               role=role_of(user), now=now(request), version=_version(body))  # fmt: skip
+    _version(body)  # an integer if given
+    case = await confirm(request, case_id_of(request), body, user)
     return web.json_response(await case_detail_json(request, case.id))
 
 
@@ -92,6 +93,5 @@ async def api_discard(request: web.Request) -> web.Response:
     reason = body.get("reason")
     if not isinstance(reason, str):
         raise BadRequest("reason: say why the draft is discarded", field="reason")
-    case = await discard_draft(request.app[keys.SESSIONS], case_id_of(request), reason, actor=user.username,
-                               role=role_of(user), now=now(request), version=_version(body))  # fmt: skip
+    case = await discard(request, case_id_of(request), reason, _version(body), user)
     return web.json_response(await case_detail_json(request, case.id))

@@ -11,13 +11,14 @@ from aiohttp import web
 from callcenter.tickets.delivery import list_outbox
 from callcenter.tickets.report_build import ReportDoc
 from callcenter.web import keys, stats, supervision
-from callcenter.web.audit_view import ENTITIES, Checked, entries, row_json
+from callcenter.web.audit_view import ENTITIES, Checked, row_json
 from callcenter.web.auth import now, requires
 from callcenter.web.errors import BadRequest
 from callcenter.web.present import iso
 from callcenter.web.roles import Perm
+from callcenter.web.scope import outbox_clause, request_scope
 from callcenter.web.views_reports import build, report_id_of
-from callcenter.web.views_supervision import OUTBOX_PAGE, int_arg, outbox_filters
+from callcenter.web.views_supervision import OUTBOX_PAGE, outbox_filters, scoped_entries
 
 routes = web.RouteTableDef()
 
@@ -35,11 +36,12 @@ def _clock(c: supervision.LateClock, tz: ZoneInfo) -> dict[str, Any]:
 @requires(Perm.SUPERVISE)
 async def api_supervision(request: web.Request) -> web.Response:
     tz, moment = request.app[keys.CONFIG].tz, now(request)
+    where = (await request_scope(request)).clause()  # an office head: its office's cases
     async with request.app[keys.READS]() as db:
-        stations = await supervision.by_station(db, moment)
-        persons = await supervision.by_person(db, moment)
-        late = await supervision.clocks(db, moment, overdue=True)
-        soon = await supervision.clocks(db, moment, overdue=False)
+        stations = await supervision.by_station(db, moment, where)
+        persons = await supervision.by_person(db, moment, where)
+        late = await supervision.clocks(db, moment, overdue=True, where=where)
+        soon = await supervision.clocks(db, moment, overdue=False, where=where)
     return web.json_response({
         "at": iso(moment, tz), "due_soon_hours": supervision.SOON.total_seconds() / 3600,
         "by_station": [_tally(t) for t in stations], "by_person": [_tally(t) for t in persons],
@@ -69,8 +71,9 @@ async def api_charts(request: web.Request) -> web.Response:
 @requires(Perm.SUPERVISE)
 async def api_outbox(request: web.Request) -> web.Response:
     tz, moment = request.app[keys.CONFIG].tz, now(request)
+    where = outbox_clause(await request_scope(request))
     async with request.app[keys.READS]() as db:
-        rows = await list_outbox(db, now=moment, limit=OUTBOX_PAGE + 1, **outbox_filters(request.query))
+        rows = await list_outbox(db, now=moment, limit=OUTBOX_PAGE + 1, where=where, **outbox_filters(request.query))
     more, rows = len(rows) > OUTBOX_PAGE, rows[:OUTBOX_PAGE]
     items = [{"id": n.id, "case_id": n.case_id, "kind": n.kind, "level": n.level, "recipient_role": n.recipient_role,
               "recipient": n.recipient, "text_zh": n.text_zh, "text_en": n.text_en, "created_at": iso(n.created_at, tz),
@@ -107,8 +110,7 @@ async def api_audit(request: web.Request) -> web.Response:
     if entity is not None and entity not in ENTITIES:
         raise BadRequest(f"entity: one of {', '.join(ENTITIES)}", field="entity")
     entity_id = request.query.get("id", "").strip()[:64] or None
-    async with request.app[keys.READS]() as db:
-        rows = await entries(db, entity=entity, entity_id=entity_id, before=int_arg(request.query, "before"))
+    rows = await scoped_entries(request, entity, entity_id)
     checked = await request.app[keys.AUDIT].get(request.app[keys.READS], now(request))
     return web.json_response({"items": [row_json(r, iso(r.at, tz)) for r in rows], "chain": chain_json(checked, tz)})
 

@@ -33,6 +33,7 @@ from callcenter.web import (
     api_cases,
     api_drafts,
     api_supervision,
+    case_edit,
     keys,
     middleware,
     openapi,
@@ -42,6 +43,7 @@ from callcenter.web import (
     views_calendar,
     views_calls,
     views_cases,
+    views_directory,
     views_drafts,
     views_live,
     views_reports,
@@ -49,6 +51,7 @@ from callcenter.web import (
 )
 from callcenter.web.audit_view import VerdictCache
 from callcenter.web.auth import cookie_storage
+from callcenter.web.logins import LoginCache
 from callcenter.web.names import Names
 from callcenter.web.present import make_filters
 from callcenter.web.settings import WebSettings, load_web_settings
@@ -60,9 +63,9 @@ HERE = Path(__file__).parent
 SHUTDOWN_TIMEOUT = 5.0
 
 # Every module with a ``routes`` table, in registration order.
-ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, views_drafts, api_drafts,
-                 views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
-                 openapi)  # fmt: skip
+ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, case_edit, views_drafts,
+                 api_drafts, views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
+                 views_directory, openapi)  # fmt: skip
 
 
 def utc_now() -> datetime:
@@ -85,13 +88,15 @@ async def _reads_ctx(app: web.Application) -> AsyncIterator[None]:
     write through it (the login check's last-seen stamp) begins its own transaction."""
     sessions = app[keys.SESSIONS]
     bind = sessions.kw.get("bind")
-    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
-        app[keys.READS] = sessions
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("the panel's sessions must be bound to an AsyncEngine")
+    if bind.dialect.name != "sqlite":
+        app[keys.READS], app[keys.READ_ENGINE] = sessions, bind
         yield
         return
     engine = create_async_engine(bind.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     event.listen(engine.sync_engine, "connect", _sqlite_reader_pragmas)
-    app[keys.READS] = async_sessionmaker(engine, expire_on_commit=False)
+    app[keys.READS], app[keys.READ_ENGINE] = async_sessionmaker(engine, expire_on_commit=False), engine
     try:
         yield
     finally:
@@ -143,6 +148,7 @@ def create_app(
     app[keys.RULES] = rules or load_rules()
     app[keys.AUDIT] = VerdictCache()
     app[keys.NAMES] = Names()
+    app[keys.LOGINS] = LoginCache()
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -161,13 +167,15 @@ def create_app(
 
 
 async def start_web(
-    config: Config, sessions: async_sessionmaker[AsyncSession], feed: LiveFeed, **kwargs: Any
+    config: Config, sessions: async_sessionmaker[AsyncSession], feed: LiveFeed, *, reuse_port: bool = False,
+    **kwargs: Any,
 ) -> web.AppRunner:
-    """Serve the panel on ``config.http_host:config.http_port``; ``stop(runner)`` ends it."""
+    """Serve the panel on ``config.http_host:config.http_port``; ``stop(runner)`` ends it.
+    ``reuse_port``: share the port with other panel processes (callcenter.web.workers)."""
     runner = web.AppRunner(create_app(config, sessions=sessions, feed=feed, **kwargs),
                            shutdown_timeout=SHUTDOWN_TIMEOUT, access_log=None)  # fmt: skip
     await runner.setup()
-    site = web.TCPSite(runner, config.http_host, config.http_port)
+    site = web.TCPSite(runner, config.http_host, config.http_port, reuse_port=reuse_port or None)
     try:
         await site.start()
     except BaseException:

@@ -11,13 +11,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter import audit
 from callcenter.tickets.models import AuditEntry, AuditHead
 
-ENTITIES = ("case", "call", "user", "calendar_day", "calendar_year", "setting")
+ENTITIES = ("case", "call", "user", "unit", "person", "calendar_day", "calendar_year", "setting")
 VERDICT_TTL = dt.timedelta(minutes=5)
 RECENT = 100
 
@@ -61,11 +61,14 @@ def row_json(row: AuditEntry, at: str | None) -> dict[str, Any]:
 
 
 async def entries(session: AsyncSession, *, entity: str | None, entity_id: str | None, before: int | None,
-                  limit: int = RECENT) -> list[AuditEntry]:  # fmt: skip
-    """One record's changes (oldest first), or the latest changes of all (newest first)."""
+                  limit: int = RECENT, where: ColumnElement[bool] | None = None) -> list[AuditEntry]:  # fmt: skip
+    """One record's changes (oldest first), or the latest changes of all (newest first);
+    ``where``: the reader's scope (web/scope.py ``audit_clause``) for the latest changes."""
     if entity and entity_id:
         return await audit.history(session, entity, entity_id)
     stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if where is not None:
+        stmt = stmt.where(where)
     if entity:
         stmt = stmt.where(AuditEntry.entity == entity)
     if before is not None:

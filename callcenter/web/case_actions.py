@@ -4,8 +4,9 @@ What may be done is the workflow's decision alone: the panel offers exactly
 :func:`callcenter.tickets.workflow.allowed_actions` for the user's workflow role (see
 :mod:`callcenter.web.scope`) and :func:`callcenter.tickets.cases.transition` checks again
 (role, state, guards, required input) and raises a typed error the page or the API shows.
-A station account's request is also held to its scope, and carries the case version it saw,
-so the case cannot have moved to another station in between.
+A station's or an office head's request is also held to its scope, and carries the case version
+it saw, so the case cannot have moved out of it in between; an office head assigns only to the
+stations of its own office.
 """
 
 from __future__ import annotations
@@ -135,8 +136,10 @@ async def perform(
     if action in SYSTEM_ONLY:
         raise CaseForbidden(f"{action} is done by the timer only")
     data, reason = read_input(action, source)
+    if not scope.may_assign(data.get("station_id")):
+        raise CaseForbidden(f"station_id: station {data['station_id']} is not under your office")
     version = read_version(source.get("version"))
-    if scope.restricted:  # act only on the version whose station was checked
+    if scope.limited:  # act only on the version whose station was checked
         if version is not None and version != seen:
             raise Conflict(f"case #{case_id} changed meanwhile; reload and try again", case_id=case_id)
         version = seen

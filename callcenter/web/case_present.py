@@ -1,4 +1,4 @@
-"""How cases look to the outside: JSON for the API, names for the pages."""
+"""How cases look to the outside: JSON for the API, names for the pages, the correction form."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from callcenter.tickets.corrections import EDIT_ROLES, READ_ONLY
 from callcenter.tickets.models import Case, CaseDeadline, Person, Unit
 from callcenter.tickets.notices import address_of
-from callcenter.tickets.workflow import ACTIONS
+from callcenter.tickets.workflow import ACTIONS, KINDS, SEVERITIES
 from callcenter.web.case_actions import INPUTS
 from callcenter.web.case_query import CaseRow, Clock, second_complaint_risk
 from callcenter.web.case_timeline import Entry
+from callcenter.web.models import User
 from callcenter.web.present import iso
+from callcenter.web.roles import Perm, allowed
+from callcenter.web.scope import workflow_role
 
 FIELDS = ("kind", "source", "state", "version", "category", "region", "severity", "urgent", "difficult",
           "caller_name", "caller_phone", "compound", "building", "unit_no", "room", "problem", "damage",
@@ -97,3 +101,14 @@ def actions_json(names: list[str]) -> list[dict[str, Any]]:
     return [{"action": n, "zh": ACTIONS[n].zh, "needs_reason": ACTIONS[n].needs_reason,
              "inputs": [{"name": i.name, "kind": i.kind, "required": i.required} for i in INPUTS.get(n, ())]}
             for n in names]  # fmt: skip
+
+
+def can_edit(user: User, case: Case) -> bool:
+    """Whether the page offers ``user`` the correction form (tickets/corrections.py checks again)."""
+    return allowed(user.role, Perm.CASES_EDIT) and workflow_role(user) in EDIT_ROLES and case.state not in READ_ONLY
+
+
+def edit_context(case: Case, user: User, actions: list[str]) -> dict[str, Any]:
+    """What the case page's correction form needs (its first rendering; a refusal fills the rest)."""
+    return {"can_edit": can_edit(user, case), "can_reassign": "reassign" in actions, "kinds": KINDS,
+            "severities": SEVERITIES, "edit_error": "", "edit_form": {}, "edit_diff": []}  # fmt: skip

@@ -9,12 +9,13 @@ expires first); ``overdue`` means a running clock is past its due time now.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from callcenter.tickets.cases import normalize_phone
 from callcenter.tickets.models import Case, CaseDeadline
@@ -107,45 +108,63 @@ def parse_case_filters(query: Mapping[str, str]) -> CaseFilters:
                        overdue=overdue, limit=limit, before=_int(query, "before"))  # fmt: skip
 
 
-def running_late(now: dt.datetime) -> Select[int]:
-    """Ids of cases with a running clock past due at ``now`` (a subquery)."""
-    return select(CaseDeadline.case_id).where(
-        CaseDeadline.stopped_at.is_(None), CaseDeadline.state == "open", CaseDeadline.due_at < now
-    )
-
-
-async def fetch_cases(session: AsyncSession, filters: CaseFilters, scope: Scope, now: dt.datetime) -> CasePage:
-    stmt = select(*LIST_COLUMNS).where(scope.clause()).order_by(Case.id.desc()).limit(filters.limit + 1)
-    if filters.state == "open":
-        stmt = stmt.where(Case.state.in_(WORKING))
-    elif filters.state != "all":
-        stmt = stmt.where(Case.state == filters.state)
+async def fetch_cases(
+    session: AsyncSession | AsyncConnection, filters: CaseFilters, scope: Scope, now: dt.datetime
+) -> CasePage:
+    values: dict[str, Any] = {"now": now} if filters.overdue else {}
+    if filters.state not in ("open", "all"):
+        values["state"] = filters.state
     if filters.kind:
-        stmt = stmt.where(Case.kind == filters.kind)
+        values["kind"] = filters.kind
     if filters.station_id is not None:
-        stmt = stmt.where(Case.station_id == filters.station_id)
+        values["station_id"] = filters.station_id
     if filters.phone:
-        stmt = stmt.where(Case.caller_phone == filters.phone)
-    if filters.overdue:
-        stmt = stmt.where(Case.id.in_(running_late(now)))
+        values["phone"] = filters.phone
     if filters.before is not None:
-        stmt = stmt.where(Case.id < filters.before)
-    cases = list((await session.execute(stmt)).all())
+        values["before"] = filters.before
+    stmt = _cases_shape(frozenset(values), filters.state == "open", filters.limit + 1)
+    if scope != Scope():  # a station's or an office's part (rare: not worth a cached shape)
+        stmt = stmt.where(scope.clause())
+    cases = list((await session.execute(stmt, values)).all())
     more = len(cases) > filters.limit
     cases = cases[: filters.limit]
     rows = await with_clocks(session, cases, now)
     return CasePage(rows, cases[-1].id if more and cases else None)
 
 
-async def with_clocks(session: AsyncSession, cases: Sequence[Any], now: dt.datetime) -> list[CaseRow]:
+@functools.lru_cache(maxsize=256)
+def _cases_shape(given: frozenset[str], working: bool, limit: int) -> Select[Any]:
+    """The list's query for one combination of filters, built once (see ledger.statement)."""
+    stmt = select(*LIST_COLUMNS).order_by(Case.id.desc()).limit(limit)
+    if working:
+        stmt = stmt.where(Case.state.in_(WORKING))
+    for name, column in (("state", Case.state), ("kind", Case.kind), ("station_id", Case.station_id),
+                         ("phone", Case.caller_phone)):  # fmt: skip
+        if name in given:
+            stmt = stmt.where(column == bindparam(name, value=None))
+    if "now" in given:
+        late = select(CaseDeadline.case_id).where(
+            CaseDeadline.stopped_at.is_(None), CaseDeadline.state == "open",
+            CaseDeadline.due_at < bindparam("now", value=None, type_=CaseDeadline.due_at.type),
+        )  # fmt: skip
+        stmt = stmt.where(Case.id.in_(late))
+    if "before" in given:
+        stmt = stmt.where(Case.id < bindparam("before", value=None))
+    return stmt
+
+
+_CLOCKS = (
+    select(CaseDeadline.case_id, CaseDeadline.rule_id, CaseDeadline.due_at, CaseDeadline.state)
+    .where(CaseDeadline.case_id.in_(bindparam("ids", expanding=True)), CaseDeadline.stopped_at.is_(None))
+    .order_by(CaseDeadline.due_at)
+)  # fmt: skip
+
+
+async def with_clocks(session: AsyncSession | AsyncConnection, cases: Sequence[Any], now: dt.datetime) -> list[CaseRow]:
     """Each case with its running clocks, the earliest first."""
     rows = {c.id: CaseRow(c) for c in cases}
     if rows:
-        found = await session.execute(
-            select(CaseDeadline.case_id, CaseDeadline.rule_id, CaseDeadline.due_at, CaseDeadline.state)
-            .where(CaseDeadline.case_id.in_(rows), CaseDeadline.stopped_at.is_(None))
-            .order_by(CaseDeadline.due_at)
-        )  # fmt: skip
+        found = await session.execute(_CLOCKS, {"ids": list(rows)})
         for case_id, rule_id, due_at, state in found.all():
             rows[case_id].clocks.append(Clock(rule_id, due_at, state, state == "open" and due_at < now))
         for row in rows.values():

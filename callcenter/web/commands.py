@@ -1,4 +1,4 @@
-"""``callcenter user add|passwd|list``: accounts of the web panel.
+"""``callcenter user add|passwd|list|set-office``: accounts of the web panel.
 
 Passwords are read from standard input (``--password-stdin``, first line), never from the
 command line (it would show in ``ps`` and shell history). Changing a password revokes
@@ -19,7 +19,8 @@ from sqlalchemy import select
 from callcenter.config import Config, load_config
 from callcenter.db.migrate import upgrade
 from callcenter.db.session import create_engine, is_sqlite, session_factory
-from callcenter.web.accounts import AccountError, add_user, find_user, hash_password, set_password
+from callcenter.web.accounts import AccountError, add_user, check_office, find_user, hash_password, set_password
+from callcenter.web.admin_users import set_office
 from callcenter.web.models import User
 from callcenter.web.roles import Role
 
@@ -41,11 +42,19 @@ async def _run(config: Config, action: str, args: argparse.Namespace, password: 
             now = datetime.now(timezone.utc)
             if action == "add":
                 assert password is not None
+                await check_office(session, args.office)
                 user = await add_user(
                     session, username=args.name, role=args.role, password_hash=hash_password(password), now=now,
                     station_code=args.station, display_name=args.display_name or "", extension=args.extension,
+                    office_code=args.office,
                 )  # fmt: skip
                 print(f"user {user.username} ({user.role}) added")
+            elif action == "set-office":
+                found = await find_user(session, args.name)
+                if found is None:
+                    raise AccountError(f"username: no user {args.name!r}")
+                await set_office(session, found.id, args.office, actor="cli", now=now)
+                print(f"{found.username} now heads {args.office}")
             elif action == "passwd":
                 assert password is not None
                 found = await find_user(session, args.name)
@@ -56,7 +65,8 @@ async def _run(config: Config, action: str, args: argparse.Namespace, password: 
             else:
                 for user in await session.scalars(select(User).order_by(User.username)):
                     flags = "" if user.active else "  (disabled)"
-                    print(f"{user.username}\t{user.role}\t{user.station_code or '-'}\t{user.extension or '-'}\t"
+                    unit = user.station_code or user.office_code or "-"
+                    print(f"{user.username}\t{user.role}\t{unit}\t{user.extension or '-'}\t"
                           f"{user.display_name}{flags}")  # fmt: skip
     finally:
         await engine.dispose()
@@ -80,6 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add.add_argument("name", help="login name: a-z 0-9 _ . -")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--station", help="station code (role station only)")
+    add.add_argument("--office", help="heating management office code (role office_head only; required there)")
     add.add_argument("--display-name", help="name shown in the panel (e.g. 王丽)")
     add.add_argument("--extension", help="the clerk's phone extension (e.g. 8001)")
     add.add_argument("--password-stdin", action="store_true", required=True, help="read the password from stdin")
@@ -87,5 +98,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     passwd.add_argument("name")
     passwd.add_argument("--password-stdin", action="store_true", required=True, help="read the password from stdin")
     user_sub.add_parser("list", help="list the accounts")
-    for parser in (add, passwd, user_sub.choices["list"]):
+    office = user_sub.add_parser("set-office", help="link an office-head account to its heating management office")
+    office.add_argument("name")
+    office.add_argument("office", help="the office's code in the directory (e.g. office1)")
+    for parser in (add, passwd, user_sub.choices["list"], office):
         parser.set_defaults(func=_main)

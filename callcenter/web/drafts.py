@@ -30,6 +30,7 @@ from callcenter.tickets.clocks import apply_events
 from callcenter.tickets.errors import Conflict, IllegalTransition, InvalidInput
 from callcenter.tickets.models import Case, CaseCall, CaseEvent
 from callcenter.web.errors import NotFound
+from callcenter.web.scope import Scope
 
 try:  # HOOK(transcribe): the voicemail pipeline's table (callcenter/transcribe/models.py)
     from callcenter.transcribe.models import VoicemailDraft
@@ -98,18 +99,20 @@ async def _voicemails(session: AsyncSession, case_ids: list[int]) -> dict[int, A
     return {vm.case_id: vm for vm in rows.all() if vm.case_id is not None}
 
 
-async def list_drafts(session: AsyncSession, *, limit: int = 100) -> list[Draft]:
-    """Draft cases, oldest message first (the queue order: first in, first confirmed)."""
-    stmt = select(Case).where(Case.state == "draft").order_by(Case.received_at, Case.id).limit(limit)
+async def list_drafts(session: AsyncSession, *, limit: int = 100, scope: Scope | None = None) -> list[Draft]:
+    """Draft cases, urgent ones first (a burst pipe's clock is one hour from the voicemail),
+    then oldest message first (the queue order: first in, first confirmed)."""
+    stmt = select(Case).where(Case.state == "draft", (scope or Scope()).clause())
+    stmt = stmt.order_by(Case.urgent.desc(), Case.received_at, Case.id).limit(limit)
     cases = list((await session.scalars(stmt)).all())
     ids = [c.id for c in cases]
     calls, vms = await _first_calls(session, ids), await _voicemails(session, ids)
     return [Draft(c, calls.get(c.id), vms.get(c.id), words_of(getattr(vms.get(c.id), "words", None))) for c in cases]
 
 
-async def get_draft(session: AsyncSession, case_id: int) -> Draft:
+async def get_draft(session: AsyncSession, case_id: int, scope: Scope | None = None) -> Draft:
     case = await session.get(Case, case_id, populate_existing=True)
-    if case is None or case.state != "draft":
+    if case is None or case.state != "draft" or not (scope or Scope()).sees(case):
         raise NotFound("no such draft")
     calls, vms = await _first_calls(session, [case_id]), await _voicemails(session, [case_id])
     vm = vms.get(case_id)
@@ -186,6 +189,16 @@ async def confirm_draft(
             case = await transition_in(session, case_id, "assign", actor=actor, role=role, now=now,
                                        clockwork=clockwork, data={"station_id": station})  # fmt: skip
         return case
+
+
+def removed_message(case_id: int, outcome: str) -> dict[str, Any]:
+    """The live feed's word that a draft left the inbox (``accepted`` or ``discarded``)."""
+    return {"type": "draft", "case_id": case_id, "status": outcome, "removed": True}
+
+
+def assign_station(source: Mapping[str, Any]) -> int | None:
+    """The station a confirmation assigns the case to at once, if any."""
+    return _station_id(source.get("assign_station_id"))
 
 
 def _station_id(raw: Any) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from callcenter.web import strings_admin, strings_cases
+from callcenter.web import strings_admin, strings_cases, strings_edit
 
 DEFAULT = "zh"
 LANGUAGES = ("zh", "en")
@@ -127,7 +127,7 @@ EN: dict[str, str] = {
 }
 
 # The other areas' strings live next to them, one module each.
-for _module in (strings_cases, strings_admin):
+for _module in (strings_cases, strings_admin, strings_edit):
     ZH.update(_module.ZH)
     EN.update(_module.EN)
 

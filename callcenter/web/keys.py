@@ -8,12 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callcenter.config import Config
 from callcenter.live import LiveFeed
 from callcenter.tickets.ruleset import RuleBook
 from callcenter.web.audit_view import VerdictCache
+from callcenter.web.logins import LoginCache
 from callcenter.web.models import User
 from callcenter.web.names import Names
 from callcenter.web.settings import WebSettings
@@ -27,6 +28,8 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 # SESSIONS. SQLite: an engine without the writers' ``BEGIN IMMEDIATE`` (see app.py), so a page
 # view never queues on the database's one write lock.
 READS = web.AppKey("reads", async_sessionmaker[AsyncSession])
+# The engine behind READS, for the hot lists: a plain connection skips the ORM session's work.
+READ_ENGINE = web.AppKey("read_engine", AsyncEngine)
 FEED = web.AppKey("feed", LiveFeed)
 CLOCK = web.AppKey("clock", Clock)
 # Password hashing (argon2, ~0.1 s of CPU each) runs here, off the event loop, bounded.
@@ -38,6 +41,9 @@ RULES = web.AppKey("rules", RuleBook)
 AUDIT = web.AppKey("audit_verdict", VerdictCache)
 # Units, people and clerks' names, refreshed every few seconds (names.py).
 NAMES = web.AppKey("names", Names)
+
+# Logins found valid a moment ago (auth.LoginCache): one lookup per burst of requests.
+LOGINS = web.AppKey("logins", LoginCache)
 
 # Per-request state
 USER: web.RequestKey[User | None] = web.RequestKey("user")  # once looked up

@@ -3,20 +3,24 @@
 Newest first by ``(started_at, id)``, paged by keyset: a page is an index range scan at
 any table size (migration 0003 adds one ``(column, started_at, id)`` index per filter).
 The number filter is an exact match, which such an index serves; a substring search
-would scan the table.
+would scan the table. A page is read as plain rows (no ORM objects: at 50 rows a page
+building them cost more than the query).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from callcenter.db.models import Call
 from callcenter.web.errors import BadRequest
@@ -54,9 +58,16 @@ class Filters:
         return {k: v for k, v in args.items() if v}
 
 
+# A page row: every column of the call, and the note's as ``note_<column>``.
+CALL_COLUMNS = tuple(Call.__table__.c)
+NOTE_COLUMNS = tuple(c.label(f"note_{c.name}") for c in CallNote.__table__.c)
+NOTE_FIELDS = tuple((c.name, f"note_{c.name}") for c in CallNote.__table__.c)
+
+
 @dataclass(frozen=True)
 class Page:
-    rows: list[tuple[Call, CallNote | None]]
+    # (the call's row, its note or None); both read like Call / CallNote (attributes)
+    rows: list[tuple[Any, Any]]
     next_cursor: str | None
 
 
@@ -111,36 +122,70 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise BadRequest("cursor: not a cursor of this list", field="cursor") from None
 
 
-def build_query(filters: Filters, tz: ZoneInfo, cursor: str | None = None) -> Select[tuple[Call, CallNote]]:
-    stmt = select(Call, CallNote).outerjoin(CallNote, CallNote.call_id == Call.id)
+def statement(filters: Filters, tz: ZoneInfo, cursor: str | None = None) -> tuple[Select[Any], dict[str, Any]]:
+    """The page's query for this combination of filters (built once per combination and
+    reused: building and keying a SQLAlchemy statement cost as much as running it) and the
+    values of its parameters."""
+    values: dict[str, Any] = {}
     if filters.date_from:
-        stmt = stmt.where(Call.started_at >= datetime.combine(filters.date_from, time(), tz))
+        values["date_from"] = datetime.combine(filters.date_from, time(), tz)
     if filters.date_to:
-        stmt = stmt.where(Call.started_at < datetime.combine(filters.date_to + timedelta(days=1), time(), tz))
+        values["date_to"] = datetime.combine(filters.date_to + timedelta(days=1), time(), tz)
     if filters.number:
-        stmt = stmt.where(Call.caller_number == filters.number)
+        values["number"] = filters.number
     if filters.clerk:
-        stmt = stmt.where(Call.answered_by == filters.clerk)
+        values["clerk"] = filters.clerk
     if filters.disposition:
-        stmt = stmt.where(Call.disposition == filters.disposition)
-    elif filters.missed:
+        values["disposition"] = filters.disposition
+    if cursor:
+        values["cursor_started"], values["cursor_id"] = decode_cursor(cursor)
+    stmt = _shape(frozenset(values), filters.missed and not filters.disposition, filters.voicemail, filters.pending,
+                  filters.limit + 1)  # fmt: skip
+    return stmt, values
+
+
+def _param(name: str) -> Any:
+    """A parameter of a reused statement; :func:`statement` always gives its value (the
+    default only lets a test render the SQL without one)."""
+    return bindparam(name, value=None)
+
+
+@functools.lru_cache(maxsize=512)
+def _shape(given: frozenset[str], missed: bool, voicemail: bool, pending: bool, limit: int) -> Select[Any]:
+    stmt = select(*CALL_COLUMNS, *NOTE_COLUMNS).outerjoin(CallNote, CallNote.call_id == Call.id)
+    if "date_from" in given:
+        stmt = stmt.where(Call.started_at >= _param("date_from"))
+    if "date_to" in given:
+        stmt = stmt.where(Call.started_at < _param("date_to"))
+    if "number" in given:
+        stmt = stmt.where(Call.caller_number == _param("number"))
+    if "clerk" in given:
+        stmt = stmt.where(Call.answered_by == _param("clerk"))
+    if "disposition" in given:
+        stmt = stmt.where(Call.disposition == _param("disposition"))
+    elif missed:
         # Not through the disposition index (three ranges would need a sort): walk the
         # (started_at, id) index newest first and filter; missed calls are not rare.
         stmt = stmt.where(func.coalesce(Call.disposition, "").in_(MISSED))
-    if filters.voicemail:
+    if voicemail:
         stmt = stmt.where(Call.voicemail_path.is_not(None))
-    if filters.pending:
+    if pending:
         stmt = stmt.where(CallNote.called_back_at.is_(None))
-    if cursor:
-        started, ident = decode_cursor(cursor)
-        stmt = stmt.where(
-            and_(Call.started_at <= started, or_(Call.started_at < started, Call.id < ident))
-        )
-    return stmt.order_by(Call.started_at.desc(), Call.id.desc()).limit(filters.limit + 1)
+    if "cursor_started" in given:
+        started, ident = _param("cursor_started"), _param("cursor_id")
+        stmt = stmt.where(and_(Call.started_at <= started, or_(Call.started_at < started, Call.id < ident)))
+    return stmt.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
 
 
-async def fetch_page(session: AsyncSession, filters: Filters, tz: ZoneInfo, cursor: str | None = None) -> Page:
-    rows = [(call, note) for call, note in (await session.execute(build_query(filters, tz, cursor))).all()]
+def _note(row: Any) -> SimpleNamespace | None:
+    if row.note_id is None:
+        return None
+    return SimpleNamespace(**{name: row._mapping[label] for name, label in NOTE_FIELDS})
+
+
+async def fetch_page(session: AsyncSession | AsyncConnection, filters: Filters, tz: ZoneInfo, cursor: str | None = None) -> Page:
+    stmt, values = statement(filters, tz, cursor)
+    rows = [(row, _note(row)) for row in (await session.execute(stmt, values)).all()]
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     next_cursor = encode_cursor(rows[-1][0].started_at, rows[-1][0].id) if more and rows else None

@@ -24,6 +24,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     # The heating station a ``station`` account speaks for (its cases only).
     station_code: Mapped[str | None] = mapped_column(String(32))
+    # The heating management office (``units.code``) an ``office_head`` account heads (web/scope.py).
+    office_code: Mapped[str | None] = mapped_column(String(64))
     # The clerk's phone extension (matches ``calls.answered_by``), if any.
     extension: Mapped[str | None] = mapped_column(String(32), index=True)
     password_hash: Mapped[str] = mapped_column(String(256))

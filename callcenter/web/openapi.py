@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.web import openapi_admin, openapi_cases
+from callcenter.web import openapi_admin, openapi_cases, openapi_edit
 from callcenter.web.auth import requires
 from callcenter.web.ledger import DISPOSITIONS, MAX_LIMIT, MISSED
 from callcenter.web.notes import CATEGORIES
@@ -92,7 +92,7 @@ SCHEMAS: dict[str, Any] = {
         "second_complaint": {"type": "boolean", "description": "an open case makes a new complaint a 二次投诉"},
         "cases_available": {"type": "boolean"}}},
     "Me": {"type": "object", "properties": {
-        "username": _S, "display_name": _S, "role": _S, "station_code": _NS, "extension": _NS,
+        "username": _S, "display_name": _S, "role": _S, "station_code": _NS, "office_code": _NS, "extension": _NS,
         "permissions": {"type": "array", "items": _S}}},
 }  # fmt: skip
 
@@ -131,6 +131,15 @@ PATHS: dict[str, Any] = {
 }  # fmt: skip
 
 
+def merged(*tables: dict[str, Any]) -> dict[str, Any]:
+    """Path tables joined; a path in several of them gets all their operations."""
+    out: dict[str, Any] = {}
+    for table in tables:
+        for path, operations in table.items():
+            out[path] = {**out.get(path, {}), **operations}
+    return out
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -139,10 +148,11 @@ def document() -> dict[str, Any]:
                  "methods need the X-CSRF-Token header and a same-origin Origin. Times are ISO 8601, "
                  "Asia/Shanghai. Roles and permissions: see GET /api/me."},
         "servers": [{"url": "/"}],
-        "components": {"schemas": {**SCHEMAS, **openapi_cases.SCHEMAS, **openapi_admin.SCHEMAS}, "securitySchemes": {
+        "components": {"schemas": {**SCHEMAS, **openapi_cases.SCHEMAS, **openapi_admin.SCHEMAS,
+                                   **openapi_edit.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "callcenter_session"}}},
         "security": [{"session": []}],
-        "paths": {**PATHS, **openapi_cases.PATHS, **openapi_admin.PATHS},
+        "paths": merged(PATHS, openapi_cases.PATHS, openapi_admin.PATHS, openapi_edit.PATHS),
     }  # fmt: skip
 
 

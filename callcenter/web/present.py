@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from aiohttp import web
 
 from callcenter.calls_export import call_to_dict
@@ -14,6 +15,11 @@ from callcenter.db.models import Call
 from callcenter.web import keys
 from callcenter.web.models import CallNote
 from callcenter.web.names import Snapshot
+
+
+def json_response(data: Any, *, status: int = 200) -> web.Response:
+    """``web.json_response`` with orjson (the lists' JSON costs a fifth of json.dumps's)."""
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
 def iso(value: datetime | None, tz: ZoneInfo) -> str | None:

@@ -25,10 +25,11 @@ class Perm(StrEnum):
     CALLS_EDIT = "calls.edit"  # clerk's notes on a call, "called back"
     CASES_VIEW = "cases.view"  # case list and detail (a station: its own cases only)
     CASES_ACT = "cases.act"  # workflow actions on a case (the workflow decides which)
+    CASES_EDIT = "cases.edit"  # correct an accepted case's record (tickets/corrections.py decides what)
     CASES_CREATE = "cases.create"  # open a case from a call; the voicemail draft inbox
     SUPERVISE = "supervise"  # overdue by station/person, charts, outbox, reports, audit trail
     ADMIN_VIEW = "admin.view"  # users, directory, calendar, rules, extraction tables (read)
-    ADMIN_EDIT = "admin.edit"  # add/disable users, passwords, calendar and business hours
+    ADMIN_EDIT = "admin.edit"  # users, passwords, office links, the directory, calendar and business hours
 
 
 _OFFICE = frozenset({Role.CLERK, Role.OFFICE_HEAD, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
@@ -42,6 +43,10 @@ GRANTS: dict[Perm, frozenset[Role]] = {
     Perm.CASES_VIEW: frozenset(Role),
     # Everyone who takes part in the workflow; the administrator only reads cases.
     Perm.CASES_ACT: _HANDLERS | {Role.STATION},
+    # Those who register, classify and supervise the record: the hotline, office heads (their
+    # office's cases), the department head. Not a station (its part is the workflow's feedback),
+    # not the manager (signs off), not the administrator (reads).
+    Perm.CASES_EDIT: frozenset({Role.CLERK, Role.OFFICE_HEAD, Role.SUPERVISOR}),
     # Those the workflow lets accept a case (受理): the hotline and the supervisors.
     Perm.CASES_CREATE: _HANDLERS,
     Perm.SUPERVISE: frozenset({Role.OFFICE_HEAD, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}),

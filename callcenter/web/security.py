@@ -88,7 +88,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not origin_ok(request):
             raise CsrfFailed("cross-origin request refused")
         await check_csrf(request)
-    elif request.headers.get(hdrs.UPGRADE, "").lower() == "websocket" and not origin_ok(request, websocket=True):
+        try:
+            return await handler(request)
+        finally:  # it may have revoked a login or changed an account: look them up afresh
+            request.app[keys.LOGINS].clear()
+    if request.headers.get(hdrs.UPGRADE, "").lower() == "websocket" and not origin_ok(request, websocket=True):
         raise Forbidden("websocket from another origin refused")
     return await handler(request)
 

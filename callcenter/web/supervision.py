@@ -2,7 +2,8 @@
 
 Read-only queries over the running clocks (``case_deadlines`` not stopped). "Overdue" is a
 running clock past its due time now; "due soon" one that expires within ``SOON``. Counts are of
-cases (a case with two late clocks is one late case).
+cases (a case with two late clocks is one late case). Each query takes the user's scope as a
+WHERE clause on ``Case`` (an office head: its office's cases).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy import case as when
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,7 @@ from callcenter.tickets.models import Case, CaseDeadline
 
 SOON = dt.timedelta(hours=24)
 LIST_LIMIT = 100
+ALL = true()  # every case; a user's scope passes its own clause (web/scope.py)
 
 
 @dataclass(frozen=True)
@@ -55,27 +57,28 @@ def _worst_first(t: Tally) -> tuple[int, int, int]:
     return (-t.overdue, -t.soon, t.key or 0)
 
 
-async def by_station(session: AsyncSession, now: dt.datetime) -> list[Tally]:
+async def by_station(session: AsyncSession, now: dt.datetime, where: ColumnElement[bool] = ALL) -> list[Tally]:
     running, overdue, soon = _counts(now)
     rows = await session.execute(
         select(Case.station_id, running, overdue, soon).join(CaseDeadline, CaseDeadline.case_id == Case.id)
-        .where(CaseDeadline.stopped_at.is_(None)).group_by(Case.station_id)
+        .where(CaseDeadline.stopped_at.is_(None), where).group_by(Case.station_id)
     )  # fmt: skip
     return sorted((Tally(s, s, r, o, n) for s, r, o, n in rows.all()), key=_worst_first)
 
 
-async def by_person(session: AsyncSession, now: dt.datetime) -> list[Tally]:
+async def by_person(session: AsyncSession, now: dt.datetime, where: ColumnElement[bool] = ALL) -> list[Tally]:
     running, overdue, soon = _counts(now)
     rows = await session.execute(
         select(Case.responsible_person_id, Case.station_id, running, overdue, soon)
         .join(CaseDeadline, CaseDeadline.case_id == Case.id)
-        .where(CaseDeadline.stopped_at.is_(None), Case.responsible_person_id.is_not(None))
+        .where(CaseDeadline.stopped_at.is_(None), Case.responsible_person_id.is_not(None), where)
         .group_by(Case.responsible_person_id, Case.station_id)
     )  # fmt: skip
     return sorted((Tally(p, s, r, o, n) for p, s, r, o, n in rows.all()), key=_worst_first)
 
 
-async def clocks(session: AsyncSession, now: dt.datetime, *, overdue: bool, limit: int = LIST_LIMIT) -> list[LateClock]:
+async def clocks(session: AsyncSession, now: dt.datetime, *, overdue: bool, limit: int = LIST_LIMIT,
+                 where: ColumnElement[bool] = ALL) -> list[LateClock]:  # fmt: skip
     """Running clocks past due (most late first), or due within ``SOON`` (soonest first)."""
     d = CaseDeadline
     window = d.due_at < now if overdue else (d.due_at >= now) & (d.due_at < now + SOON)
@@ -83,7 +86,7 @@ async def clocks(session: AsyncSession, now: dt.datetime, *, overdue: bool, limi
         select(d.case_id, Case.kind, Case.state, d.rule_id, d.due_at, Case.station_id, Case.responsible_person_id,
                d.level)
         .join(Case, Case.id == d.case_id)
-        .where(d.stopped_at.is_(None), d.state == "open", window)
+        .where(d.stopped_at.is_(None), d.state == "open", window, where)
         .order_by(d.due_at, d.id).limit(limit)
     )  # fmt: skip
     return [LateClock(*row) for row in rows.all()]

@@ -10,11 +10,19 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.tickets.directory import list_people, list_units
+from callcenter.tickets.directory_edit import PERSON_ROLES, UNIT_KINDS
 from callcenter.tickets.rulefile import default_rules_path
 from callcenter.transcribe.extract import default_gazetteer, default_keywords
 from callcenter.web import keys
 from callcenter.web.accounts import AccountError, hash_password
-from callcenter.web.admin_users import create_account, list_accounts, new_user_fields, reset_password, set_active
+from callcenter.web.admin_users import (
+    create_account,
+    list_accounts,
+    new_user_fields,
+    reset_password,
+    set_active,
+    set_office,
+)
 from callcenter.web.auth import now, requires
 from callcenter.web.errors import BadRequest, NotFound
 from callcenter.web.render import page, render
@@ -51,7 +59,9 @@ async def users_context(request: web.Request) -> dict[str, Any]:
     async with request.app[keys.READS]() as db:
         accounts = await list_accounts(db)
         stations = await list_units(db, kind="station")
+        offices = await list_units(db, kind="office")
     return {"accounts": accounts, "roles": [r.value for r in Role], "stations": stations, "me": user,
+            "offices": offices, "office_names": {u.code: u.name_zh for u in offices},
             "can_edit": allowed(user.role, Perm.ADMIN_EDIT), "error": "", "form": {},
             "done": request.query.get("done", "")}  # fmt: skip
 
@@ -135,15 +145,42 @@ async def password_form(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/admin/users?done=password")
 
 
+async def change_office(request: web.Request, office_code: str | None) -> Any:
+    actor = await the_user(request)
+    try:
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            return await set_office(db, user_id_of(request), office_code, actor=actor.username, now=now(request))
+    except LookupError:
+        raise NotFound("no such user") from None
+    except AccountError as exc:
+        raise BadRequest(str(exc), field="office_code") from None
+
+
+@routes.post(r"/admin/users/{user_id:\d+}/office", name="admin_users_office")
+@requires(Perm.ADMIN_EDIT)
+async def office_form(request: web.Request) -> web.StreamResponse:
+    """Link an office-head account to its heating management office."""
+    form = await request.post()
+    try:
+        changed = await change_office(request, str(form.get("office_code", "")))
+    except BadRequest as exc:
+        return await _users_error(request, exc.message, {})
+    raise web.HTTPFound(f"/admin/users?done=office:{changed.username}")
+
+
 async def directory_data(request: web.Request) -> dict[str, Any]:
+    """The directory (retired units and people too) and what its edit forms need."""
+    user = await the_user(request)
     async with request.app[keys.READS]() as db:
         units = await list_units(db)
-        people = await list_people(db)
+        people = await list_people(db, inactive=True)
     children: dict[int | None, list[Any]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
-    return {"units": units, "people": people, "children": children,
-            "unit_by_id": {u.id: u for u in units}}  # fmt: skip
+    return {"units": units, "people": people, "children": children, "unit_by_id": {u.id: u for u in units},
+            "offices": [u for u in units if u.kind == "office" and u.active], "unit_kinds": UNIT_KINDS,
+            "person_roles": PERSON_ROLES, "can_edit": allowed(user.role, Perm.ADMIN_EDIT), "error": "", "form": {},
+            "done": request.query.get("done", "")}  # fmt: skip
 
 
 @routes.get("/admin/directory", name="admin_directory")

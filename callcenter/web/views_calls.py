@@ -19,6 +19,7 @@ from callcenter.web.errors import NotFound
 from callcenter.web.present import names_of
 from callcenter.web.render import page
 from callcenter.web.roles import Perm, allowed
+from callcenter.web.scope import Scope, case_scope
 from callcenter.web.timeline import timeline
 
 routes = web.RouteTableDef()
@@ -94,9 +95,10 @@ async def call_page(request: web.Request) -> dict[str, Any]:
     context["can_create"] = user is not None and allowed(user.role, Perm.CASES_CREATE)
     context["kinds"] = KINDS
     async with request.app[keys.READS]() as db:
+        scope = await case_scope(db, user) if user is not None else Scope(restricted=True)
         context["linked_cases"] = (await db.execute(
             select(Case, CaseCall.reason).join(CaseCall, CaseCall.case_id == Case.id)
-            .where(CaseCall.call_id == context["call"].id).order_by(Case.id)
+            .where(CaseCall.call_id == context["call"].id, scope.clause()).order_by(Case.id)
         )).all()  # fmt: skip
     return context
 

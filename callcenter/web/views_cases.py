@@ -19,6 +19,7 @@ from callcenter.tickets.workflow import KINDS
 from callcenter.web import case_query, keys
 from callcenter.web.auth import current_user, now, requires
 from callcenter.web.case_actions import CAUTION, INPUTS, offered, perform
+from callcenter.web.case_present import edit_context
 from callcenter.web.case_query import parse_case_filters
 from callcenter.web.case_timeline import case_timeline
 from callcenter.web.errors import Forbidden, NotAuthenticated, NotFound
@@ -61,7 +62,7 @@ async def cases_page(request: web.Request) -> dict[str, Any]:
         result = await case_query.fetch_cases(db, filters, scope, moment)
     names = await names_of(request)
     units, people = names.units, names.people
-    stations = [] if scope.restricted else names.stations()
+    stations = [] if scope.restricted else [u for u in names.stations() if scope.may_assign(u.id)]
     next_url = None
     if result.next_before:
         next_url = str(request.rel_url.with_query({**filters.query_args(), "before": str(result.next_before)}))
@@ -95,12 +96,16 @@ async def case_context(request: web.Request, case_id: int, user: User) -> dict[s
         [row] = await case_query.with_clocks(db, [detail.case], moment)
     snapshot = await names_of(request)
     units, people, names = snapshot.units, snapshot.people, snapshot.actors
-    station_people = [p for p in people.values() if p.role == "station" and p.active]
+    # Whom a case may go to: active stations (an office head's own only) and their active people.
+    stations = [u for u in units.values() if u.kind == "station" and u.active and scope.may_assign(u.id)]
+    station_ids = {u.id for u in stations}
+    station_people = [p for p in people.values() if p.role == "station" and p.active and p.unit_id in station_ids]
+    actions = offered(detail.case, user)
     return {
         "case": detail.case, "deadlines": detail.deadlines, "timeline": timeline, "row": row, "now": moment,
-        "units": units, "people": people, "names": names, "actions": offered(detail.case, user),
-        "inputs": INPUTS, "caution": CAUTION, "station_people": station_people,
-        "stations": [u for u in units.values() if u.kind == "station"],
+        "units": units, "people": people, "names": names, "actions": actions,
+        "inputs": INPUTS, "caution": CAUTION, "station_people": station_people, "stations": stations,
+        **edit_context(detail.case, user, actions),
         "can_act": allowed(user.role, Perm.CASES_ACT), "error": "", "error_action": "", "form": {},
         "done": request.query.get("done", ""), "js_strings": for_js(request[keys.LANG], COUNTDOWN_STRINGS),
         "rule_titles": rule_titles(request.app[keys.RULES]), "can_see_calls": allowed(user.role, Perm.CALLS_VIEW),

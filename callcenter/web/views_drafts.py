@@ -8,21 +8,35 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.tickets.errors import CaseError
+from callcenter.tickets.errors import Forbidden as CaseForbidden
+from callcenter.tickets.models import Case
 from callcenter.tickets.workflow import KINDS, SEVERITIES
 from callcenter.web import audio, keys
 from callcenter.web.auth import now, requires
-from callcenter.web.drafts import LOW_CONFIDENCE, Draft, confirm_draft, discard_draft, get_draft, list_drafts
+from callcenter.web.drafts import (
+    LOW_CONFIDENCE,
+    Draft,
+    assign_station,
+    confirm_draft,
+    discard_draft,
+    get_draft,
+    list_drafts,
+    removed_message,
+)
 from callcenter.web.errors import Forbidden, NotFound
+from callcenter.web.i18n import for_js
 from callcenter.web.middleware import case_error_status
 from callcenter.web.models import User
 from callcenter.web.present import names_of
 from callcenter.web.render import render
 from callcenter.web.roles import Perm
-from callcenter.web.scope import workflow_role
+from callcenter.web.scope import case_scope, visible, workflow_role
 from callcenter.web.views_cases import case_id_of, the_user
 
 routes = web.RouteTableDef()
 INBOX = 200
+# What drafts.js writes (the live queue, the transcript arriving).
+LIVE_STRINGS = ("vm.", "drafts.", "calls.anonymous", "live.reconnecting", "field.urgent")
 # The transcript's category hint (transcribe/keywords.toml) → the kind of case it suggests.
 CATEGORY_KIND = {"urgent_repair": "repair", "temperature": "temperature", "repair": "repair",
                  "complaint": "complaint", "billing": "consultation", "application": "application",
@@ -47,20 +61,24 @@ def role_of(user: User) -> str:
 
 
 async def inbox_context(request: web.Request, case_id: int | None) -> dict[str, Any]:
+    user = await the_user(request)
     async with request.app[keys.READS]() as db:
-        drafts = await list_drafts(db, limit=INBOX)
+        scope = await case_scope(db, user)
+        drafts = await list_drafts(db, limit=INBOX, scope=scope)
         selected = None
         if case_id is not None:
-            selected = await get_draft(db, case_id)
+            selected = await get_draft(db, case_id, scope)
         elif drafts:
-            selected = await get_draft(db, drafts[0].case.id)
-    stations = (await names_of(request)).stations()
+            selected = await get_draft(db, drafts[0].case.id, scope)
+    # Where a confirmed draft may go at once: active stations (an office head's own only).
+    stations = [u for u in (await names_of(request)).stations() if u.active and scope.may_assign(u.id)]
     spool = request.app[keys.CONFIG].spool_dir
     has_audio = bool(selected and selected.call and audio.recording(spool, selected.call.voicemail_path))
     return {
         "drafts": drafts, "selected": selected, "has_audio": has_audio, "stations": stations,
         "suggest": suggestion(selected, stations) if selected else {}, "kinds": KINDS, "severities": SEVERITIES,
         "low": LOW_CONFIDENCE, "error": "", "form": {}, "now": now(request),
+        "js_strings": for_js(request[keys.LANG], LIVE_STRINGS),
     }  # fmt: skip
 
 
@@ -95,11 +113,34 @@ async def confirm_form(request: web.Request) -> web.StreamResponse:
     for flag in ("urgent", "difficult"):  # an unticked box is not sent: it means "no"
         form.setdefault(flag, "")
     try:
-        case = await confirm_draft(request.app[keys.SESSIONS], case_id, form, actor=user.username,
-                                   role=role_of(user), now=now(request), version=_version(form))  # fmt: skip
+        case = await confirm(request, case_id, form, user)
     except CaseError as exc:
         return await _refused(request, case_id, exc, form)
     raise web.HTTPFound(f"/cases/{case.id}?done=accept")
+
+
+async def confirm(request: web.Request, case_id: int, source: dict[str, Any], user: User) -> Case:
+    """Confirm a draft the user may see, assigning it (if asked) only where the user may; the
+    inboxes open elsewhere hear that it left."""
+    async with request.app[keys.READS]() as db:
+        scope = await case_scope(db, user)
+        visible(scope, await db.get(Case, case_id))  # out of scope: not found (a non-draft: 409 below)
+    station = assign_station(source)
+    if not scope.may_assign(station):
+        raise CaseForbidden(f"assign_station_id: station {station} is not under your office")
+    case = await confirm_draft(request.app[keys.SESSIONS], case_id, source, actor=user.username,
+                               role=role_of(user), now=now(request), version=_version(source))  # fmt: skip
+    request.app[keys.FEED].publish(removed_message(case_id, "accepted"))
+    return case
+
+
+async def discard(request: web.Request, case_id: int, reason: str, version: int | None, user: User) -> Case:
+    async with request.app[keys.READS]() as db:
+        visible(await case_scope(db, user), await db.get(Case, case_id))
+    case = await discard_draft(request.app[keys.SESSIONS], case_id, reason, actor=user.username,
+                               role=role_of(user), now=now(request), version=version)  # fmt: skip
+    request.app[keys.FEED].publish(removed_message(case_id, "discarded"))
+    return case
 
 
 @routes.post(r"/drafts/{case_id:\d+}/discard", name="draft_discard")
@@ -108,8 +149,7 @@ async def discard_form(request: web.Request) -> web.StreamResponse:
     case_id, user = case_id_of(request), await the_user(request)
     form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
     try:
-        await discard_draft(request.app[keys.SESSIONS], case_id, form.get("reason", ""), actor=user.username,
-                            role=role_of(user), now=now(request), version=_version(form))  # fmt: skip
+        await discard(request, case_id, form.get("reason", ""), _version(form), user)
     except CaseError as exc:
         return await _refused(request, case_id, exc, form)
     raise web.HTTPFound("/drafts")

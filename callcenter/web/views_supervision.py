@@ -10,6 +10,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from callcenter.tickets.delivery import list_outbox
+from callcenter.tickets.models import AuditEntry, Case
 from callcenter.web import charts, keys, stats, supervision
 from callcenter.web.audit_view import ENTITIES, entries
 from callcenter.web.auth import now, requires
@@ -18,6 +19,7 @@ from callcenter.web.i18n import gettext
 from callcenter.web.present import names_of
 from callcenter.web.render import page
 from callcenter.web.roles import Perm
+from callcenter.web.scope import audit_clause, outbox_clause, request_scope, visible
 
 routes = web.RouteTableDef()
 OUTBOX_PAGE = 100
@@ -62,11 +64,12 @@ def chart_set(lang: str, calls: stats.CallStats, weeks: list[stats.WeekRates]) -
 async def dashboard(request: web.Request) -> dict[str, Any]:
     tz, moment = request.app[keys.CONFIG].tz, now(request)
     period = stats.parse_period(request.query, moment.astimezone(tz).date())
+    where = (await request_scope(request)).clause()  # an office head: its office's cases
     async with request.app[keys.READS]() as db:
-        stations = await supervision.by_station(db, moment)
-        persons = await supervision.by_person(db, moment)
-        late = await supervision.clocks(db, moment, overdue=True)
-        soon = await supervision.clocks(db, moment, overdue=False)
+        stations = await supervision.by_station(db, moment, where)
+        persons = await supervision.by_person(db, moment, where)
+        late = await supervision.clocks(db, moment, overdue=True, where=where)
+        soon = await supervision.clocks(db, moment, overdue=False, where=where)
         calls = await stats.call_stats(db, period, tz)
         weeks = await stats.week_rates(db, period, tz)
     names = await names_of(request)
@@ -96,14 +99,27 @@ def outbox_filters(query: Mapping[str, str]) -> dict[str, Any]:
 @page("outbox.html")
 async def outbox_page(request: web.Request) -> dict[str, Any]:
     filters, moment = outbox_filters(request.query), now(request)
+    where = outbox_clause(await request_scope(request))
     async with request.app[keys.READS]() as db:
-        rows = await list_outbox(db, now=moment, limit=OUTBOX_PAGE + 1, **filters)
+        rows = await list_outbox(db, now=moment, limit=OUTBOX_PAGE + 1, where=where, **filters)
     names = (await names_of(request)).actors
     more = len(rows) > OUTBOX_PAGE
     rows = rows[:OUTBOX_PAGE]
     args = {k: v for k, v in request.query.items() if k != "before"}
     next_url = str(request.rel_url.with_query({**args, "before": str(rows[-1].id)})) if more and rows else None
     return {"rows": rows, "filters": filters, "roles": ROLES, "names": names, "next_url": next_url, "now": moment}
+
+
+async def scoped_entries(request: web.Request, entity: str | None, entity_id: str | None) -> list[AuditEntry]:
+    """The audit rows the user may read: a case out of their scope is *not found*; the latest
+    changes leave out the cases they do not see."""
+    scope = await request_scope(request)
+    async with request.app[keys.READS]() as db:
+        if entity == "case" and entity_id and scope.limited:
+            case = await db.get(Case, int(entity_id)) if entity_id.isdigit() else None
+            visible(scope, case)
+        return await entries(db, entity=entity, entity_id=entity_id, before=int_arg(request.query, "before"),
+                             where=audit_clause(scope))  # fmt: skip
 
 
 @routes.get("/audit", name="audit")
@@ -115,8 +131,7 @@ async def audit_page(request: web.Request) -> dict[str, Any]:
         raise BadRequest(f"entity: one of {', '.join(ENTITIES)}", field="entity")
     entity_id = request.query.get("id", "").strip()[:64] or None
     fresh = request.query.get("verify") == "1"
-    async with request.app[keys.READS]() as db:
-        rows = await entries(db, entity=entity, entity_id=entity_id, before=int_arg(request.query, "before"))
+    rows = await scoped_entries(request, entity, entity_id)
     snapshot = await names_of(request)
     names, units, people = snapshot.actors, snapshot.units, snapshot.people
     checked = await request.app[keys.AUDIT].get(request.app[keys.READS], now(request), fresh=fresh)

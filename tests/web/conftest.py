@@ -29,11 +29,11 @@ PASSWORD = "correct horse battery"
 # Cheap argon2 parameters for the cast (verification follows the hash's own parameters).
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 CAST = {
-    # username: (role, station, extension, display name)
+    # username: (role, station (an office head: its office), extension, display name)
     "clerk": ("clerk", None, "8001", "王丽"),
     "other_clerk": ("clerk", None, "8002", "李强"),
     "station": ("station", "hubin", None, "湖滨站"),
-    "office_head": ("office_head", None, None, "张所长"),
+    "office_head": ("office_head", "office1", None, "张所长"),  # heads the first heating office
     "supervisor": ("supervisor", None, None, "刘科长"),
     "manager": ("manager", None, None, "陈经理"),
     "admin": ("admin", None, None, "系统管理员"),
@@ -76,8 +76,10 @@ async def add_cast(sessions: async_sessionmaker[AsyncSession], now: datetime) ->
     password_hash = CHEAP.hash(PASSWORD)
     async with sessions() as db, db.begin():
         for name, (role, station, ext, display) in CAST.items():
+            office = station if role == "office_head" else None
             await add_user(db, username=name, role=role, password_hash=password_hash, now=now,
-                           station_code=station, extension=ext, display_name=display)  # fmt: skip
+                           station_code=None if office else station, office_code=office, extension=ext,
+                           display_name=display)  # fmt: skip
 
 
 async def add_call(sessions: async_sessionmaker[AsyncSession], **fields: Any) -> int:

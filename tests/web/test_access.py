@@ -12,6 +12,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
+from callcenter.tickets import directory_edit
+from callcenter.tickets.directory import unit_by_code
 from callcenter.web.auth import PUBLIC
 from callcenter.web.models import User
 from callcenter.web.roles import GRANTS, Perm, Role
@@ -48,6 +50,9 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("GET", "/api/cases/{case_id}", "/api/cases/{case}", None),
     ("POST", "/api/cases/{case_id}/actions/{action}", "/api/cases/{case}/actions/feedback", {"reason": "ok"}),
     ("POST", "/api/calls/{call_id}/case", "/api/calls/{id}/case", {"kind": "repair"}),
+    # correcting a case
+    ("POST", "/cases/{case_id}/edit", "/cases/{edit}/edit", {"version": "3", "caller_name": "王先生"}),
+    ("PATCH", "/api/cases/{case_id}", "/api/cases/{edit2}", {"version": 3, "caller_name": "王先生"}),
     # voicemail drafts
     ("GET", "/drafts", "/drafts", None),
     ("GET", "/drafts/{case_id}", "/drafts/{draft}", None),
@@ -75,6 +80,7 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("POST", "/admin/users", "/admin/users", {"username": "newclerk", "role": "clerk", "password": "long enough 1"}),
     ("POST", "/admin/users/{user_id}/active", "/admin/users/{user}/active", {"active": "1"}),
     ("POST", "/admin/users/{user_id}/password", "/admin/users/{user}/password", {"password": "long enough 2"}),
+    ("POST", "/admin/users/{user_id}/office", "/admin/users/{head}/office", {"office_code": "office2"}),
     ("GET", "/admin/directory", "/admin/directory", None),
     ("GET", "/admin/rules", "/admin/rules", None),
     ("GET", "/admin/extraction", "/admin/extraction", None),
@@ -87,7 +93,23 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("POST", "/api/admin/users", "/api/admin/users", {"username": "apiclerk", "role": "clerk", "password": "long enough 3"}),
     ("POST", "/api/admin/users/{user_id}/active", "/api/admin/users/{user}/active", {"active": True}),
     ("POST", "/api/admin/users/{user_id}/password", "/api/admin/users/{user}/password", {"password": "long enough 4"}),
+    ("POST", "/api/admin/users/{user_id}/office", "/api/admin/users/{head}/office", {"office_code": "office1"}),
     ("GET", "/api/directory", "/api/directory", None),
+    # editing the directory
+    ("POST", "/admin/directory/units", "/admin/directory/units", {"code": "spare9", "kind": "department", "name_zh": "备用九"}),
+    ("POST", "/admin/directory/units/{unit_id}", "/admin/directory/units/{unit}", {"name_zh": "备用一科", "phone": "1"}),
+    ("POST", "/admin/directory/units/{unit_id}/active", "/admin/directory/units/{unit}/active", {"active": "0"}),
+    ("POST", "/admin/directory/units/{unit_id}/delete", "/admin/directory/units/{unit}/delete", {}),
+    ("POST", "/admin/directory/people", "/admin/directory/people", {"login": "p9", "name": "赵九", "role": "clerk", "unit_id": "{business}"}),
+    ("POST", "/admin/directory/people/{person_id}", "/admin/directory/people/{person}", {"name": "钱一", "phone": "2"}),
+    ("POST", "/admin/directory/people/{person_id}/active", "/admin/directory/people/{person}/active", {"active": "0"}),
+    ("POST", "/admin/directory/people/{person_id}/delete", "/admin/directory/people/{person}/delete", {}),
+    ("POST", "/api/directory/units", "/api/directory/units", {"code": "spare8", "kind": "department", "name_zh": "备用八"}),
+    ("PATCH", "/api/directory/units/{unit_id}", "/api/directory/units/{unit2}", {"name_zh": "备用二科"}),
+    ("DELETE", "/api/directory/units/{unit_id}", "/api/directory/units/{unit2}", {}),
+    ("POST", "/api/directory/people", "/api/directory/people", {"login": "p8", "name": "赵八", "role": "clerk", "unit_id": "{business}"}),
+    ("PATCH", "/api/directory/people/{person_id}", "/api/directory/people/{person2}", {"name": "钱二"}),
+    ("DELETE", "/api/directory/people/{person_id}", "/api/directory/people/{person2}", {}),
     ("GET", "/api/calendar", "/api/calendar?year=2027", None),
     ("POST", "/api/calendar/days", "/api/calendar/days", {"day": "2027-01-03", "is_workday": True}),
     ("DELETE", "/api/calendar/days/{day}", "/api/calendar/days/2027-01-03", {}),
@@ -109,15 +131,31 @@ class World:
     def path(self, template: str) -> str:
         return template.format(**self.ids)
 
+    def body(self, body: dict[str, object] | None) -> dict[str, object] | None:
+        """The body with ids filled in (``"{business}"`` → the unit's id)."""
+        if body is None:
+            return None
+        return {k: self.path(v) if isinstance(v, str) and v.startswith("{") else v for k, v in body.items()}
+
 
 async def world(panel: Panel) -> World:
     now = panel.clock()
     call = await add_call(panel.sessions, disposition="voicemail", answered_by=None, voicemail_path=VM)
     ids = {"id": call, "case": await add_case(panel.sessions, now, to="assigned")}
+    ids["edit"] = await add_case(panel.sessions, now, to="assigned")  # version 3: create, accept, assign
+    ids["edit2"] = await add_case(panel.sessions, now, to="assigned")
     for key in ("draft", "draft2", "draft3", "draft4"):
         ids[key] = await add_case(panel.sessions, now, to="draft")
-    async with panel.sessions() as db:
+    async with panel.sessions() as db, db.begin():
         ids["user"] = await db.scalar(select(User.id).where(User.username == "other_clerk")) or 0
+        ids["head"] = await db.scalar(select(User.id).where(User.username == "office_head")) or 0
+        ids["business"] = (await unit_by_code(db, "business")).id  # type: ignore[union-attr]
+        for n in (1, 2):  # a unit and a person nothing refers to: they may be edited and deleted
+            unit = await directory_edit.add_unit(db, {"code": f"spare{n}", "kind": "department",
+                                                      "name_zh": f"备用{n}"}, actor="admin", now=now)  # fmt: skip
+            person = await directory_edit.add_person(db, {"login": f"spare-{n}", "name": f"钱{n}", "role": "clerk",
+                                                          "unit_id": ids["business"]}, actor="admin", now=now)  # fmt: skip
+            ids[f"unit{'' if n == 1 else n}"], ids[f"person{'' if n == 1 else n}"] = unit.id, person.id
     return World(ids)
 
 
@@ -162,7 +200,7 @@ async def test_anonymous(panel: Panel) -> None:
     w = await world(panel)
     for method, template, path, body in ROUTES:
         perm = _perm(panel, method, template)
-        status = await _send(panel, method, w.path(path), body)
+        status = await _send(panel, method, w.path(path), w.body(body))
         if perm == PUBLIC:
             assert status not in (302, 401), (method, path, status)
         elif path.startswith(("/api/", "/ws/")):
@@ -180,6 +218,7 @@ def test_every_permission_is_refused_to_someone_or_open_to_all() -> None:
     assert lacking(Perm.CALLS_VIEW) == ["station"]
     assert set(lacking(Perm.ADMIN_EDIT)) == set(CAST) - {"admin"}
     assert lacking(Perm.CASES_ACT) == ["admin"] and lacking(Perm.CASES_VIEW) == []
+    assert set(lacking(Perm.CASES_EDIT)) == {"station", "manager", "admin"}
     assert set(lacking(Perm.SUPERVISE)) == {"clerk", "other_clerk", "station"}
     assert set(lacking(Perm.CASES_CREATE)) == {"station", "admin"}
 
@@ -195,7 +234,7 @@ async def test_wrong_role_is_403(panel: Panel) -> None:
             if perm == PUBLIC or user not in lacking(Perm(str(perm))):
                 continue
             expected += 1
-            status = await _send(panel, method, w.path(path), body, headers={"X-CSRF-Token": token})
+            status = await _send(panel, method, w.path(path), w.body(body), headers={"X-CSRF-Token": token})
             assert status == 403, (user, method, path, status)
             checked += 1
     assert checked == expected > 150
@@ -215,9 +254,9 @@ async def test_unsafe_without_csrf_is_403(panel: Panel) -> None:
         if template in ("/login",):
             continue  # tests/web/test_auth.py: the login form's own token
         assert (await login(panel.client, right_user(_perm(panel, method, template))))[0] == 302
-        assert await _send(panel, method, w.path(path), body) == 403, (method, path)
+        assert await _send(panel, method, w.path(path), w.body(body)) == 403, (method, path)
         wrong = {"X-CSRF-Token": "not-the-token"}
-        assert await _send(panel, method, w.path(path), body, headers=wrong) == 403, (method, path)
+        assert await _send(panel, method, w.path(path), w.body(body), headers=wrong) == 403, (method, path)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -226,7 +265,7 @@ async def test_unsafe_from_another_origin_is_403(panel: Panel) -> None:
     _, token = await login(panel.client, "admin")
     headers = {"X-CSRF-Token": token, "Origin": "http://evil.example"}
     for method, _, path, body in UNSAFE:
-        assert await _send(panel, method, w.path(path), body, headers=headers) == 403, path
+        assert await _send(panel, method, w.path(path), w.body(body), headers=headers) == 403, path
     # The same request from our own origin goes through.
     _, token = await login(panel.client, "clerk")
     ok = {"X-CSRF-Token": token, "Origin": panel.origin}
@@ -245,5 +284,5 @@ async def test_right_role_gets_through(panel: Panel) -> None:
         if user != current:
             _, token = await login(panel.client, user)
             current = user
-        status = await _send(panel, method, w.path(path), body, headers={"X-CSRF-Token": token})
+        status = await _send(panel, method, w.path(path), w.body(body), headers={"X-CSRF-Token": token})
         assert status in (200, 201, 399), (user, method, path, status)

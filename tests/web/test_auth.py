@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
 import pytest
 
+from callcenter.web import keys
 from callcenter.web.accounts import find_user, set_password
 from tests.web.conftest import CHEAP, PASSWORD, Panel, csrf_of, login
 
@@ -39,13 +43,38 @@ async def test_wrong_password_and_unknown_user_look_the_same(panel: Panel) -> No
 
 
 async def test_password_change_revokes_sessions(panel: Panel) -> None:
+    """Changed outside this process (``callcenter user passwd``, another panel process): the
+    login is refused once the remembered validation runs out (LoginCache.TTL, here shortened)."""
+    panel.app[keys.LOGINS].ttl = 0.3
     assert (await login(panel.client, "clerk"))[0] == 302
+    assert (await panel.client.get("/api/me")).status == 200
     async with panel.sessions() as db, db.begin():
         user = await find_user(db, "clerk")
         assert user is not None
         assert await set_password(db, user, CHEAP.hash("a new password"), panel.clock()) == 1
+    await asyncio.sleep(0.35)
     assert (await panel.client.get("/api/me")).status == 401
     assert (await login(panel.client, "clerk", "a new password"))[0] == 302
+
+
+async def test_revocation_through_this_process_counts_at_once(panel: Panel) -> None:
+    """A login remembered as valid is forgotten when a change goes through the panel: after an
+    administrator deactivates the account, its very next request is refused."""
+    clerk = panel.client
+    assert (await login(clerk, "clerk"))[0] == 302
+    assert (await clerk.get("/api/me")).status == 200  # now remembered
+    async with panel.sessions() as db:
+        clerk_id = (await find_user(db, "clerk")).id  # type: ignore[union-attr]
+    base = str(clerk.make_url("/"))
+    async with aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as admin:
+        token = await csrf_of(admin, "/login")  # type: ignore[arg-type]
+        form = {"username": "admin", "password": PASSWORD, "csrf_token": token}
+        assert (await admin.post("/login", data=form, allow_redirects=False)).status == 302
+        token = await csrf_of(admin, "/")  # type: ignore[arg-type]
+        response = await admin.post(f"/api/admin/users/{clerk_id}/active", json={"active": False},
+                                    headers={"X-CSRF-Token": token, "Origin": base.rstrip("/")})  # fmt: skip
+        assert response.status == 200, await response.text()
+    assert (await clerk.get("/api/me")).status == 401
 
 
 async def test_session_idle_and_absolute_expiry(panel: Panel) -> None:

@@ -20,12 +20,12 @@ VM = "/var/spool/asterisk/voicemail/hotline/6085708/INBOX/msg0000"
 WORDS = [("我家", 0.95), ("暖气", 0.91), ("不热", 0.88), ("<b>三号楼</b>", 0.41), ("五零一", 0.52)]
 
 
-async def add_draft(panel: Panel, *, transcribed: bool = True, at: datetime | None = None) -> int:
+async def add_draft(panel: Panel, *, transcribed: bool = True, at: datetime | None = None, urgent: bool = False) -> int:
     """A voicemail call, its draft case and its ``voicemail_drafts`` row, as the pipeline makes them."""
     at = at or panel.clock() - timedelta(minutes=30)
     call_id = await add_call(panel.sessions, disposition="voicemail", answered_by=None, answered_at=None,
                              voicemail_path=VM, voicemail_duration=12.0, started_at=at)  # fmt: skip
-    new = NewCase(kind="complaint", source="voicemail", caller_phone="13909511234", received_at=at,
+    new = NewCase(kind="complaint", source="voicemail", caller_phone="13909511234", received_at=at, urgent=urgent,
                   compound="湖滨花园" if transcribed else "", problem="我家 暖气 不热" if transcribed else "")  # fmt: skip
     case = await create_case(panel.sessions, new, actor="system:voicemail", role="system", now=at, call_id=call_id)
     words = [{"word": w, "start": i * 0.5, "end": i * 0.5 + 0.4, "conf": c} for i, (w, c) in enumerate(WORDS)]
@@ -63,6 +63,18 @@ async def test_the_inbox_marks_doubtful_words_and_plays_the_recording(panel: Pan
     data = await (await panel.client.get(f"/api/drafts/{case_id}")).json()
     assert [w["low"] for w in data["words"]] == [False, False, False, True, True]
     assert data["suggested"]["kind"] == "temperature" and data["audio_url"].endswith("/audio")
+
+
+async def test_urgent_drafts_come_first_and_are_marked(panel: Panel) -> None:
+    """A burst pipe left on voicemail (D2: one hour) must not queue behind older routine drafts."""
+    older = await add_draft(panel, at=panel.clock() - timedelta(hours=2))
+    burst = await add_draft(panel, at=panel.clock() - timedelta(minutes=5), urgent=True)
+    await login(panel.client, "clerk")
+    page = await (await panel.client.get("/drafts")).text()
+    assert page.index(f'data-case="{burst}"') < page.index(f'data-case="{older}"')
+    assert page.count('data-testid="draft-urgent"') == 1
+    items = (await (await panel.client.get("/api/drafts")).json())["items"]
+    assert [(d["case"]["id"], d["case"]["urgent"]) for d in items] == [(burst, True), (older, False)]
 
 
 async def test_a_draft_confirmed_through_the_api_becomes_an_accepted_case(panel: Panel) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import sqlite
 
 from callcenter.db.models import CallLeg
 from callcenter.web.audio import relative_part
-from callcenter.web.ledger import Filters, build_query, encode_cursor
+from callcenter.web.ledger import Filters, encode_cursor, statement
 from callcenter.web.timeline import timeline
 from tests.web.conftest import T0
 
@@ -35,13 +35,14 @@ CASES = [
 @pytest.mark.parametrize("filters", CASES, ids=lambda f: ",".join(f.query_args()) or "none")
 async def test_pages_are_index_scans_without_sorting(sessions, filters: Filters) -> None:  # type: ignore[no-untyped-def]
     for cursor in (None, CURSOR):
-        stmt = build_query(filters, TZ, cursor)
+        stmt, values = statement(filters, TZ, cursor)
         compiled = stmt.compile(dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True})
+        params = {**compiled.params, **values}
         async with sessions() as db:
             raw = await db.connection()
             plan = (await raw.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
-                                              tuple(compiled.params[k] if not isinstance(compiled.params[k], datetime)
-                                                    else compiled.params[k].astimezone(timezone.utc).replace(tzinfo=None)
+                                              tuple(params[k] if not isinstance(params[k], datetime)
+                                                    else params[k].astimezone(timezone.utc).replace(tzinfo=None)
                                                     .isoformat(sep=" ") for k in compiled.positiontup))).all()  # fmt: skip
         details = " | ".join(str(row[-1]) for row in plan)
         assert "TEMP B-TREE" not in details, details
