@@ -2,6 +2,9 @@
 
 The panel pushes these over a websocket. A slow subscriber loses its oldest items,
 never blocks the publisher (the call log must not wait for a browser).
+``callcenter.live_bridge`` carries the messages to the feeds of other processes; what it
+brings in is published ``relayed=True`` and skips ``local_only`` subscriptions (its own
+outbound side), so nothing is sent back.
 """
 
 from __future__ import annotations
@@ -42,9 +45,10 @@ def call_message(kind: str, state: sm.CallState) -> dict[str, Any]:
 
 
 class Subscription:
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, *, local_only: bool = False) -> None:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=maxsize)
         self.lost = 0
+        self.local_only = local_only  # only messages published in this process
 
     def put(self, message: dict[str, Any]) -> None:
         while True:
@@ -64,17 +68,19 @@ class LiveFeed:
         self.maxsize = maxsize
         self._subscribers: set[Subscription] = set()
 
-    def publish(self, message: dict[str, Any]) -> None:
+    def publish(self, message: dict[str, Any], *, relayed: bool = False) -> None:
+        """Hand ``message`` to every subscriber; ``relayed``: it came from another process."""
         for sub in list(self._subscribers):
-            sub.put(message)
+            if not (relayed and sub.local_only):
+                sub.put(message)
 
     def publish_call(self, kind: str, state: sm.CallState) -> None:
         if self._subscribers:
             self.publish(call_message(kind, state))
 
     @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[Subscription]:
-        sub = Subscription(self.maxsize)
+    async def subscribe(self, *, local_only: bool = False) -> AsyncIterator[Subscription]:
+        sub = Subscription(self.maxsize, local_only=local_only)
         self._subscribers.add(sub)
         try:
             yield sub

@@ -28,6 +28,7 @@ from sqlalchemy import distinct, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 if TYPE_CHECKING:
+    from callcenter.live_bridge import LiveBridge
     from callcenter.service import CallLogService
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ HELP = {
     "callcenter_transcription_oldest_queued_seconds": "Age of the oldest queued transcription job",
     "callcenter_transcription_latency_seconds": "Job queued to transcript stored, jobs finished in the last hour",
     "callcenter_transcription_finished_last_hour": "Transcription jobs finished in the last hour",
+    "callcenter_live_bridge_messages_total": "Live-feed messages through the database: written, received, lost",
+    "callcenter_live_bridge_errors_total": "Failed reads/writes of live_events (each retried)",
 }
 
 
@@ -157,11 +160,13 @@ class ServiceMetrics:
         sessions: async_sessionmaker[AsyncSession],
         *,
         service: CallLogService | None = None,
+        bridge: LiveBridge | None = None,
         clock: Callable[[], float] = time.time,
         db_timeout: float = DB_TIMEOUT,
     ) -> None:
         self.sessions = sessions
         self.service = service
+        self.bridge = bridge
         self.clock = clock
         self.db_timeout = db_timeout
         self.latency = Histogram()
@@ -250,7 +255,18 @@ class ServiceMetrics:
             Family("callcenter_up", "gauge", "1: this process serves metrics").add(1),
             Family("callcenter_start_time_seconds", "gauge", "Start of this process (Unix time)").add(self.started_at),
         ]
-        return families + self.listener_families() + await self.database_families()
+        return families + self.listener_families() + self.bridge_families() + await self.database_families()
+
+    def bridge_families(self) -> list[Family]:
+        """The live bridge's counters, if this process runs one (``bridge=``)."""
+        if self.bridge is None:
+            return []
+        stats, name = self.bridge.stats(), "callcenter_live_bridge_messages_total"
+        messages = Family(name, "counter", HELP[name])
+        for kind in ("written", "received", "lost"):
+            messages.add(stats[kind], (("kind", kind),))
+        errors = "callcenter_live_bridge_errors_total"
+        return [messages, Family(errors, "counter", HELP[errors]).add(stats["errors"])]
 
     async def exposition(self) -> str:
         return render(await self.collect())

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from callcenter import live_bridge
 from callcenter.ami.contract import VOICEMAIL_USER_EVENT
 from callcenter.ami.listener import AmiLink
 from callcenter.ami.reconcile import Reconciler
@@ -22,6 +25,7 @@ from callcenter.config import Config, load_config
 from callcenter.db.migrate import upgrade
 from callcenter.db.session import create_engine, is_sqlite, session_factory
 from callcenter.live import LiveFeed
+from callcenter.web.workers import PanelWorkers, worker_command
 
 if TYPE_CHECKING:
     from callcenter.tickets.timer import TicketTimer
@@ -91,8 +95,12 @@ class CallLogService:
 ROLES = ("listener", "web", "timer", "transcriber")
 
 
-async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) -> None:
-    """Run the chosen parts in this process until SIGTERM/SIGINT, then stop them in reverse."""
+async def run_until_signalled(
+    config: Config, roles: tuple[str, ...] = ROLES, *, panel_worker: bool = False, log_args: Sequence[str] = ()
+) -> None:
+    """Run the chosen parts in this process until SIGTERM/SIGINT, then stop them in reverse.
+    ``panel_worker``: one of the extra panel processes of ``http_workers`` (web only, the port
+    shared, no ops endpoint, no workers of its own)."""
     from callcenter.tickets.timer import TicketTimer
     from callcenter.transcribe.transcriber import Transcriber
     from callcenter.web.app import start_web, stop as stop_web
@@ -105,9 +113,13 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
     from callcenter.web.ops import start_ops
 
     service = CallLogService(config)
-    metrics = ServiceMetrics(service.sessions, service=service if "listener" in roles else None)
+    # The live feed across processes (None when this process needs no bridge): started once the
+    # schema is there, stopped after the publishers so that their last messages are written.
+    bridge = live_bridge.for_process(config, roles, service.feed, all_roles=ROLES)
+    metrics = ServiceMetrics(service.sessions, service=service if "listener" in roles else None, bridge=bridge)
     ops_runner = None
     runner = None
+    workers: PanelWorkers | None = None
     timer: TicketTimer | None = None
     transcriber: Transcriber | None = None
     try:
@@ -115,9 +127,15 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
             await service.start()
         elif service.migrate:
             await upgrade(service.engine)
+        if bridge is not None:
+            await bridge.start()
         if "web" in roles:
-            runner = await start_web(config, service.sessions, service.feed, metrics=metrics)
+            shared = panel_worker or config.http_workers > 1
+            runner = await start_web(config, service.sessions, service.feed, metrics=metrics, reuse_port=shared)
             log.info("callcenter: panel on http://%s:%s/", config.http_host, config.http_port)
+            if shared and not panel_worker:
+                workers = PanelWorkers(config.http_workers - 1, worker_command(log_args))
+                await workers.start()
         if "timer" in roles:
             timer = TicketTimer(service.sessions, tz=config.timezone, webhook_url=config.webhook_url,
                                 reports_dir=Path(str(config.extra.get("reports_dir", "var/reports"))))  # fmt: skip
@@ -125,12 +143,17 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
         if "transcriber" in roles:
             transcriber = Transcriber(config, service.sessions, service.feed)
             await transcriber.start()
-        ops_runner = await start_ops(config, metrics)
+        ops_runner = None if panel_worker else await start_ops(config, metrics)
         log.info("callcenter: serving (%s); AMI %s:%s, database %s", ", ".join(roles), config.ami_host,
                  config.ami_port, config.database_url.split("@")[-1])  # fmt: skip
+        # Everything loaded so far (modules, the ORM's and the compiler's caches) lives as long
+        # as the process: keep it out of the collector's full passes (shorter pauses).
+        gc.freeze()
         await stop.wait()
     finally:
         log.info("callcenter: stopping")
+        if workers is not None:
+            await workers.stop()
         if ops_runner is not None:
             await ops_runner.cleanup()
         if transcriber is not None:
@@ -143,6 +166,8 @@ async def run_until_signalled(config: Config, roles: tuple[str, ...] = ROLES) ->
             await service.stop()
         else:
             await service.engine.dispose()
+        if bridge is not None:
+            await bridge.stop()
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -151,10 +176,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--role", action="append", choices=ROLES, metavar="ROLE",
         help=f"run only this part (repeatable; {', '.join(ROLES)}); default: all in one process",
     )  # fmt: skip
+    # Started by the service itself for http_workers > 1 (callcenter.web.workers), not by hand.
+    serve.add_argument("--panel-worker", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
     roles = tuple(dict.fromkeys(args.role)) if args.role else ROLES
-    asyncio.run(run_until_signalled(load_config(), roles))
+    if args.panel_worker:
+        roles = ("web",)
+    log_args = ["--log-format", args.log_format, *(["--verbose"] if args.verbose else [])]
+    asyncio.run(run_until_signalled(load_config(), roles, panel_worker=args.panel_worker, log_args=log_args))
     return 0
