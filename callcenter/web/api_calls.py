@@ -28,7 +28,7 @@ PREVIOUS_CALLS = 10
 
 async def _list(request: web.Request, filters: ledger.Filters) -> web.Response:
     tz = request.app[keys.CONFIG].tz
-    async with request.app[keys.READ_ENGINE].connect() as db:
+    async with request.app[keys.LIST_READS].connect() as db:
         page = await ledger.fetch_page(db, filters, tz, request.query.get("cursor") or None)
     clerks = (await names_of(request)).clerks
     items = [call_json(call, note, tz, clerks) for call, note in page.rows]

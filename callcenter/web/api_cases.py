@@ -43,7 +43,7 @@ async def api_cases(request: web.Request) -> web.Response:
     user = await the_user(request)
     filters = parse_case_filters(request.query)
     tz, moment = request.app[keys.CONFIG].tz, now(request)
-    async with request.app[keys.READ_ENGINE].connect() as db:
+    async with request.app[keys.LIST_READS].connect() as db:
         scope = await case_scope(db, user)
         result = await case_query.fetch_cases(db, filters, scope, moment)
     names = await names_of(request)

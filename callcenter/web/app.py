@@ -19,7 +19,7 @@ import aiohttp_jinja2
 import aiohttp_session
 import jinja2
 from aiohttp import WSCloseCode, web
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from callcenter.config import Config
@@ -51,6 +51,7 @@ from callcenter.web import (
 )
 from callcenter.web.audit_view import VerdictCache
 from callcenter.web.auth import cookie_storage
+from callcenter.web.list_reads import ThreadReads
 from callcenter.web.logins import LoginCache
 from callcenter.web.names import Names
 from callcenter.web.present import make_filters
@@ -91,15 +92,21 @@ async def _reads_ctx(app: web.Application) -> AsyncIterator[None]:
     if not isinstance(bind, AsyncEngine):
         raise TypeError("the panel's sessions must be bound to an AsyncEngine")
     if bind.dialect.name != "sqlite":
-        app[keys.READS], app[keys.READ_ENGINE] = sessions, bind
+        app[keys.READS], app[keys.LIST_READS] = sessions, bind
         yield
         return
     engine = create_async_engine(bind.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     event.listen(engine.sync_engine, "connect", _sqlite_reader_pragmas)
-    app[keys.READS], app[keys.READ_ENGINE] = async_sessionmaker(engine, expire_on_commit=False), engine
+    # The busiest lists: each statement whole in one thread call (list_reads.py).
+    plain = create_engine(bind.url.set(drivername="sqlite"),
+                          connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})  # fmt: skip
+    event.listen(plain, "connect", _sqlite_reader_pragmas)
+    lists = ThreadReads(plain)
+    app[keys.READS], app[keys.LIST_READS] = async_sessionmaker(engine, expire_on_commit=False), lists
     try:
         yield
     finally:
+        lists.close()
         await engine.dispose()
 
 

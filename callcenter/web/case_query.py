@@ -22,6 +22,7 @@ from callcenter.tickets.models import Case, CaseDeadline
 from callcenter.tickets.repeat import COMPLAINT_KINDS, SECOND_STATES
 from callcenter.tickets.workflow import KINDS, OPEN_STATES, STATES
 from callcenter.web.errors import BadRequest
+from callcenter.web.list_reads import Reader
 from callcenter.web.scope import Scope
 
 DEFAULT_LIMIT = 50
@@ -109,7 +110,7 @@ def parse_case_filters(query: Mapping[str, str]) -> CaseFilters:
 
 
 async def fetch_cases(
-    session: AsyncSession | AsyncConnection, filters: CaseFilters, scope: Scope, now: dt.datetime
+    session: AsyncSession | AsyncConnection | Reader, filters: CaseFilters, scope: Scope, now: dt.datetime
 ) -> CasePage:
     values: dict[str, Any] = {"now": now} if filters.overdue else {}
     if filters.state not in ("open", "all"):
@@ -160,7 +161,9 @@ _CLOCKS = (
 )  # fmt: skip
 
 
-async def with_clocks(session: AsyncSession | AsyncConnection, cases: Sequence[Any], now: dt.datetime) -> list[CaseRow]:
+async def with_clocks(
+    session: AsyncSession | AsyncConnection | Reader, cases: Sequence[Any], now: dt.datetime
+) -> list[CaseRow]:
     """Each case with its running clocks, the earliest first."""
     rows = {c.id: CaseRow(c) for c in cases}
     if rows:

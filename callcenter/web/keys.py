@@ -8,12 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.config import Config
 from callcenter.live import LiveFeed
 from callcenter.tickets.ruleset import RuleBook
 from callcenter.web.audit_view import VerdictCache
+from callcenter.web.list_reads import ListReads
 from callcenter.web.logins import LoginCache
 from callcenter.web.models import User
 from callcenter.web.names import Names
@@ -28,8 +29,9 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 # SESSIONS. SQLite: an engine without the writers' ``BEGIN IMMEDIATE`` (see app.py), so a page
 # view never queues on the database's one write lock.
 READS = web.AppKey("reads", async_sessionmaker[AsyncSession])
-# The engine behind READS, for the hot lists: a plain connection skips the ORM session's work.
-READ_ENGINE = web.AppKey("read_engine", AsyncEngine)
+# For the busiest lists (list_reads.py): ``async with app[LIST_READS].connect() as db``; a plain
+# connection, no ORM session (PostgreSQL: the AsyncEngine; SQLite: whole statements in a thread).
+LIST_READS = web.AppKey("list_reads", ListReads)
 FEED = web.AppKey("feed", LiveFeed)
 CLOCK = web.AppKey("clock", Clock)
 # Password hashing (argon2, ~0.1 s of CPU each) runs here, off the event loop, bounded.

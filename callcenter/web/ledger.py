@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from callcenter.db.models import Call
 from callcenter.web.errors import BadRequest
+from callcenter.web.list_reads import Reader
 from callcenter.web.models import CallNote
 
 DISPOSITIONS = ("answered", "voicemail", "busy", "abandoned", "failed")
@@ -183,7 +184,9 @@ def _note(row: Any) -> SimpleNamespace | None:
     return SimpleNamespace(**{name: row._mapping[label] for name, label in NOTE_FIELDS})
 
 
-async def fetch_page(session: AsyncSession | AsyncConnection, filters: Filters, tz: ZoneInfo, cursor: str | None = None) -> Page:
+async def fetch_page(
+    session: AsyncSession | AsyncConnection | Reader, filters: Filters, tz: ZoneInfo, cursor: str | None = None
+) -> Page:
     stmt, values = statement(filters, tz, cursor)
     rows = [(row, _note(row)) for row in (await session.execute(stmt, values)).all()]
     more = len(rows) > filters.limit

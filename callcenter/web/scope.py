@@ -28,6 +28,7 @@ from callcenter.tickets.models import AuditEntry, Case, Outbox, Person, Unit
 from callcenter.web import keys
 from callcenter.web.auth import current_user
 from callcenter.web.errors import NotAuthenticated, NotFound
+from callcenter.web.list_reads import Reader
 from callcenter.web.models import User
 from callcenter.web.roles import Role
 
@@ -101,7 +102,7 @@ class Scope:
         return station_id in self.office.station_ids
 
 
-async def office_scope(session: AsyncSession | AsyncConnection, user: User) -> OfficeScope:
+async def office_scope(session: AsyncSession | AsyncConnection | Reader, user: User) -> OfficeScope:
     office = await session.scalar(
         select(Unit.id).where(Unit.code == (user.office_code or ""), Unit.kind == "office")
     )
@@ -113,7 +114,7 @@ async def office_scope(session: AsyncSession | AsyncConnection, user: User) -> O
     return OfficeScope(office, frozenset(stations.all()), frozenset(heads.all()))
 
 
-async def case_scope(session: AsyncSession | AsyncConnection, user: User) -> Scope:
+async def case_scope(session: AsyncSession | AsyncConnection | Reader, user: User) -> Scope:
     if user.role == Role.OFFICE_HEAD:
         return Scope(office=await office_scope(session, user))
     if user.role != Role.STATION:

@@ -39,7 +39,7 @@ def missed_query(query: Mapping[str, str]) -> dict[str, str]:
 
 async def _list_context(request: web.Request, filters: ledger.Filters) -> dict[str, Any]:
     tz = request.app[keys.CONFIG].tz
-    async with request.app[keys.READS]() as db:
+    async with request.app[keys.LIST_READS].connect() as db:
         page = await ledger.fetch_page(db, filters, tz, request.query.get("cursor") or None)
     clerks = (await names_of(request)).clerks
     next_url = None

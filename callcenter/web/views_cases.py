@@ -57,7 +57,7 @@ async def cases_page(request: web.Request) -> dict[str, Any]:
     user = await the_user(request)
     filters = parse_case_filters(request.query)
     moment = now(request)
-    async with request.app[keys.READS]() as db:
+    async with request.app[keys.LIST_READS].connect() as db:
         scope = await case_scope(db, user)
         result = await case_query.fetch_cases(db, filters, scope, moment)
     names = await names_of(request)
