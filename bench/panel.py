@@ -3,7 +3,8 @@
 A fresh database (SQLite file by default, ``--url`` for PostgreSQL: dropped and created afresh)
 gets a year of traffic by bulk insert: 1,000,000 calls (5 % with notes) and 100,000 cases with
 their deadline clocks (most archived, the recent ones open, some overdue). The panel then runs
-in a separate process on loopback, exactly as served (``start_web``); ``--clients`` clients
+as deployed (``callcenter serve --role web``, ``--workers`` processes on the port: http_workers,
+default one per core) on loopback; ``--clients`` clients
 each log in (their own session) and, for ``--seconds``, request back to back, in turn:
 ``GET /api/calls`` (the ledger's first page), ``GET /api/calls?number=…`` (a caller's calls)
 and ``GET /api/cases`` (the open cases with their clocks). Prints p50/p95 per request and
@@ -201,26 +202,39 @@ async def populate(url: str, calls: int, cases: int) -> None:
 # ------------------------------------------------------------------------- server and clients
 
 
-async def serve(url: str, port: int) -> None:
-    """The panel as ``callcenter serve`` runs it (its own process), until SIGTERM."""
+def start_panel(url: str, port: int, workers: int, log: Any) -> subprocess.Popen[bytes]:
+    """``callcenter serve --role web`` as deployed: its own process(es), ``workers`` of them on
+    the port (http_workers), a fresh session key, logs to ``log``."""
     from cryptography.fernet import Fernet
 
-    from callcenter.config import load_config
-    from callcenter.db.session import create_engine, session_factory
-    from callcenter.live import LiveFeed
-    from callcenter.web.app import start_web, stop
-    from callcenter.web.settings import WebSettings
+    env = {**os.environ, "CALLCENTER_DATABASE_URL": url, "CALLCENTER_HTTP_HOST": "127.0.0.1",
+           "CALLCENTER_HTTP_PORT": str(port), "CALLCENTER_HTTP_WORKERS": str(workers),
+           "CALLCENTER_SESSION_KEY": Fernet.generate_key().decode(), "CALLCENTER_COOKIE_SECURE": "0",
+           "CALLCENTER_CONFIG": "", "CALLCENTER_OPS_PORT": ""}  # fmt: skip
+    return subprocess.Popen([sys.executable, "-m", "callcenter", "serve", "--role", "web"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
 
-    engine = create_engine(url, pool_size=20, max_overflow=40)
-    config = load_config(env={}, database_url=url, http_host="127.0.0.1", http_port=port)
-    settings = WebSettings(session_key=Fernet.generate_key(), cookie_secure=False)
-    runner = await start_web(config, session_factory(engine), LiveFeed(), settings=settings)
-    done = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
-    print("ready", flush=True)
-    await done.wait()
-    await stop(runner)
-    await engine.dispose()
+
+async def wait_ready(base: str, server: subprocess.Popen[bytes], workers: int) -> None:
+    """Until the login page answers, then long enough for every worker process to listen."""
+    import aiohttp
+
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as http:
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"the panel exited with {server.returncode}")
+            try:
+                async with http.get(base + "/login") as response:
+                    if response.status == 200:
+                        break
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("the panel did not start in 60 s")
+            await asyncio.sleep(0.2)
+    if workers > 1:
+        await asyncio.sleep(3.0)
 
 
 async def login(http: Any) -> None:
@@ -232,15 +246,50 @@ async def login(http: Any) -> None:
         assert response.status == 302, f"login failed: {response.status}"
 
 
-async def client(base: str, go: asyncio.Event, window: tuple[float, float], think: float, numbers: list[str],
+class Connection:
+    """A lean HTTP/1.1 keep-alive client: the load generator shares the machine's two cores
+    with the panel, so it must cost as little as possible (an aiohttp client took a third
+    of a core at 270 requests/s). GET only; every response must carry Content-Length."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes) -> None:
+        self.reader, self.writer, self.head = reader, writer, head
+
+    @classmethod
+    async def open(cls, base: str, cookie: str) -> Connection:
+        host, _, port = base.removeprefix("http://").rstrip("/").partition(":")
+        reader, writer = await asyncio.open_connection(host, int(port or 80))
+        return cls(reader, writer, f"Host: {host}:{port}\r\nCookie: {cookie}\r\n\r\n".encode())
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        self.writer.write(b"GET " + path.encode() + b" HTTP/1.1\r\n" + self.head)
+        header = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(header[9:12])
+        length = re.search(rb"\r\ncontent-length: *(\d+)", header, re.IGNORECASE)
+        if length is None:
+            raise RuntimeError(f"{path}: no Content-Length in {header[:200]!r}")
+        return status, await self.reader.readexactly(int(length.group(1)))
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def session_cookie(base: str) -> str:
+    """Log in through the form (aiohttp, once per client); the session cookie for the loop."""
+    import aiohttp
+
+    async with aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await login(http)
+        cookies = http.cookie_jar.filter_cookies(http._base_url)  # type: ignore[attr-defined]
+        return "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())
+
+
+async def client(base: str, go: asyncio.Event, window: list[float], think: float, numbers: list[str],
                  out: dict[str, list[float]], ready: list[int]) -> None:  # fmt: skip
     """Log in, wait for everyone, then request in turn until the window ends (``think``: mean
     pause between requests, 0 = back to back)."""
-    import aiohttp
-
     rng = random.Random()
-    async with aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        await login(http)
+    conn = await Connection.open(base, await session_cookie(base))
+    try:
         ready.append(1)
         await go.wait()
         kinds = ["calls", "number", "cases"]
@@ -252,13 +301,41 @@ async def client(base: str, go: asyncio.Event, window: tuple[float, float], thin
             path = {"calls": "/api/calls", "number": f"/api/calls?number={rng.choice(numbers)}",
                     "cases": "/api/cases"}[kind]  # fmt: skip
             t = time.perf_counter()
-            async with http.get(path) as response:
-                await response.read()
-                assert response.status == 200, f"{path}: {response.status}"
+            status, _ = await conn.get(path)
+            assert status == 200, f"{path}: {status}"
             if now >= window[0]:
                 out[kind].append((time.perf_counter() - t) * 1000)
             if think:
                 await asyncio.sleep(rng.expovariate(1 / think))
+    finally:
+        conn.close()
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) used so far by process ``root`` and its children (Linux
+    /proc): the panel's cost per request, which unlike latency does not depend on what else
+    the shared machine is doing."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        used[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(used.get(pid, 0.0) for pid in tree)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -266,24 +343,28 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-async def load(base: str, clients: int, seconds: float, think: float) -> bool:
+async def load(base: str, clients: int, seconds: float, think: float, server: int | None = None) -> bool:
     rng = random.Random(1)
     numbers = [caller(rng) for _ in range(2000)]
     out: dict[str, list[float]] = {"calls": [], "number": [], "cases": []}
     go, ready = asyncio.Event(), list[int]()
     window = [0.0, 0.0]
-    tasks = [asyncio.create_task(client(base, go, window, think, numbers, out, ready)) for _ in range(clients)]  # type: ignore[arg-type]
+    tasks = [asyncio.create_task(client(base, go, window, think, numbers, out, ready)) for _ in range(clients)]
     while len(ready) < clients:  # every client logged in (argon2 is not what is measured)
         await asyncio.sleep(0.05)
     start = time.perf_counter()
     window[:] = [start + 3.0, start + 3.0 + seconds]
     go.set()
+    await asyncio.sleep(3.0)
+    cpu = tree_cpu_seconds(server) if server else 0.0
     await asyncio.gather(*tasks)
+    cpu = tree_cpu_seconds(server) - cpu if server else 0.0
     ok = True
     total = sum(len(v) for v in out.values())
     pace = f"a pause of {think:.1f} s on average between requests" if think else "back to back (no pause)"
     print(f"{clients} logged-in clients, {pace}; {seconds:.0f} s after a 3 s warm-up: {total} requests, "
-          f"{total / seconds:.0f}/s")  # fmt: skip
+          f"{total / seconds:.0f}/s" + (f"; the panel used {cpu / max(1, total) * 1000:.2f} ms of CPU per request"
+                                       if server else ""))  # fmt: skip
     labels = {"calls": "call log (GET /api/calls)", "number": "number search (?number=)",
               "cases": "case list (GET /api/cases)"}  # fmt: skip
     for kind, values in out.items():
@@ -303,22 +384,30 @@ async def main(args: argparse.Namespace, url: str) -> int:
         from bench.deadline_sweep import recreate_pg
 
         await recreate_pg(url)
+    reuse = args.sqlite_file is not None and args.sqlite_file.exists()
     engine = create_engine(url)
     await upgrade(engine)
     await engine.dispose()
-    await populate(url, args.calls, args.cases)
-    port = args.port
-    server = subprocess.Popen([sys.executable, __file__, "--serve", "--url", url, "--port", str(port)],
-                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
-    try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready", "the panel did not start"
-        name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-        print(f"database: {name}; panel: one process on http://127.0.0.1:{port}/")
-        results = [await load(f"http://127.0.0.1:{port}", args.clients, args.seconds, think) for think in args.think]
-        return 0 if results[0] else 1
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    if reuse:
+        print(f"reusing {args.sqlite_file} (populated by an earlier run)")
+    else:
+        await populate(url, args.calls, args.cases)
+    port, base = args.port, f"http://127.0.0.1:{args.port}"
+    with tempfile.TemporaryFile() as log:
+        server = start_panel(url, port, args.workers, log)
+        try:
+            await wait_ready(base, server, args.workers)
+            name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+            print(f"database: {name}; panel: callcenter serve --role web, http_workers={args.workers} "
+                  f"(process(es) on one port), on {base}/")  # fmt: skip
+            results = [await load(base, args.clients, args.seconds, think, server.pid) for think in args.think]
+            return 0 if results[0] else 1
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+            if server.returncode not in (0, -signal.SIGTERM):
+                log.seek(0)
+                print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
 
 
 if __name__ == "__main__":
@@ -331,11 +420,10 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=18089)
     parser.add_argument("--think", type=float, nargs="+", default=[1.0, 0.0],
                         help="mean pause between a client's requests, s; one run each (default: 1 and 0)")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--sqlite-file", type=Path, help="keep the SQLite database here; reuse it if it exists")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="panel processes on the port (http_workers; default: one per core)")
     args = parser.parse_args()
-    if args.serve:
-        asyncio.run(serve(args.url, args.port))
-        sys.exit(0)
     with tempfile.TemporaryDirectory() as tmp:
-        target = args.url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        target = args.url or f"sqlite+aiosqlite:///{args.sqlite_file or Path(tmp) / 'bench.sqlite3'}"
         sys.exit(asyncio.run(main(args, target)))
