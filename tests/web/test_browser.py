@@ -1,14 +1,19 @@
 """End to end in headless Chromium (Debian's, driven by Playwright): log in, a replayed call
 rings and the pop-up shows, a hostile caller ID stays text, Chinese and English render.
 
-Saves screenshots of the main pages under docs/screenshots/. Needs ``/usr/bin/chromium``
+Takes screenshots of the main pages: into a temporary folder, or, to refresh the README's and
+the docs' pictures, into the folder ``CALLCENTER_SCREENSHOTS`` names (a test run must not
+change tracked files): ``CALLCENTER_SCREENSHOTS=docs/screenshots ./test.sh tests/web -k browser``.
+Needs ``/usr/bin/chromium``
 (``apt-get install chromium fonts-noto-cjk``) and the ``playwright`` package; never runs
 ``playwright install``. Fails (does not skip) when either is missing.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +35,7 @@ from tests.web.conftest import PASSWORD, T0, add_call, add_case, add_cast, web_s
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]  # fmt: skip
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("CALLCENTER_SCREENSHOTS") or Path(tempfile.gettempdir()) / "callcenter-screenshots")
 HOSTILE_NUMBER = "<script>alert(1)</script>"
 HOSTILE_NAME = "\"'><img src=x onerror=alert(2)>'; DROP TABLE calls;--"
 VM = "/var/spool/asterisk/voicemail/hotline/6085708/INBOX/msg0000"

@@ -1,6 +1,6 @@
 """End to end in headless Chromium: a voicemail draft is confirmed into an accepted case, a
 workflow action from the case page, a station cannot open another station's case, Chinese and
-English render on the case pages; screenshots of the main pages go to docs/screenshots/.
+English render on the case pages; screenshots of the main pages (where: see test_browser.py).
 
 Same set-up as ``test_browser.py`` (Debian's /usr/bin/chromium, never ``playwright install``).
 """
