@@ -82,7 +82,9 @@ def proposals(case: Case, extracted: Extracted, transcript: str, hint: CaseHint 
         if current["address"][key] is None and value not in (None, ""):
             out[column] = str(value)
     if current["category"] is None and merged["category"]:
-        out["category"] = str(merged["category"])
+        # The case's 分类 is free text people type and reports group by: the table's label
+        # (温度不达标 / 测温), not its code, when it has one.
+        out["category"] = hint.label or str(merged["category"])
     text = normalize(transcript or "")
     if text and not (case.problem or "").strip():
         out["problem"] = text

@@ -9,6 +9,8 @@ validate them and name the file and entry of any error.
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import re
 import tomllib
@@ -35,6 +37,7 @@ class CaseHint:
     kind: str | None = None
     urgent: bool = False
     severity: str | None = None
+    label: str | None = None  # the category as people read it (the case's free-text 分类)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ class KeywordTable:
 
     def hint(self, category: str | None) -> CaseHint:
         """What ``category`` suggests for the case; nothing for an unknown category."""
-        return next((c.case for c in self.categories if c.name == category), CaseHint())
+        found = next((c for c in self.categories if c.name == category), None)
+        return CaseHint() if found is None else dataclasses.replace(found.case, label=found.label or None)
 
 
 @dataclass(frozen=True)

@@ -359,7 +359,7 @@ def test_cli_extract_json(capsys: pytest.CaptureFixture[str]) -> None:
             "category": "temperature",
             "station": "湖滨",
         },
-        "case": {"kind": "temperature", "urgent": False, "severity": None},
+        "case": {"kind": "temperature", "urgent": False, "severity": None, "label": "温度不达标 / 测温"},
     }
 
 

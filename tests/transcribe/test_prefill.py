@@ -51,7 +51,7 @@ async def test_extracted_fields_fill_the_empty_fields(migrated: str) -> None:
     case = got.case
     assert case is not None and case.state == "draft" and case.version == 2
     assert (case.caller_phone, case.compound, case.building, case.unit_no, case.room, case.category) == (
-        "13909511234", "幸福小区", "3", "2", "302", "temperature")
+        "13909511234", "幸福小区", "3", "2", "302", "温度不达标 / 测温")  # the table's label, not its code
     assert case.problem == "我家在幸福小区三号楼二单元三零二室暖气不热室内温度十五度回电话一三九零九五一一二三四"
     assert (case.kind, case.urgent, case.severity) == ("temperature", False, None)  # 暖气不热 → 测温
     assert got.draft.status == "transcribed" and got.job.state == "done"
@@ -77,7 +77,7 @@ async def test_what_a_clerk_typed_or_cleared_is_kept(migrated: str) -> None:
     assert case.caller_phone == "13909511234"  # from the call; not replaced by a spoken number
     assert case.compound == "阳光花园"  # typed by the clerk
     assert case.room == "" and case.problem == "  "  # cleared by the clerk: left alone
-    assert (case.building, case.unit_no, case.category, case.kind) == ("3", "2", "temperature", "temperature")
+    assert (case.building, case.unit_no, case.category, case.kind) == ("3", "2", "温度不达标 / 测温", "temperature")
     assert got.draft.filled == ["building", "category", "kind", "unit_no"]
 
 
@@ -131,7 +131,7 @@ async def test_a_burst_pipe_is_an_urgent_repair_whose_clocks_start_at_acceptance
         assert (await verify(sessions)).ok
     case = got.case
     assert case is not None and case.state == "draft"
-    assert (case.category, case.kind, case.urgent, case.severity) == ("urgent_repair", "repair", True, None)
+    assert (case.category, case.kind, case.urgent, case.severity) == ("紧急抢修（爆管、漏水）", "repair", True, None)
     assert {"kind", "urgent"} <= set(got.draft.filled)
     assert before == {}  # a draft has no clocks: pre-setting its kind starts none
     received = case.received_at  # the end of the voicemail call: 受理 counts from it
@@ -153,7 +153,7 @@ async def test_what_the_clerk_set_or_a_first_transcript_set_is_kept(migrated: st
     assert got.case is not None
     assert (got.case.kind, got.case.urgent) == ("repair", False)  # the clerk's "not urgent" stays
     assert "urgent" not in got.draft.filled and "kind" in got.draft.filled
-    assert "kind" not in again and got.case.category == "urgent_repair"  # no longer empty: kept
+    assert "kind" not in again and got.case.category == "紧急抢修（爆管、漏水）"  # no longer empty: kept
 
 
 async def test_a_draft_that_has_clocks_keeps_the_kind_that_chose_them(migrated: str) -> None:

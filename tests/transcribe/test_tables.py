@@ -29,7 +29,7 @@ def test_every_packaged_category_names_a_kind_deliberately() -> None:
     table = default_keywords()
     assert {c.name: c.case for c in table.categories} == PACKAGED
     assert all(c.case.kind in KINDS for c in table.categories)
-    assert table.hint("urgent_repair") == CaseHint("repair", urgent=True, severity=None)
+    assert table.hint("urgent_repair") == CaseHint("repair", urgent=True, severity=None, label="紧急抢修（爆管、漏水）")
     assert table.hint("no_such_category") == CaseHint() and table.hint(None) == CaseHint()
 
 
