@@ -122,7 +122,7 @@ async def seed_drafts(sessions: async_sessionmaker[AsyncSession], now: datetime)
         filled = status == "transcribed"
         new = NewCase(kind="complaint", source="voicemail", caller_phone=f"1390951{1234 + n}", received_at=at,
                       compound="湖滨花园" if filled else "", building="3" if filled else "", unit_no="2" if filled else "",
-                      room="501" if filled else "", category="temperature" if filled else "",
+                      room="501" if filled else "", category="温度不达标 / 测温" if filled else "",
                       problem=" ".join(w for w, _ in TRANSCRIPT) if filled else "")  # fmt: skip
         case = await create_case(sessions, new, actor="system:voicemail", role="system", now=at, call_id=call_id)
         words = [{"word": w, "start": 0.4 * i, "end": 0.4 * i + 0.35, "conf": c} for i, (w, c) in enumerate(TRANSCRIPT)]
