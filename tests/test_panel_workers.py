@@ -18,6 +18,7 @@ import aiohttp
 from tests.test_cli import cli, free_port
 from tests.test_demo import STDERR_PROBLEMS, login
 from tests.test_live_processes import PASSWORD, Process, call_changes, service_env, wait_for_panel
+from tests.web.test_workers import alive
 
 SOCKETS = 12  # each on its own TCP connection: all on one process has odds 2 ** -11
 
@@ -34,14 +35,6 @@ def children(pid: int) -> list[int]:
             if int(fields[1]) == pid and fields[0] != "Z":
                 found.append(int(entry))
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def panel_workers(pid: int) -> list[int]:

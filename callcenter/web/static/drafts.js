@@ -14,7 +14,7 @@
   var FLAGS = ["urgent", "difficult"];
   var shown = {};   // what the form showed the clerk: field → value (a flag: "1" or "")
   var touched = {}; // fields the clerk changed
-  var retry = 1000, timer = null, gone = false;
+  var timer = null, gone = false;
 
   function t(key, values) {
     var text = S[key] || key;
@@ -183,16 +183,6 @@
     c.textContent = ok ? t("drafts.live") : t("live.reconnecting");
     c.className = "conn " + (ok ? "on" : "off");
   }
-  function connect() {
-    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live");
-    ws.onopen = function () { retry = 1000; setConn(true); };
-    ws.onmessage = function (ev) { try { onMessage(JSON.parse(ev.data)); } catch (e) { /* ignore a bad frame */ } };
-    ws.onclose = function (ev) {
-      setConn(false);
-      if (ev.code === 4401) { location.href = "/login?next=/drafts"; return; }
-      setTimeout(connect, retry); retry = Math.min(retry * 2, 15000);
-    };
-  }
   remember();
-  connect();
+  window.callcenterLiveFeed(onMessage, setConn, "/drafts");
 })();

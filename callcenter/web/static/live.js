@@ -5,7 +5,6 @@
   var S = JSON.parse(document.getElementById("strings").textContent);
   var calls = new Map();
   var popupFor = null;
-  var retry = 1000;
 
   function t(key) { return S[key] || key; }
   function el(tag, text, cls) {
@@ -199,16 +198,6 @@
     c.textContent = ok ? t("live.connected") : t("live.reconnecting");
     c.className = "conn " + (ok ? "on" : "off");
   }
-  function connect() {
-    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live");
-    ws.onopen = function () { retry = 1000; setConn(true); };
-    ws.onmessage = function (ev) { try { onMessage(JSON.parse(ev.data)); } catch (e) { /* ignore a bad frame */ } };
-    ws.onclose = function (ev) {
-      setConn(false);
-      if (ev.code === 4401) { location.href = "/login?next=/live"; return; }
-      setTimeout(connect, retry); retry = Math.min(retry * 2, 15000);
-    };
-  }
   setInterval(tick, 1000);
-  connect();
+  window.callcenterLiveFeed(onMessage, setConn, "/live");
 })();
