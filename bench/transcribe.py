@@ -154,7 +154,7 @@ async def run_pipeline(files: list[Path], model: Path, workers: int, tmp: Path) 
     await upgrade(engine)
     sessions = session_factory(engine)
     await make_voicemails(sessions, files, spool)
-    pool = TranscriptionPool(model, workers, ignore_phones=("6085708",))
+    pool = TranscriptionPool(model, workers)
     load_started = time.perf_counter()
     if reason := await pool.start():
         raise SystemExit(f"model: {reason}")

@@ -34,7 +34,8 @@ def _add_extract(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "extract",
         help="read phones, address, temperature, category and station from a transcript",
-        epilog="'case' is what the category pre-sets on a voicemail's draft case (keywords.toml).",
+        epilog="'case' is what the category pre-sets on a voicemail's draft case (keywords.toml). Reads the "
+               "packaged tables or the files given, not the tables edited in the panel (try those there).",
         description="Extract draft-case fields from a Chinese transcript (offline).",
     )
     parser.add_argument("text", metavar="TEXT", help="the transcript; '-' reads it from standard input")

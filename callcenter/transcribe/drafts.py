@@ -39,6 +39,7 @@ from callcenter.tickets.workflow import SYSTEM
 from callcenter.transcribe import jobs
 from callcenter.transcribe.models import TranscriptionJob, VoicemailDraft
 from callcenter.transcribe.prefill import DRAFT_KIND, SYSTEM_ACTOR, extracted_from, prefill_case
+from callcenter.transcribe.tables import KeywordTable
 from callcenter.transcribe.voicemail import (
     MetadataError,
     SpoolPathError,
@@ -314,9 +315,11 @@ def _duration(meta: dict[str, str], call: Call) -> float | None:
 
 
 async def store_transcript(
-    sessions: Sessions, job: jobs.ClaimedJob, name: str, now: dt.datetime, result: JobResult, model: str | None
-) -> bool:
-    """Store a transcript: job done, draft filled in, the case's empty fields pre-filled.
+    sessions: Sessions, job: jobs.ClaimedJob, name: str, now: dt.datetime, result: JobResult, model: str | None,
+    *, keywords: KeywordTable | None = None,
+) -> bool:  # fmt: skip
+    """Store a transcript: job done, draft filled in, the case's empty fields pre-filled
+    (the category's hint from ``keywords``: the table the fields were read with).
     False (nothing written) if ``name`` no longer holds the job."""
     transcript = result.transcript or {}
     async with sessions() as session, session.begin():
@@ -325,7 +328,7 @@ async def store_transcript(
         filled: list[str] = []
         if job.case_id is not None:
             filled = await prefill_case(session, job.case_id, extracted_from(result.extracted),
-                                        str(transcript.get("text") or ""), now)  # fmt: skip
+                                        str(transcript.get("text") or ""), now, keywords=keywords)  # fmt: skip
         await session.execute(update(VoicemailDraft).where(VoicemailDraft.id == job.draft_id).values(
             status="transcribed", reason=result.note, transcript=transcript.get("text") or "",
             confidence=transcript.get("confidence"), words=transcript.get("words") or [],

@@ -2,8 +2,9 @@
 
 ``extract(text)`` finds callback phone numbers, the address (compound, building, unit,
 room), the indoor temperature, a category hint and a suggested heating station. The
-category keywords and the compound gazetteer are editable TOML files next to this
-module (``keywords.toml``, ``gazetteer.toml``), read by :mod:`~callcenter.transcribe.tables`;
+category keywords and the compound gazetteer are TOML tables (packaged defaults
+``keywords.toml``, ``gazetteer.toml``; the ones in force: :mod:`~callcenter.transcribe.table_store`),
+read by :mod:`~callcenter.transcribe.tables`;
 numerals and normalisation are :mod:`~callcenter.transcribe.chinese`. Transcripts are
 attacker-controlled text: nothing here evaluates it, and every field is either built
 from digits, a gazetteer entry or a run of Chinese characters, or is None.

@@ -6,6 +6,8 @@ On ``callcenter.db.models.Base`` (one metadata); created by migration 0004. Time
 metadata Asterisk wrote, the transcript with its words and confidence, the fields read
 from it, and why there is no transcript when there is none. ``transcription_jobs`` is the
 durable work queue: claimed with a conditional UPDATE and a lease, retried with backoff.
+``extraction_tables`` (migration 0008) holds the keyword table and the gazetteer as an
+administrator edited them (:mod:`callcenter.transcribe.table_store`).
 """
 
 from __future__ import annotations
@@ -69,3 +71,16 @@ class TranscriptionJob(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_transcription_jobs_due", "state", "next_attempt_at"),)
+
+
+class ExtractionTable(Base):
+    """An edited extraction table (``keywords`` or ``gazetteer``): its TOML text. No row:
+    the packaged file is in force. ``version`` only grows (also across resets)."""
+
+    __tablename__ = "extraction_tables"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))

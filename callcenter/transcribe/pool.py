@@ -43,7 +43,6 @@ class TranscriptionPool:
         model_path: Path | str,
         workers: int = 1,
         *,
-        ignore_phones: tuple[str, ...] = (),
         context: str = "spawn",
         start_timeout: float = START_TIMEOUT,
     ) -> None:
@@ -51,7 +50,6 @@ class TranscriptionPool:
             raise ValueError("a transcription pool needs at least one worker")
         self.model_path = Path(model_path)
         self.workers = workers
-        self.ignore_phones = tuple(ignore_phones)
         self.start_timeout = start_timeout
         self._context = multiprocessing.get_context(context)
         self._executor: ProcessPoolExecutor | None = None
@@ -112,7 +110,7 @@ class TranscriptionPool:
     # -- jobs ----------------------------------------------------------------------------
     async def run(self, candidates: list[Path]) -> worker.JobResult:
         """Transcribe the first decodable recording of ``candidates`` in a worker."""
-        args = ([str(p) for p in candidates], self.ignore_phones)
+        args = ([str(p) for p in candidates],)
         try:
             future, generation = await self._submit(worker.run_job, *args)
         except BrokenProcessPool:  # broken by an earlier crash: the retry gets a fresh executor

@@ -2,9 +2,11 @@
 
 ``keywords.toml`` gives each category its keywords, its priority and what it suggests for
 the draft case (``case = { kind = ..., urgent = ... }``: the category → kind mapping);
-``gazetteer.toml`` the compounds, their aliases and heating stations. Both are files next
-to this module that administrators may edit; ``load_keywords`` / ``load_gazetteer``
-validate them and name the file and entry of any error.
+``gazetteer.toml`` the compounds, their aliases and heating stations. Both are packaged
+next to this module as defaults; administrators edit them in the panel (stored in the
+database, :mod:`~callcenter.transcribe.table_store`). ``load_keywords`` / ``load_gazetteer``
+(files) and ``keywords_from_text`` / ``gazetteer_from_text`` (TOML text) validate a table
+and name the file (or table) and entry of any error.
 """
 
 from __future__ import annotations
@@ -86,13 +88,28 @@ class Gazetteer:
         return next((s for n, _, s in self.names if n == compound), None)
 
 
-def _read_toml(path: Path | None, default: str) -> tuple[dict[str, Any], str]:
+PACKAGED = {"keywords": "keywords.toml", "gazetteer": "gazetteer.toml"}
+
+
+def packaged_text(name: str) -> str:
+    """The text of the packaged table ``name`` (``keywords`` or ``gazetteer``)."""
+    return resources.files(__package__).joinpath(PACKAGED[name]).read_text("utf-8")
+
+
+def _read_text(path: Path | None, default: str) -> tuple[str, str]:
     try:
         if path is None:
-            return tomllib.loads(resources.files(__package__).joinpath(default).read_text("utf-8")), default
-        return tomllib.loads(Path(path).read_text("utf-8")), str(path)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            return resources.files(__package__).joinpath(default).read_text("utf-8"), default
+        return Path(path).read_text("utf-8"), str(path)
+    except (OSError, UnicodeDecodeError) as exc:
         raise TableError(f"{path or default}: cannot read: {exc}") from exc
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TableError(f"{source}: cannot read (not valid TOML): {exc}") from exc
 
 
 def _words(where: str, value: Any, field: str, *, required: bool = True) -> tuple[str, ...]:
@@ -116,7 +133,12 @@ def _check_keys(where: str, entry: Any, allowed: set[str]) -> dict[str, Any]:
 
 def load_keywords(path: Path | None = None) -> KeywordTable:
     """Read and validate a keyword table (default: the packaged ``keywords.toml``)."""
-    data, source = _read_toml(path, "keywords.toml")
+    return keywords_from_text(*_read_text(path, "keywords.toml"))
+
+
+def keywords_from_text(text: str, source: str = "keywords") -> KeywordTable:
+    """Validate a keyword table given as TOML text; errors name ``source`` and the entry."""
+    data = _parse_toml(text, source)
     entries = _check_keys(source, data, {"category"}).get("category")
     if not isinstance(entries, list) or not entries:
         raise TableError(f"{source}: needs at least one [[category]]")
@@ -156,7 +178,12 @@ def _case_hint(where: str, raw: Any) -> CaseHint:
 
 def load_gazetteer(path: Path | None = None) -> Gazetteer:
     """Read and validate a gazetteer (default: the packaged ``gazetteer.toml``, demo data)."""
-    data, source = _read_toml(path, "gazetteer.toml")
+    return gazetteer_from_text(*_read_text(path, "gazetteer.toml"))
+
+
+def gazetteer_from_text(text: str, source: str = "gazetteer") -> Gazetteer:
+    """Validate a gazetteer given as TOML text; errors name ``source`` and the entry."""
+    data = _parse_toml(text, source)
     _check_keys(source, data, {"demo", "stations", "compound"})
     stations, entries = data.get("stations"), data.get("compound", [])
     if not isinstance(stations, dict) or not stations or not all(

@@ -7,7 +7,9 @@ worker busy, renewing the leases of running jobs, and scanning for voicemail cal
 have no draft yet. :meth:`stop` stops claiming, waits a bounded time for running jobs,
 cancels the rest and gives their jobs back, and shuts the pool down.
 
-Outcomes: a transcript → job ``done``, draft ``transcribed``. A bad recording (corrupt,
+Outcomes: a transcript → job ``done``, draft ``transcribed``; its fields are read here, in
+this process, with the extraction tables in force (:class:`~callcenter.transcribe.table_store.TableCache`:
+an administrator's edit applies to the next voicemail, no restart). A bad recording (corrupt,
 empty, path outside the spool) → ``failed`` at once. A missing recording, a crashed
 worker or an unknown error → queued again with backoff, ``failed`` after
 ``max_attempts``. No usable model → ``unavailable`` (reported once in the log; every
@@ -25,6 +27,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,6 +37,8 @@ from callcenter.live import LiveFeed
 from callcenter.transcribe import drafts, jobs
 from callcenter.transcribe.jobs import ClaimedJob
 from callcenter.transcribe.pool import TranscriptionPool, WorkerCrashed
+from callcenter.transcribe.table_store import TableCache
+from callcenter.transcribe.tables import KeywordTable
 from callcenter.transcribe.worker import JobResult
 
 log = logging.getLogger(__name__)
@@ -89,6 +94,7 @@ class Transcriber:
         self.stats = {"claimed": 0, "transcribed": 0, "failed": 0, "retried": 0, "unavailable": 0, "lost": 0}
         # Seconds of audio transcribed, and the workers' wall and CPU time for it (metrics).
         self.work = {"audio_seconds": 0.0, "worker_seconds": 0.0, "worker_cpu_seconds": 0.0}
+        self.tables = TableCache()
         self._prepared = False
         self._stopping = False
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -160,7 +166,7 @@ class Transcriber:
             reason: str | None = NO_MODEL
         else:
             if self.pool is None:
-                self.pool = TranscriptionPool(self.model_path, self.workers, ignore_phones=self.ignore_phones)
+                self.pool = TranscriptionPool(self.model_path, self.workers)
             reason = await self.pool.start()
         if reason is not None:
             self._report_unavailable(reason)
@@ -257,9 +263,22 @@ class Transcriber:
         else:
             await self._store_transcript(job, result)
 
+    async def _with_fields(self, result: JobResult) -> tuple[JobResult, KeywordTable | None]:
+        """The draft fields read from the transcript with the tables in force (cheap: ms)."""
+        text = str((result.transcript or {}).get("text") or "")
+        try:
+            tables = await self.tables.current(self.sessions)
+            return replace(result, extracted=tables.extract(text, self.ignore_phones)), tables.keywords
+        except Exception as exc:  # a broken table must not lose the transcript
+            log.exception("transcription: reading the fields of the transcript failed")
+            note = "; ".join(filter(None, [result.note, f"field extraction failed: {exc!r}"]))
+            return replace(result, extracted=None, note=note), None
+
     async def _store_transcript(self, job: ClaimedJob, result: JobResult) -> None:
         model = self.model_path.name if self.model_path else None
-        stored = await drafts.store_transcript(self.sessions, job, self.name, self.clock(), result, model)
+        result, keywords = await self._with_fields(result)
+        stored = await drafts.store_transcript(self.sessions, job, self.name, self.clock(), result, model,
+                                               keywords=keywords)  # fmt: skip
         self._settled(job, stored, "transcribed", "transcribed", result.note)
         transcript = result.transcript or {}
         audio = float(transcript.get("duration_seconds") or 0.0)

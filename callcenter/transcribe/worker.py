@@ -2,7 +2,8 @@
 
 ``init_worker`` is the pool's initializer: it loads the Vosk model once per process and
 keeps it in a module global (or the reason it could not). ``run_job`` transcribes one
-voicemail with a fresh recogniser and reads the draft fields from the transcript; it
+voicemail with a fresh recogniser (the draft fields are read from the transcript by the
+Transcriber, with the extraction tables in force: :mod:`~callcenter.transcribe.table_store`); it
 never raises for a bad recording or a missing model, it returns a :class:`JobResult`
 that says what went wrong and whether retrying can help. Everything crossing the
 process boundary is plain data (picklable, no exceptions, no model handles).
@@ -31,7 +32,7 @@ class JobResult:
     pid: int
     audio_path: str | None = None  # the recording that was transcribed
     transcript: dict[str, Any] | None = None
-    extracted: dict[str, Any] | None = None
+    extracted: dict[str, Any] | None = None  # set by the Transcriber (the tables in force)
     note: str | None = None  # something the clerk should know (truncated file, silence)
     error: str | None = None
     permanent: bool = False  # retrying cannot help (the recording itself is bad)
@@ -65,14 +66,14 @@ def probe() -> Probe:
     return Probe(os.getpid(), _model.path.name if _model else None, _model_error)
 
 
-def run_job(candidates: list[str], ignore_phones: tuple[str, ...] = ()) -> JobResult:
+def run_job(candidates: list[str]) -> JobResult:
     """Transcribe the first recording of ``candidates`` (best format first) that decodes."""
     started, cpu = time.monotonic(), time.process_time()
-    result = _run_job([Path(p) for p in candidates], ignore_phones)
+    result = _run_job([Path(p) for p in candidates])
     return replace(result, seconds=time.monotonic() - started, cpu_seconds=time.process_time() - cpu)
 
 
-def _run_job(paths: list[Path], ignore_phones: tuple[str, ...]) -> JobResult:
+def _run_job(paths: list[Path]) -> JobResult:
     pid = os.getpid()
     if _model is None:
         return JobResult(pid, error=_model_error, model_error=True)
@@ -82,11 +83,9 @@ def _run_job(paths: list[Path], ignore_phones: tuple[str, ...]) -> JobResult:
         return JobResult(pid, error=str(exc), permanent=exc.permanent)
     except Exception as exc:  # noqa: BLE001 - unknown: retried a few times, then given up
         return JobResult(pid, error=f"unexpected error: {exc!r}")
-    extracted, extract_note = _extract(transcript.text, ignore_phones)
     if transcript.silent:
         note = "; ".join(filter(None, [note, "no speech in the recording (silence)"]))
-    notes = "; ".join(filter(None, [note, extract_note])) or None
-    return JobResult(pid, audio_path=str(path), transcript=transcript.to_dict(), extracted=extracted, note=notes)
+    return JobResult(pid, audio_path=str(path), transcript=transcript.to_dict(), note=note)
 
 
 def _first_decodable(paths: list[Path], model: SpeechModel) -> tuple[Path, Transcript, str | None]:
@@ -115,11 +114,3 @@ def _first_decodable(paths: list[Path], model: SpeechModel) -> tuple[Path, Trans
     combined.permanent = all(e.permanent for e in errors)
     raise combined
 
-
-def _extract(text: str, ignore_phones: tuple[str, ...]) -> tuple[dict[str, Any] | None, str | None]:
-    from callcenter.transcribe.extract import extract
-
-    try:
-        return extract(text, ignore_phones=ignore_phones).to_dict(), None
-    except Exception as exc:  # noqa: BLE001 - a broken keyword table must not lose the transcript
-        return None, f"field extraction failed: {exc!r}"

@@ -3,7 +3,6 @@ the working-day calendar, the deadline rules and the extraction tables."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
 from typing import Any
 
@@ -12,7 +11,6 @@ from aiohttp import web
 from callcenter.tickets import calendar_store as store
 from callcenter.tickets.calendar import library_knows
 from callcenter.tickets.ruleset import Limit, Rule
-from callcenter.transcribe.extract import default_gazetteer, default_keywords
 from callcenter.web import keys
 from callcenter.web.accounts import AccountError
 from callcenter.web.admin_users import Account, list_accounts, user_json
@@ -24,6 +22,7 @@ from callcenter.web.roles import Perm
 from callcenter.web.views_admin import add_account, change_active, change_office, change_password, directory_data
 from callcenter.web.views_calendar import confirm_from, hours_from, parse_day, set_day_from, unset_day_from, year_of
 from callcenter.web.views_directory import person_json, unit_json
+from callcenter.web.views_extraction import NAMES, tables_in_force
 
 routes = web.RouteTableDef()
 
@@ -171,12 +170,14 @@ async def api_rules(request: web.Request) -> web.Response:
 @routes.get("/api/extraction")
 @requires(Perm.ADMIN_VIEW)
 async def api_extraction(request: web.Request) -> web.Response:
-    keywords, gazetteer = await asyncio.to_thread(lambda: (default_keywords(), default_gazetteer()))
+    """Both tables in force, parsed (their TOML text: ``/api/admin/extraction/{name}``)."""
+    _, tables = await tables_in_force(request)
+    keywords, gazetteer = tables.keywords, tables.gazetteer
     return web.json_response({
         "keywords": {"source": keywords.source, "categories": [
             {"name": c.name, "label": c.label, "priority": c.priority, "keywords": list(c.keywords)}
             for c in keywords.categories]},
         "gazetteer": {"source": gazetteer.source, "demo": gazetteer.demo, "stations": dict(gazetteer.stations),
                       "names": [{"said": n, "compound": c, "station": s} for n, c, s in gazetteer.names]},
-        "editable": False,
+        "versions": dict(zip(NAMES, tables.versions, strict=True)), "editable": True,
     })  # fmt: skip

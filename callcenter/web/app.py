@@ -45,6 +45,7 @@ from callcenter.web import (
     views_cases,
     views_directory,
     views_drafts,
+    views_extraction,
     views_live,
     views_reports,
     views_supervision,
@@ -66,7 +67,7 @@ SHUTDOWN_TIMEOUT = 5.0
 # Every module with a ``routes`` table, in registration order.
 ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, case_edit, views_drafts,
                  api_drafts, views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
-                 views_directory, openapi)  # fmt: skip
+                 views_directory, views_extraction, openapi)  # fmt: skip
 
 
 def utc_now() -> datetime:

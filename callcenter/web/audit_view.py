@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter import audit
 from callcenter.tickets.models import AuditEntry, AuditHead
 
-ENTITIES = ("case", "call", "user", "unit", "person", "calendar_day", "calendar_year", "setting")
+ENTITIES = ("case", "call", "user", "unit", "person", "calendar_day", "calendar_year", "setting", "extraction_table")
 VERDICT_TTL = dt.timedelta(minutes=5)
 RECENT = 100
 

@@ -37,6 +37,12 @@ class BadRequest(WebError):
     status, code = 400, "bad_request"
 
 
+class Unprocessable(WebError):
+    """Well-formed but invalid content (e.g. an extraction table that does not validate)."""
+
+    status, code = 422, "invalid_input"
+
+
 class Conflict(WebError):
     """Someone else changed the record first (optimistic concurrency)."""
 

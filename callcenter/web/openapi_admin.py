@@ -18,6 +18,7 @@ from callcenter.web.openapi_parts import (
     S,
     arr,
     get,
+    json_of,
     obj,
     path_param,
     q,
@@ -66,8 +67,22 @@ SCHEMAS: dict[str, Any] = {
                       "properties": {"opens": S, "closes": S, "reason": S}},
     "Moved": _MOVED,
     "Rules": obj(rules=arr(OBJ), reports=arr(OBJ)),
-    "Extraction": obj(keywords=OBJ, gazetteer=OBJ, editable=BOOL),
+    "Extraction": obj(keywords=OBJ, gazetteer=OBJ, versions=obj(keywords=INT, gazetteer=INT), editable=BOOL),
+    "ExtractionTable": obj(name=S, content={**S, "description": "the table as TOML text"},
+                           version={**INT, "description": "0: the packaged table"},
+                           source={"type": "string", "enum": ["packaged", "edited"]}, updated_at=TIME, updated_by=NS),
+    "SaveExtractionTable": {"type": "object", "required": ["content", "version"], "properties": {
+        "content": S, "version": {**INT, "description": "the version that was edited (stale: 409)"}}},
+    "TryExtraction": {"type": "object", "required": ["text"], "properties": {
+        "text": {**S, "maxLength": 2000}, "keywords": {**S, "description": "TOML to try instead of the table in force"},
+        "gazetteer": {**S, "description": "TOML to try instead of the table in force"}}},
+    "Tried": obj(text=S, extracted=obj(phones=arr(S), address=obj(compound=NS, building=NS, unit=NS, room=NS),
+                                       temperature_c=NN, category=NS, station=NS),
+                 case=obj(kind=NS, urgent=BOOL, severity=NS, label=NS), tables=obj(keywords=S, gazetteer=S)),
 }  # fmt: skip
+_TABLE = [path_param("name", {"type": "string", "enum": ["keywords", "gazetteer"]})]
+_INVALID = {"422": json_of(ref("Error"), "The table does not validate (the message names the table and entry)")}
+_STALE = {"409": json_of(ref("Error"), "The table changed since that version")}
 
 PATHS: dict[str, Any] = {
     "/api/supervision": get("supervision", "overdue and due-soon cases by station and person", ref("Supervision")),
@@ -103,5 +118,14 @@ PATHS: dict[str, Any] = {
     "/api/calendar/business-hours": unsafe("put", "setBusinessHours", "opening and closing time", ref("Moved"),
                                            None, ref("BusinessHours")),
     "/api/rules": get("rules", "the deadline rules and reports in force (read-only)", ref("Rules")),
-    "/api/extraction": get("extraction", "the voicemail keyword table and gazetteer (read-only)", ref("Extraction")),
+    "/api/extraction": get("extraction", "the voicemail keyword table and gazetteer in force, parsed",
+                           ref("Extraction")),
+    "/api/admin/extraction/{name}": {
+        **get("extractionTable", "a table in force as TOML text (edited or packaged)", ref("ExtractionTable"), _TABLE),
+        **unsafe("put", "saveExtractionTable", "validate and save (audited; next voicemail uses it)",
+                 ref("ExtractionTable"), _TABLE, ref("SaveExtractionTable"), {**_INVALID, **_STALE}),
+        **unsafe("delete", "resetExtractionTable", "back to the packaged table (audited); optional body "
+                 "{version}: only if still in force", ref("ExtractionTable"), _TABLE, None, _STALE)},
+    "/api/admin/extraction/try": unsafe("post", "tryExtraction", "extract from a sentence with the tables in force "
+                                        "or the given TOML", ref("Tried"), None, ref("TryExtraction"), _INVALID),
 }  # fmt: skip

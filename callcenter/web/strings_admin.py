@@ -28,6 +28,7 @@ ZH: dict[str, str] = {
     "au.record": "记录", "au.reason": "原因", "au.empty": "没有修改记录。", "au.open_case": "打开工单",
     "au.e.case": "工单", "au.e.call": "来电", "au.e.user": "账号", "au.e.calendar_day": "工作日表",
     "au.e.calendar_year": "年度日历", "au.e.setting": "设置",
+    "au.e.extraction_table": "留言提取词表",
     # administration
     "ad.users": "账号", "ad.directory": "单位与人员", "ad.calendar": "工作日历", "ad.rules": "办理时限规则",
     "ad.extraction": "留言提取词表", "ad.done": "已完成：", "ad.readonly": "您的角色只能查看。",
@@ -61,7 +62,13 @@ ZH: dict[str, str] = {
     "ex.keywords": "类别关键词", "ex.category": "类别", "ex.priority": "优先级", "ex.words": "关键词",
     "ex.gazetteer": "小区—供热站对照表", "ex.demo": "演示数据：小区名称为虚构，使用前请替换为公司实际名单。",
     "ex.name": "说法", "ex.compound": "小区", "ex.office": "供热管理所",
-    "ex.note": "词表为服务配置文件（callcenter/transcribe/keywords.toml、gazetteer.toml），修改后用 callcenter extract 校验并重启转写服务；此处只读。",
+    "ex.note": "保存前自动校验，有错误时不保存并指出表名和条目；保存后下一条留言即按新词表提取，无需重启转写服务。“恢复默认”回到随软件发布的词表。",
+    "ex.packaged": "默认词表（随软件发布）", "ex.edited": "已修改：第 {v} 版，{by}，{at}", "ex.save": "保存",
+    "ex.reset": "恢复默认", "ex.text": "词表内容（TOML）", "ex.current": "当前生效的内容（第 {v} 版）：",
+    "ex.saved": "已保存", "ex.was_reset": "已恢复默认", "ex.try": "试一句", "ex.try_run": "用现行词表试",
+    "ex.try_hint": "输入一句留言内容，查看提取结果", "ex.try_edit": "用上面的文本试这一句",
+    "ex.tried_edit": "（使用正在编辑的{table}）", "ex.phones": "电话", "ex.address": "地址", "ex.temperature": "室温",
+    "ex.case": "工单预设", "ex.urgent": "紧急", "ex.in_force": "现行词表一览",
 }
 
 EN: dict[str, str] = {
@@ -86,6 +93,7 @@ EN: dict[str, str] = {
     "au.record": "Record", "au.reason": "Reason", "au.empty": "No changes.", "au.open_case": "Open case",
     "au.e.case": "Case", "au.e.call": "Call", "au.e.user": "Account", "au.e.calendar_day": "Calendar day",
     "au.e.calendar_year": "Calendar year", "au.e.setting": "Setting",
+    "au.e.extraction_table": "Extraction table",
     "ad.users": "Accounts", "ad.directory": "Units and people", "ad.calendar": "Working days", "ad.rules": "Deadline rules",
     "ad.extraction": "Extraction tables", "ad.done": "Done:", "ad.readonly": "Your role may only read.",
     "ad.name": "Name", "ad.role": "Role", "ad.extension": "Extension", "ad.last_login": "Last login",
@@ -119,5 +127,13 @@ EN: dict[str, str] = {
     "ex.keywords": "Category keywords", "ex.category": "Category", "ex.priority": "Priority", "ex.words": "Keywords",
     "ex.gazetteer": "Estates and their stations", "ex.demo": "Demo data: the estate names are invented; replace them with the company's list.",
     "ex.name": "Said as", "ex.compound": "Estate", "ex.office": "Heating office",
-    "ex.note": "The tables are configuration files (callcenter/transcribe/keywords.toml, gazetteer.toml): check an edit with `callcenter extract` and restart the transcription; read-only here.",
+    "ex.note": "A table is checked before it is saved: an invalid one is not saved and the error names the table and the entry. A saved table applies to the next voicemail, no restart needed. Reset goes back to the table shipped with the software.",
+    "ex.packaged": "Default table (shipped with the software)", "ex.edited": "Edited: version {v}, {by}, {at}",
+    "ex.save": "Save", "ex.reset": "Reset to default", "ex.text": "Table (TOML)",
+    "ex.current": "In force now (version {v}):", "ex.saved": "Saved", "ex.was_reset": "Reset to default",
+    "ex.try": "Try a sentence", "ex.try_run": "Try with the tables in force",
+    "ex.try_hint": "Type what a caller might say and see what is read from it",
+    "ex.try_edit": "Try this sentence with the text above", "ex.tried_edit": "(with the {table} being edited)",
+    "ex.phones": "Phones", "ex.address": "Address", "ex.temperature": "Indoor temperature",
+    "ex.case": "Pre-set on the case", "ex.urgent": "urgent", "ex.in_force": "Tables in force",
 }

@@ -1,6 +1,6 @@
 """Administration pages: accounts (the administrator edits, the department head and the
-manager read), the directory of offices, stations and people, the deadline rules in force and
-the voicemail extraction tables (read-only: they are files shipped with the service)."""
+manager read), the directory of offices, stations and people and the deadline rules in force
+(read-only: a file shipped with the service). The extraction tables: ``views_extraction.py``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from aiohttp import web
 from callcenter.tickets.directory import list_people, list_units
 from callcenter.tickets.directory_edit import PERSON_ROLES, UNIT_KINDS
 from callcenter.tickets.rulefile import default_rules_path
-from callcenter.transcribe.extract import default_gazetteer, default_keywords
 from callcenter.web import keys
 from callcenter.web.accounts import AccountError, hash_password
 from callcenter.web.admin_users import (
@@ -198,10 +197,3 @@ async def rules_page(request: web.Request) -> dict[str, Any]:
     raw = await asyncio.to_thread(path.read_text, "utf-8")
     return {"book": request.app[keys.RULES], "path": str(path), "raw": raw}
 
-
-@routes.get("/admin/extraction", name="admin_extraction")
-@requires(Perm.ADMIN_VIEW)
-@page("admin_extraction.html")
-async def extraction_page(request: web.Request) -> dict[str, Any]:
-    keywords, gazetteer = await asyncio.to_thread(lambda: (default_keywords(), default_gazetteer()))
-    return {"keywords": keywords, "gazetteer": gazetteer}

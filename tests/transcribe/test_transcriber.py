@@ -27,7 +27,7 @@ FAST = {"retry_delay": dt.timedelta(0), "poll_interval": 0.05, "scan_interval": 
 @pytest.fixture(scope="module")
 def pool(ko_model_path: Path) -> Iterator[TranscriptionPool]:
     """Two workers with the Korean model, for every test of this module."""
-    shared = TranscriptionPool(ko_model_path, 2, ignore_phones=("6085708",))
+    shared = TranscriptionPool(ko_model_path, 2)
     assert asyncio.run(shared.start()) is None
     yield shared
     asyncio.run(shared.close())

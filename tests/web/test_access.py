@@ -19,6 +19,8 @@ from callcenter.web.models import User
 from callcenter.web.roles import GRANTS, Perm, Role
 from tests.web.conftest import CAST, Panel, add_call, add_case, login
 
+KEYWORDS = '[[category]]\nname = "heat"\nkeywords = ["暖气"]\n'
+GAZETTEER = '[stations]\n"湖滨" = "一所"\n'
 # (method, route template, concrete path, body for unsafe requests)
 ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("GET", "/login", "/login", None),
@@ -117,6 +119,14 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("PUT", "/api/calendar/business-hours", "/api/calendar/business-hours", {"opens": "08:30", "closes": "17:30"}),
     ("GET", "/api/rules", "/api/rules", None),
     ("GET", "/api/extraction", "/api/extraction", None),
+    # editing the extraction tables
+    ("POST", "/admin/extraction/{name}", "/admin/extraction/keywords", {"version": "0", "content": KEYWORDS}),
+    ("POST", "/admin/extraction/{name}/reset", "/admin/extraction/keywords/reset", {}),
+    ("POST", "/admin/extraction/try", "/admin/extraction/try", {"text": "暖气不热"}),
+    ("GET", "/api/admin/extraction/{name}", "/api/admin/extraction/gazetteer", None),
+    ("PUT", "/api/admin/extraction/{name}", "/api/admin/extraction/gazetteer", {"version": 0, "content": GAZETTEER}),
+    ("DELETE", "/api/admin/extraction/{name}", "/api/admin/extraction/gazetteer", {}),
+    ("POST", "/api/admin/extraction/try", "/api/admin/extraction/try", {"text": "暖气不热"}),
 ]  # fmt: skip
 UNSAFE = [r for r in ROUTES if r[0] != "GET"]
 # Added by callcenter/web/ops.py where the app registers it: public by design (their own guards).
