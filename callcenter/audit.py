@@ -55,6 +55,17 @@ def canonical(value: Any) -> str:
     return json.dumps(_plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def decoded(raw: str | None) -> Any:
+    """A stored before/after value back from its :func:`canonical` JSON (the text itself if a
+    row holds something else)."""
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
 def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     body = {k: row[k] for k in ("seq", "at", "actor", "entity", "entity_id", "field", "before", "after", "reason")}
     return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8")).hexdigest()

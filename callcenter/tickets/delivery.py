@@ -19,6 +19,7 @@ import aiohttp
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.db.claims import claim_ids
 from callcenter.tickets.models import Outbox
 from callcenter.tickets.sweep import instance_name
 
@@ -100,19 +101,8 @@ class Deliverer:
         ready = or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now)
         due = (Outbox.sent_at.is_(None), Outbox.deliver_at <= now, ready, free)
         async with self.sessions() as session, session.begin():
-            pick = select(Outbox.id).where(*due).order_by(Outbox.deliver_at).limit(self.batch)
-            if session.get_bind().dialect.name == "postgresql":
-                # a CTE runs once: IN (subquery … LIMIT) may be re-run by the planner and take more
-                picked = pick.with_for_update(skip_locked=True).cte("picked")
-                target = Outbox.id == picked.c.id
-            else:
-                target = Outbox.id.in_(pick.scalar_subquery())
-            stmt = (
-                update(Outbox).where(target, *due)
-                .values(claimed_by=self.name, claim_until=now + self.claim_ttl)
-                .returning(Outbox.id).execution_options(synchronize_session=False)
-            )  # fmt: skip
-            ids = list((await session.execute(stmt)).scalars().all())
+            ids = await claim_ids(session, Outbox, due, [Outbox.deliver_at], self.batch,
+                                  {"claimed_by": self.name, "claim_until": now + self.claim_ttl})  # fmt: skip
             if not ids:
                 return []
             return list((await session.scalars(select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.id))).all())

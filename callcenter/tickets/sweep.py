@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.db.claims import claim_ids
 from callcenter.tickets import notices
 from callcenter.tickets.calendar import DEFAULT_TZ
 from callcenter.tickets.calendar_store import load_clockwork
@@ -141,21 +142,8 @@ class Sweeper:
         free = or_(D.claimed_by.is_(None), D.claim_until < now)
         due = (D.state == "open", D.next_action_at <= now, free)
         async with self.sessions() as session, session.begin():
-            pick = select(D.id).where(*due).order_by(D.next_action_at).limit(self.batch)
-            if session.get_bind().dialect.name == "postgresql":
-                # a CTE runs once: IN (subquery … LIMIT) may be re-run by the planner and take more
-                picked = pick.with_for_update(skip_locked=True).cte("picked")
-                target = D.id == picked.c.id
-            else:
-                target = D.id.in_(pick.scalar_subquery())
-            stmt = (
-                update(D)
-                .where(target, *due)
-                .values(claimed_by=self.name, claim_until=now + self.claim_ttl)
-                .returning(D.id)
-                .execution_options(synchronize_session=False)
-            )
-            return list((await session.execute(stmt)).scalars().all())
+            return await claim_ids(session, D, due, [D.next_action_at], self.batch,
+                                   {"claimed_by": self.name, "claim_until": now + self.claim_ttl})  # fmt: skip
 
     async def process(self, ids: Sequence[int], now: dt.datetime, clockwork: Clockwork) -> int:
         try:

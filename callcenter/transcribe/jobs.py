@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callcenter.db.claims import claim_ids
 from callcenter.db.models import Call
 from callcenter.transcribe.models import TranscriptionJob, VoicemailDraft
 
@@ -84,21 +85,9 @@ async def claim(session: AsyncSession, name: str, now: dt.datetime, limit: int, 
     """Claim up to ``limit`` due jobs for ``name``; their ids (commit right after)."""
     if limit <= 0:
         return []
-    due = _due(now)
-    pick = select(J.id).where(due).order_by(J.next_attempt_at, J.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        picked = pick.with_for_update(skip_locked=True).cte("picked")  # a CTE runs once
-        target = J.id == picked.c.id
-    else:
-        target = J.id.in_(pick.scalar_subquery())
-    stmt = (
-        update(J)
-        .where(target, due)
-        .values(state="running", claimed_by=name, lease_until=now + lease, attempts=J.attempts + 1, updated_at=now)
-        .returning(J.id)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted((await session.execute(stmt)).scalars().all())
+    values = {"state": "running", "claimed_by": name, "lease_until": now + lease, "attempts": J.attempts + 1,
+              "updated_at": now}  # fmt: skip
+    return sorted(await claim_ids(session, J, [_due(now)], [J.next_attempt_at, J.id], limit, values))
 
 
 async def claimed(session: AsyncSession, ids: Sequence[int]) -> list[ClaimedJob]:

@@ -14,7 +14,7 @@ from callcenter.tickets.ruleset import Limit, Rule
 from callcenter.web import keys
 from callcenter.web.accounts import AccountError
 from callcenter.web.admin_users import Account, list_accounts, user_json
-from callcenter.web.api_cases import json_body
+from callcenter.web.body import json_body
 from callcenter.web.auth import now, requires
 from callcenter.web.errors import BadRequest
 from callcenter.web.present import iso

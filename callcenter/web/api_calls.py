@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from callcenter.tickets.models import Case, Unit
 from callcenter.web import keys, ledger, notes
 from callcenter.web.audit import history
 from callcenter.web.auth import current_user, now, requires
+from callcenter.web.body import json_body
 from callcenter.web.case_query import open_cases_for, second_complaint_risk
 from callcenter.web.errors import BadRequest, NotFound
 from callcenter.web.models import CallNote
@@ -66,21 +66,11 @@ async def api_call(request: web.Request) -> web.Response:
     return web.json_response(await _one(request, call_id_of(request)))
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("body: expected a JSON object") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body: expected a JSON object")
-    return body
-
-
 @routes.patch(r"/api/calls/{call_id:\d+}/notes")
 @requires(Perm.CALLS_EDIT)
 async def api_notes(request: web.Request) -> web.Response:
     call_id = call_id_of(request)
-    body = await _json_body(request)
+    body = await json_body(request)
     user = await current_user(request)
     assert user is not None
     async with request.app[keys.SESSIONS]() as db, db.begin():

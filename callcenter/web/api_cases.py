@@ -3,38 +3,23 @@ opening a case from a call. A station account's requests are held to its station
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
-from callcenter.tickets.cases import get_case
-from callcenter.tickets.errors import CaseError
 from callcenter.web import case_query, keys
 from callcenter.web.auth import now, requires
 from callcenter.web.case_actions import offered, perform
 from callcenter.web.case_present import actions_json, case_item_json, case_json, deadline_json, entry_json
 from callcenter.web.case_query import parse_case_filters
-from callcenter.web.case_timeline import case_timeline
-from callcenter.web.errors import BadRequest, NotFound
+from callcenter.web.body import json_body
+from callcenter.web.errors import BadRequest
 from callcenter.web.present import iso, json_response, names_of
 from callcenter.web.roles import Perm
-from callcenter.web.scope import case_scope, visible
-from callcenter.web.views_cases import case_id_of, open_from_call, the_user
+from callcenter.web.scope import case_scope
+from callcenter.web.views_cases import case_id_of, open_from_call, read_case, the_user
 
 routes = web.RouteTableDef()
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("body: expected a JSON object") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body: expected a JSON object")
-    return body
 
 
 @routes.get("/api/cases")
@@ -55,15 +40,8 @@ async def api_cases(request: web.Request) -> web.Response:
 async def case_detail_json(request: web.Request, case_id: int) -> dict[str, Any]:
     user = await the_user(request)
     tz, moment = request.app[keys.CONFIG].tz, now(request)
-    async with request.app[keys.READS]() as db:
-        scope = await case_scope(db, user)
-        try:
-            detail = await get_case(db, case_id)
-        except CaseError:
-            raise NotFound("no such case") from None
-        visible(scope, detail.case)
-        timeline = await case_timeline(db, case_id, detail.events)
-        [row] = await case_query.with_clocks(db, [detail.case], moment)
+    view = await read_case(request, case_id, user, moment)
+    detail, timeline, row = view.detail, view.timeline, view.row
     names = await names_of(request)
     units, people = names.units, names.people
     data = case_json(detail.case, tz, units, people, row)

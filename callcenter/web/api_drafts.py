@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from callcenter.web import keys
-from callcenter.web.api_cases import case_detail_json, json_body
+from callcenter.web.api_cases import case_detail_json
 from callcenter.web.auth import requires
+from callcenter.web.body import json_body
 from callcenter.web.case_present import case_json
 from callcenter.web.drafts import LOW_CONFIDENCE, Draft, get_draft, list_drafts
 from callcenter.web.errors import BadRequest

@@ -38,14 +38,11 @@ async def api_supervision(request: web.Request) -> web.Response:
     tz, moment = request.app[keys.CONFIG].tz, now(request)
     where = (await request_scope(request)).clause()  # an office head: its office's cases
     async with request.app[keys.READS]() as db:
-        stations = await supervision.by_station(db, moment, where)
-        persons = await supervision.by_person(db, moment, where)
-        late = await supervision.clocks(db, moment, overdue=True, where=where)
-        soon = await supervision.clocks(db, moment, overdue=False, where=where)
+        seen = await supervision.overview(db, moment, where)
     return web.json_response({
         "at": iso(moment, tz), "due_soon_hours": supervision.SOON.total_seconds() / 3600,
-        "by_station": [_tally(t) for t in stations], "by_person": [_tally(t) for t in persons],
-        "overdue": [_clock(c, tz) for c in late], "due_soon": [_clock(c, tz) for c in soon],
+        "by_station": [_tally(t) for t in seen.stations], "by_person": [_tally(t) for t in seen.persons],
+        "overdue": [_clock(c, tz) for c in seen.late], "due_soon": [_clock(c, tz) for c in seen.soon],
     })  # fmt: skip
 
 

@@ -7,7 +7,6 @@ from the trail's canonical JSON, for display.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -32,19 +31,10 @@ async def record_change(
     )
 
 
-def _value(raw: str | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
 async def history(session: AsyncSession, entity: str, entity_id: str | int) -> list[dict[str, Any]]:
     """The audited changes of one entity, oldest first."""
     return [
-        {"at": row.at, "actor": row.actor, "field": row.field, "before": _value(row.before),
-         "after": _value(row.after), "reason": row.reason}
+        {"at": row.at, "actor": row.actor, "field": row.field, "before": audit.decoded(row.before),
+         "after": audit.decoded(row.after), "reason": row.reason}
         for row in await audit.history(session, entity, entity_id)
     ]  # fmt: skip

@@ -7,7 +7,6 @@ kept for ``VERDICT_TTL`` (or until the chain grows) and recomputed on request ("
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,19 +44,10 @@ class VerdictCache:
         return last
 
 
-def value(raw: str | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
 def row_json(row: AuditEntry, at: str | None) -> dict[str, Any]:
     return {"seq": row.seq, "at": at, "actor": row.actor, "entity": row.entity, "entity_id": row.entity_id,
-            "field": row.field, "before": value(row.before), "after": value(row.after), "reason": row.reason,
-            "hash": row.hash}  # fmt: skip
+            "field": row.field, "before": audit.decoded(row.before), "after": audit.decoded(row.after),
+            "reason": row.reason, "hash": row.hash}  # fmt: skip
 
 
 async def entries(session: AsyncSession, *, entity: str | None, entity_id: str | None, before: int | None,

@@ -25,8 +25,9 @@ from callcenter.tickets.errors import Forbidden as CaseForbidden
 from callcenter.tickets.models import Case
 from callcenter.tickets.ruleset import RuleBook
 from callcenter.web import keys
-from callcenter.web.api_cases import case_detail_json, json_body
+from callcenter.web.api_cases import case_detail_json
 from callcenter.web.auth import now, requires
+from callcenter.web.body import json_body
 from callcenter.web.drafts import FLAGS, read_fields
 from callcenter.web.errors import NotFound
 from callcenter.web.middleware import case_error_status

@@ -82,7 +82,8 @@ class CasePage:
     next_before: int | None
 
 
-def _int(query: Mapping[str, str], key: str) -> int | None:
+def int_arg(query: Mapping[str, str], key: str) -> int | None:
+    """A whole-number query argument (None when absent; a clear 400 when not a number)."""
     raw = query.get(key, "").strip()
     if not raw:
         return None
@@ -99,14 +100,14 @@ def parse_case_filters(query: Mapping[str, str]) -> CaseFilters:
     kind = query.get("kind", "").strip() or None
     if kind is not None and kind not in KINDS:
         raise BadRequest(f"kind: one of {', '.join(KINDS)}", field="kind")
-    limit = _int(query, "limit") or DEFAULT_LIMIT
+    limit = int_arg(query, "limit") or DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit: 1..{MAX_LIMIT}", field="limit")
     raw_phone = query.get("phone", "").strip()[:64]
     phone = (normalize_phone(raw_phone) or raw_phone) or None
     overdue = query.get("overdue", "").strip().lower() in ("1", "true", "yes", "on")
-    return CaseFilters(state=state, kind=kind, station_id=_int(query, "station"), phone=phone,
-                       overdue=overdue, limit=limit, before=_int(query, "before"))  # fmt: skip
+    return CaseFilters(state=state, kind=kind, station_id=int_arg(query, "station"), phone=phone,
+                       overdue=overdue, limit=limit, before=int_arg(query, "before"))  # fmt: skip
 
 
 async def fetch_cases(

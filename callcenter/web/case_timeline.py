@@ -9,7 +9,6 @@ transition is attached to it as its field changes; the others are edits of their
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,15 +45,6 @@ class Entry:
     call_id: int | None = None
     changes: list[Change] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _value(raw: str | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 async def _calls(session: AsyncSession, case_id: int) -> list[Entry]:
@@ -108,7 +98,7 @@ def _attach_audit(entries: list[Entry], rows: list[AuditEntry]) -> list[Entry]:
         if owner is None:
             owner = edits.setdefault(key, Entry(row.at, "edit", "edit", actor=row.actor, text=row.reason or ""))
         if owner.kind == "edit" or row.field not in STAMPS | {"state"}:
-            owner.changes.append(Change(row.field, _value(row.before), _value(row.after)))
+            owner.changes.append(Change(row.field, audit.decoded(row.before), audit.decoded(row.after)))
     return list(edits.values())
 
 

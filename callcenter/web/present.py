@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,6 +9,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from aiohttp import web
 
+from callcenter import audit
 from callcenter.calls_export import call_to_dict
 from callcenter.db.models import Call
 from callcenter.web import keys
@@ -85,17 +85,8 @@ def make_filters(tz: ZoneInfo) -> dict[str, Any]:
         except ValueError:
             return value or ""
 
-    def fromjson(raw: str | None) -> Any:
-        """An audit row's canonical JSON value, for display (the text itself if it is not JSON)."""
-        if raw is None:
-            return None
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-
     return {"localtime": localtime, "epoch_local": epoch_local, "duration": duration, "iso_local": iso_local,
-            "countdown": countdown, "fromjson": fromjson}  # fmt: skip
+            "countdown": countdown, "fromjson": audit.decoded}  # fmt: skip
 
 
 def countdown(seconds: int, state: str = "open", lang: str = "zh") -> str:

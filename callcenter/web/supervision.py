@@ -90,3 +90,21 @@ async def clocks(session: AsyncSession, now: dt.datetime, *, overdue: bool, limi
         .order_by(d.due_at, d.id).limit(limit)
     )  # fmt: skip
     return [LateClock(*row) for row in rows.all()]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the supervision page and its API show: overdue and due-soon by station and person,
+    and the clocks themselves."""
+
+    stations: list[Tally]
+    persons: list[Tally]
+    late: list[LateClock]
+    soon: list[LateClock]
+
+
+async def overview(session: AsyncSession, now: dt.datetime, where: ColumnElement[bool] = ALL) -> Overview:
+    return Overview(
+        await by_station(session, now, where), await by_person(session, now, where),
+        await clocks(session, now, overdue=True, where=where), await clocks(session, now, overdue=False, where=where),
+    )  # fmt: skip

@@ -3,13 +3,15 @@ from a call. A station account gets its own station's cases only, on every route
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from callcenter.ami.calls import CallState
 from callcenter.db.models import Call
-from callcenter.tickets.cases import get_case
+from callcenter.tickets.cases import CaseDetail, get_case
 from callcenter.tickets.clocks import escalation_rule
 from callcenter.tickets.errors import CaseError
 from callcenter.tickets.models import Case
@@ -21,7 +23,7 @@ from callcenter.web.auth import current_user, now, requires
 from callcenter.web.case_actions import CAUTION, INPUTS, offered, perform
 from callcenter.web.case_present import edit_context
 from callcenter.web.case_query import parse_case_filters
-from callcenter.web.case_timeline import case_timeline
+from callcenter.web.case_timeline import Entry, case_timeline
 from callcenter.web.errors import Forbidden, NotAuthenticated, NotFound
 from callcenter.web.i18n import for_js
 from callcenter.web.middleware import case_error_status
@@ -29,7 +31,7 @@ from callcenter.web.models import User
 from callcenter.web.present import names_of
 from callcenter.web.render import page, render
 from callcenter.web.roles import Perm, allowed
-from callcenter.web.scope import case_scope, visible, workflow_role
+from callcenter.web.scope import Scope, case_scope, visible, workflow_role
 from callcenter.web.views_calls import call_id_of
 
 routes = web.RouteTableDef()
@@ -83,8 +85,18 @@ def rule_titles(book: RuleBook) -> dict[str, tuple[str, str]]:
     return titles
 
 
-async def case_context(request: web.Request, case_id: int, user: User) -> dict[str, Any]:
-    moment = now(request)
+@dataclass(frozen=True)
+class CaseView:
+    """A case the user may see, as its page and its API show it."""
+
+    detail: CaseDetail
+    timeline: list[Entry]
+    row: case_query.CaseRow  # its running clocks
+    scope: Scope
+
+
+async def read_case(request: web.Request, case_id: int, user: User, moment: datetime) -> CaseView:
+    """The case with its timeline and running clocks; "no such case" outside the user's scope."""
     async with request.app[keys.READS]() as db:
         scope = await case_scope(db, user)
         try:
@@ -94,6 +106,13 @@ async def case_context(request: web.Request, case_id: int, user: User) -> dict[s
         visible(scope, detail.case)
         timeline = await case_timeline(db, case_id, detail.events)
         [row] = await case_query.with_clocks(db, [detail.case], moment)
+    return CaseView(detail, timeline, row, scope)
+
+
+async def case_context(request: web.Request, case_id: int, user: User) -> dict[str, Any]:
+    moment = now(request)
+    view = await read_case(request, case_id, user, moment)
+    detail, timeline, row, scope = view.detail, view.timeline, view.row, view.scope
     snapshot = await names_of(request)
     units, people, names = snapshot.units, snapshot.people, snapshot.actors
     # Whom a case may go to: active stations (an office head's own only) and their active people.

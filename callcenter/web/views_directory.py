@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callcenter.tickets import directory_edit as edit
 from callcenter.tickets.models import Person, Unit
 from callcenter.web import keys
-from callcenter.web.api_cases import json_body
+from callcenter.web.body import json_body
 from callcenter.web.auth import now, requires
 from callcenter.web.errors import BadRequest, Conflict, NotFound, WebError
 from callcenter.web.models import User

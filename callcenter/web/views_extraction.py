@@ -16,7 +16,7 @@ from callcenter.transcribe import table_store as store
 from callcenter.transcribe.table_store import NAMES, StaleTable, Tables, TableText
 from callcenter.transcribe.tables import Gazetteer, KeywordTable, TableError
 from callcenter.web import keys
-from callcenter.web.api_cases import json_body
+from callcenter.web.body import json_body
 from callcenter.web.auth import now, requires
 from callcenter.web.errors import BadRequest, Conflict, Unprocessable
 from callcenter.web.present import iso

@@ -14,6 +14,7 @@ from callcenter.tickets.models import AuditEntry, Case
 from callcenter.web import charts, keys, stats, supervision
 from callcenter.web.audit_view import ENTITIES, entries
 from callcenter.web.auth import now, requires
+from callcenter.web.case_query import int_arg
 from callcenter.web.errors import BadRequest
 from callcenter.web.i18n import gettext
 from callcenter.web.present import names_of
@@ -26,16 +27,6 @@ OUTBOX_PAGE = 100
 ROLES = ("station", "office_head", "clerk", "duty", "department_head", "manager", "property_office")
 COLOURS = {"answered": "c-answered", "abandoned": "c-abandoned", "voicemail": "c-voicemail", "busy": "c-busy",
            "failed": "c-failed", "open": "c-failed"}  # fmt: skip
-
-
-def int_arg(query: Mapping[str, str], key: str) -> int | None:
-    raw = query.get(key, "").strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"{key}: a number", field=key) from None
 
 
 def chart_set(lang: str, calls: stats.CallStats, weeks: list[stats.WeekRates]) -> dict[str, Markup]:
@@ -66,14 +57,12 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     period = stats.parse_period(request.query, moment.astimezone(tz).date())
     where = (await request_scope(request)).clause()  # an office head: its office's cases
     async with request.app[keys.READS]() as db:
-        stations = await supervision.by_station(db, moment, where)
-        persons = await supervision.by_person(db, moment, where)
-        late = await supervision.clocks(db, moment, overdue=True, where=where)
-        soon = await supervision.clocks(db, moment, overdue=False, where=where)
+        seen = await supervision.overview(db, moment, where)
         calls = await stats.call_stats(db, period, tz)
         weeks = await stats.week_rates(db, period, tz)
     names = await names_of(request)
-    return {"stations": stations, "persons": persons, "late": late, "soon": soon, "calls": calls, "weeks": weeks,
+    return {"stations": seen.stations, "persons": seen.persons, "late": seen.late, "soon": seen.soon,
+            "calls": calls, "weeks": weeks,
             "units": names.units, "people": names.people, "period": period, "now": moment}  # fmt: skip
 
 
