@@ -21,8 +21,8 @@ from callcenter.transcribe.models import ExtractionTable
 from callcenter.transcribe.table_store import StaleTable, TableCache
 from callcenter.transcribe.tables import TableError, packaged_text
 from callcenter.transcribe.transcriber import Transcriber
-from callcenter.transcribe.worker import JobResult
-from tests.transcribe.vm_support import T0, Sessions, add_call, all_drafts, config_for, database, put_message
+from callcenter.transcribe.pool import TranscriptionPool
+from tests.transcribe.vm_support import DATA, T0, Sessions, add_call, all_drafts, config_for, database, put_message
 
 NOISE = ('\n[[category]]\nname = "noise"\nlabel = "噪音扰民"\npriority = 10\nkeywords = ["噪音"]\n'
          'case = { kind = "complaint" }\n')
@@ -143,48 +143,43 @@ async def test_a_stored_table_that_no_longer_validates_falls_back_to_the_package
     assert "the edited keywords table (version 7) is invalid" in caplog.text
 
 
-class SaysPool:
-    """Stands in for the worker pool (no model needed): every recording "says" ``text``."""
-
-    workers, crashes = 1, 0
-
-    def __init__(self, model: Path, text: str) -> None:
-        self.model_path, self.text = model, text
-
-    async def start(self) -> str | None:
-        return None
-
-    async def close(self, timeout: float = 0.0) -> None:
-        return None
-
-    async def run(self, candidates: list[Path]) -> JobResult:
-        words = [{"word": w, "start": i * 0.3, "end": i * 0.3 + 0.25, "conf": 0.9}
-                 for i, w in enumerate(self.text.split())]
-        return JobResult(pid=0, audio_path=str(candidates[0]), transcript={
-            "text": self.text, "words": words, "confidence": 0.9, "duration_seconds": 2.0, "silent": False})
+# What the Korean test model really hears in ko_yes_mom.wav is "네 엄마": an administrator's new
+# category keyed on 엄마 must be found in the next voicemail, through the real pipeline.
+MOM = ('\n[[category]]\nname = "mom_test"\nlabel = "测试类别"\npriority = 10\nkeywords = ["엄마"]\n'
+       'case = { kind = "consultation" }\n')
 
 
 async def voicemail(sessions: Sessions, spool: Path, name: str) -> int:
-    call = await add_call(sessions, put_message(spool, name, b"RIFF" + bytes(64)))
+    call = await add_call(sessions, put_message(spool, name, DATA / "ko_yes_mom.wav"))
     assert await create_draft(sessions, call.id, now=T0, spool_dir=spool) is not None
     return call.id
 
 
-async def test_the_transcriber_reads_the_next_voicemail_with_the_edited_table(migrated: str, tmp_path: Path) -> None:
-    spool, model = tmp_path / "spool", tmp_path / "model"
-    async with database(migrated) as sessions:
-        pool = SaysPool(model, SAID)
-        worker = Transcriber(config_for(migrated, spool, model), sessions, pool=pool,  # type: ignore[arg-type]
-                             clock=lambda: T0, poll_interval=0.05, scan_interval=3600.0)
-        await voicemail(sessions, spool, "msg0000")
-        assert await worker.run_once(T0) == 1
-        await store.save(sessions, "keywords", with_noise(), 0, actor="admin", now=T0)
-        await voicemail(sessions, spool, "msg0001")
-        assert await worker.run_once(T0) == 1  # the same process: no restart
-        before, after = await all_drafts(sessions)
-        async with sessions() as session:
-            kinds = {c.id: (c.kind, c.category) for c in (await session.scalars(select(Case))).all()}
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_the_transcriber_reads_the_next_voicemail_with_the_edited_table(
+    migrated: str, tmp_path: Path, ko_model_path: Path
+) -> None:
+    """Real model, real worker pool: the first voicemail is read with the packaged table, the
+    administrator saves an edit, the second (same process, no restart) with the edited one."""
+    spool = tmp_path / "spool"
+    pool = TranscriptionPool(ko_model_path, 1)
+    assert await pool.start() is None
+    try:
+        async with database(migrated) as sessions:
+            worker = Transcriber(config_for(migrated, spool, ko_model_path), sessions, pool=pool,
+                                 clock=lambda: T0, poll_interval=0.05, scan_interval=3600.0)  # fmt: skip
+            await voicemail(sessions, spool, "msg0000")
+            assert await worker.run_once(T0) == 1
+            await store.save(sessions, "keywords", packaged_text("keywords") + MOM, 0, actor="admin", now=T0)
+            await voicemail(sessions, spool, "msg0001")
+            assert await worker.run_once(T0) == 1
+            before, after = await all_drafts(sessions)
+            async with sessions() as session:
+                kinds = {c.id: (c.kind, c.category) for c in (await session.scalars(select(Case))).all()}
+    finally:
+        await pool.close()
+    assert "엄마" in (before.draft.transcript or "") and "엄마" in (after.draft.transcript or "")
     assert before.draft.extracted is not None and before.draft.extracted["category"] is None
-    assert after.draft.extracted is not None and after.draft.extracted["category"] == "noise"
-    assert after.case is not None and kinds[after.case.id] == ("complaint", "噪音扰民")
-    assert before.case is not None and kinds[before.case.id][1] in (None, "")
+    assert after.draft.extracted is not None and after.draft.extracted["category"] == "mom_test"
+    assert after.case is not None and kinds[after.case.id] == ("consultation", "测试类别")
+    assert before.case is not None and kinds[before.case.id] == ("complaint", "")
