@@ -162,6 +162,32 @@ async def test_own_rows_are_not_doubled_nor_sent_back(migrated: str) -> None:
     assert await rows(migrated) == 2
 
 
+async def test_an_unreadable_row_is_skipped_and_hostile_text_crosses_as_text(
+    migrated: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A corrupt row (not JSON, not an object) is one log line and is skipped; the rows after it
+    arrive; a hostile caller ID is carried exactly, as text (the browser shows it as text)."""
+    hostile = "<script>alert(1)</script>\"'; DROP TABLE calls;--\u202e"
+    there = LiveFeed()
+    reader = LiveBridge(migrated, there, origin="reader", outbound=False)
+    await reader.open()
+    engine = create_engine(migrated)
+    try:
+        async with there.subscribe() as sub:
+            async with engine.begin() as conn:
+                await live_events.append(conn, "pbx", ["{not json", "[1, 2]",
+                                                       live_events.encode({"type": "call", "caller_name": hostile})],
+                                         T0)  # fmt: skip
+            with caplog.at_level(logging.WARNING, logger="callcenter.live_bridge"):
+                assert await reader.inbox.poll() == 1  # type: ignore[union-attr]
+            [message] = await receive(sub, 1)
+    finally:
+        await reader.stop()
+        await engine.dispose()
+    assert message == {"type": "call", "caller_name": hostile}
+    assert caplog.text.count("unreadable") == 2 and reader.stats()["errors"] == 2
+
+
 async def test_a_new_reader_does_not_replay_old_rows(migrated: str) -> None:
     feed, theirs = LiveFeed(), LiveFeed()
     writer = LiveBridge(migrated, feed, inbound=False)
