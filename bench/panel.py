@@ -167,7 +167,7 @@ async def populate(url: str, calls: int, cases: int) -> None:
     from callcenter.db.session import create_engine, session_factory
     from callcenter.tickets.directory import assignment_for, seed_demo
     from callcenter.tickets.models import Unit
-    from callcenter.web.accounts import HASHER, add_user
+    from callcenter.web.auth.accounts import HASHER, add_user
 
     engine = create_engine(url)
     sessions = session_factory(engine)

@@ -52,7 +52,7 @@ class Config:
     # Transcription worker processes (each holds the model); None: one per spare core, at most 4.
     transcribe_workers: int | None = None
     webhook_url: str | None = None
-    # The live feed across processes (callcenter.live_bridge): auto = on when ``serve --role``
+    # The live feed across processes (callcenter.live.bridge): auto = on when ``serve --role``
     # splits the service over processes (or http_workers > 1), off when one process does it all.
     live_bridge: str = "auto"
     extra: Mapping[str, Any] = field(default_factory=dict)

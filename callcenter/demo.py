@@ -46,7 +46,7 @@ DEMO_OFFICES = {"officehead": "office1"}
 
 async def seed_users(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, str, str]]:
     """Create the demo accounts that do not exist yet; password = username + "-6085708"."""
-    from callcenter.web.accounts import add_user, find_user, hash_password
+    from callcenter.web.auth.accounts import add_user, find_user, hash_password
 
     made = []
     async with sessions() as session, session.begin():

@@ -28,7 +28,7 @@ from sqlalchemy import distinct, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 if TYPE_CHECKING:
-    from callcenter.live_bridge import LiveBridge
+    from callcenter.live.bridge import LiveBridge
     from callcenter.service import CallLogService
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from callcenter import live_bridge
+from callcenter.live import bridge as live_bridge
 from callcenter.ami.contract import VOICEMAIL_USER_EVENT
 from callcenter.ami.listener import AmiLink
 from callcenter.ami.reconcile import Reconciler

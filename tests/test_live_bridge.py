@@ -1,4 +1,4 @@
-"""The live feed across processes (callcenter.live_bridge) on SQLite and PostgreSQL: what one
+"""The live feed across processes (callcenter.live.bridge) on SQLite and PostgreSQL: what one
 feed publishes comes out of another through the database, once, in order; old rows are
 pruned; a busy or unreachable database never holds up ``publish``; NOTIFY beats the poll."""
 
@@ -19,14 +19,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from callcenter import live_events
+from callcenter.live import events as live_events
 from callcenter.ami.calls import CallState, Leg
 from callcenter.config import ConfigError, load_config
 from callcenter.db.models import Base
 from callcenter.db.session import create_engine
 from callcenter.live import LiveFeed, Subscription, call_message
-from callcenter.live_bridge import LiveBridge, Sides, sides
-from callcenter.live_events import LiveEvent
+from callcenter.live.bridge import LiveBridge, Sides, sides
+from callcenter.live.events import LiveEvent
 from callcenter.metrics import ServiceMetrics, render
 from callcenter.service import ROLES
 from callcenter.transcribe.drafts import draft_message
@@ -178,7 +178,7 @@ async def test_an_unreadable_row_is_skipped_and_hostile_text_crosses_as_text(
                 await live_events.append(conn, "pbx", ["{not json", "[1, 2]",
                                                        live_events.encode({"type": "call", "caller_name": hostile})],
                                          T0)  # fmt: skip
-            with caplog.at_level(logging.WARNING, logger="callcenter.live_bridge"):
+            with caplog.at_level(logging.WARNING, logger="callcenter.live.bridge"):
                 assert await reader.inbox.poll() == 1  # type: ignore[union-attr]
             [message] = await receive(sub, 1)
     finally:
@@ -283,7 +283,7 @@ async def test_a_busy_database_never_holds_up_publish(migrated: str) -> None:
 
 
 async def test_an_unreachable_database_is_one_log_line_per_side(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="callcenter.live_bridge")
+    caplog.set_level(logging.INFO, logger="callcenter.live.bridge")
     url = f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/nothing"
     feed = LiveFeed()
     started = time.monotonic()
@@ -338,7 +338,7 @@ async def test_notify_delivers_before_the_poll_would(migrated: str) -> None:
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_connections_killed_by_the_server_come_back(migrated: str, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="callcenter.live_bridge")
+    caplog.set_level(logging.INFO, logger="callcenter.live.bridge")
     here, there = LiveFeed(), LiveFeed()
     async with bridge(migrated, here, inbound=False), \
             bridge(migrated, there, outbound=False, poll_interval=30.0) as reader, there.subscribe() as sub:  # fmt: skip

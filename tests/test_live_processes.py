@@ -1,6 +1,6 @@
 """The live feed with the service split over processes: ``serve --role listener`` and
 ``serve --role web`` share one database, and a clerk logged in to the web process sees the
-listener's calls ring and end on /ws/live (through callcenter.live_bridge)."""
+listener's calls ring and end on /ws/live (through callcenter.live.bridge)."""
 
 from __future__ import annotations
 

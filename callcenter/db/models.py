@@ -168,4 +168,4 @@ class Cursor(Base):
 from callcenter.web import models as _web_models  # noqa: E402,F401
 from callcenter.tickets import models as _tickets_models  # noqa: E402,F401
 from callcenter.transcribe import models as _transcribe_models  # noqa: E402,F401
-from callcenter import live_events as _live_events  # noqa: E402,F401
+from callcenter.live import events as _live_events

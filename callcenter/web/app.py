@@ -27,33 +27,29 @@ from callcenter.db.session import SQLITE_BUSY_TIMEOUT_MS
 from callcenter.live import LiveFeed
 from callcenter.tickets.rulefile import load_rules
 from callcenter.tickets.ruleset import RuleBook
-from callcenter.web import (
-    api_admin,
-    api_calls,
-    api_cases,
-    api_drafts,
-    api_supervision,
-    case_edit,
-    keys,
-    middleware,
-    openapi,
-    security,
-    views_admin,
-    views_auth,
-    views_calendar,
-    views_calls,
-    views_cases,
-    views_directory,
-    views_drafts,
-    views_extraction,
-    views_live,
-    views_reports,
-    views_supervision,
-)
-from callcenter.web.audit_view import VerdictCache
-from callcenter.web.auth import cookie_storage
+from callcenter.web import keys, middleware, openapi
+from callcenter.web.admin import api as api_admin
+from callcenter.web.calls import api as api_calls
+from callcenter.web.cases import api as api_cases
+from callcenter.web.drafts import api as api_drafts
+from callcenter.web.supervision import api as api_supervision
+from callcenter.web.cases import edit as case_edit
+from callcenter.web.auth import security
+from callcenter.web.admin import pages as views_admin
+from callcenter.web.auth import pages as views_auth
+from callcenter.web.admin import calendar as views_calendar
+from callcenter.web.calls import pages as views_calls
+from callcenter.web.cases import pages as views_cases
+from callcenter.web.admin import directory as views_directory
+from callcenter.web.drafts import pages as views_drafts
+from callcenter.web.admin import extraction as views_extraction
+from callcenter.web.live import pages as views_live
+from callcenter.web.reports import pages as views_reports
+from callcenter.web.supervision import pages as views_supervision
+from callcenter.web.audit.view import VerdictCache
+from callcenter.web.auth.session import cookie_storage
 from callcenter.web.list_reads import ThreadReads
-from callcenter.web.logins import LoginCache
+from callcenter.web.auth.logins import LoginCache
 from callcenter.web.names import Names
 from callcenter.web.present import make_filters
 from callcenter.web.settings import WebSettings, load_web_settings
@@ -63,6 +59,8 @@ from callcenter.web.ops import setup_ops_routes
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SHUTDOWN_TIMEOUT = 5.0
+# The panel's features: each folder holds its pages (templates/, static/), API and strings.
+FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports", "audit", "admin")
 
 # Every module with a ``routes`` table, in registration order.
 ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, case_edit, views_drafts,
@@ -159,7 +157,7 @@ def create_app(
     app[keys.LOGINS] = LoginCache()
     env = aiohttp_jinja2.setup(
         app,
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        loader=jinja2.FileSystemLoader([HERE / "templates", *(HERE / f / "templates" for f in FEATURES)]),
         autoescape=True,
         filters=make_filters(config.tz),
     )
@@ -167,6 +165,10 @@ def create_app(
     for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=True)
+    for feature in FEATURES:
+        if (HERE / feature / "static").is_dir():
+            app.router.add_static(f"/static/{feature}/", HERE / feature / "static", name=f"static.{feature}",
+                                  append_version=True)
     app.cleanup_ctx.extend([_reads_ctx, _hasher_ctx, _websockets_ctx])
     app.on_shutdown.append(_close_websockets)
     app.on_response_prepare.append(security.security_headers)

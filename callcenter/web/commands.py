@@ -19,10 +19,10 @@ from sqlalchemy import select
 from callcenter.config import Config, load_config
 from callcenter.db.migrate import upgrade
 from callcenter.db.session import create_engine, is_sqlite, session_factory
-from callcenter.web.accounts import AccountError, add_user, check_office, find_user, hash_password, set_password
-from callcenter.web.admin_users import set_office
+from callcenter.web.auth.accounts import AccountError, add_user, check_office, find_user, hash_password, set_password
+from callcenter.web.admin.users import set_office
 from callcenter.web.models import User
-from callcenter.web.roles import Role
+from callcenter.web.auth.roles import Role
 
 
 def read_password(stream: TextIO) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from callcenter.web import strings_admin, strings_cases, strings_edit
+from callcenter.web.admin import strings as strings_admin
+from callcenter.web.cases import strings as strings_cases
+from callcenter.web.cases import strings_edit
 
 DEFAULT = "zh"
 LANGUAGES = ("zh", "en")

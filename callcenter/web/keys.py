@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.config import Config
 from callcenter.live import LiveFeed
 from callcenter.tickets.ruleset import RuleBook
-from callcenter.web.audit_view import VerdictCache
+from callcenter.web.audit.view import VerdictCache
 from callcenter.web.list_reads import ListReads
-from callcenter.web.logins import LoginCache
+from callcenter.web.auth.logins import LoginCache
 from callcenter.web.models import User
 from callcenter.web.names import Names
 from callcenter.web.settings import WebSettings

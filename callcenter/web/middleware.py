@@ -12,7 +12,7 @@ from aiohttp import web
 
 from callcenter.tickets.errors import CaseError
 from callcenter.web import i18n, keys
-from callcenter.web.auth import Handler
+from callcenter.web.auth.session import Handler
 from callcenter.web.errors import NotAuthenticated, Throttled, WebError
 from callcenter.web.render import render
 

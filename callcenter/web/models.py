@@ -64,7 +64,7 @@ class LoginFailure(Base):
 class CallNote(Base):
     """What a clerk completes about a call, and whether a missed call was called back.
 
-    Every change goes through ``callcenter.web.notes`` which audits it; ``version`` makes
+    Every change goes through ``callcenter.web.calls.notes`` which audits it; ``version`` makes
     concurrent edits fail loudly instead of overwriting each other.
     """
 

@@ -11,11 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.web import openapi_admin, openapi_cases, openapi_edit
-from callcenter.web.auth import requires
-from callcenter.web.ledger import DISPOSITIONS, MAX_LIMIT, MISSED
-from callcenter.web.notes import CATEGORIES
-from callcenter.web.roles import Perm
+from callcenter.web.admin import openapi as openapi_admin
+from callcenter.web.cases import openapi as openapi_cases
+from callcenter.web.cases import openapi_edit
+from callcenter.web.auth.session import requires
+from callcenter.web.calls.ledger import DISPOSITIONS, MAX_LIMIT, MISSED
+from callcenter.web.calls.notes import CATEGORIES
+from callcenter.web.auth.roles import Perm
 
 routes = web.RouteTableDef()
 

@@ -32,7 +32,7 @@ from aiohttp import hdrs, web
 
 from callcenter.config import Config, ConfigError
 from callcenter.metrics import CONTENT_TYPE, ServiceMetrics
-from callcenter.web.auth import PUBLIC, requires
+from callcenter.web.auth.session import PUBLIC, requires
 
 TOKEN_ENV = "CALLCENTER_METRICS_TOKEN"
 HEALTH_CACHE_SECONDS = 1.0

@@ -12,8 +12,8 @@ from aiohttp import web
 
 from callcenter.tickets.calendar_store import YearWarning, calendar_warnings
 from callcenter.web import i18n, keys
-from callcenter.web.auth import csrf_token, current_user
-from callcenter.web.roles import Perm, allowed
+from callcenter.web.auth.session import csrf_token, current_user
+from callcenter.web.auth.roles import Perm, allowed
 
 # (catalogue key, URL, permission, available now)
 NAV = (

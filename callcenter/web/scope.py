@@ -26,11 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from callcenter.tickets.models import AuditEntry, Case, Outbox, Person, Unit
 from callcenter.web import keys
-from callcenter.web.auth import current_user
+from callcenter.web.auth.session import current_user
 from callcenter.web.errors import NotAuthenticated, NotFound
 from callcenter.web.list_reads import Reader
 from callcenter.web.models import User
-from callcenter.web.roles import Role
+from callcenter.web.auth.roles import Role
 
 WORKFLOW_ROLE: dict[str, str] = {
     Role.CLERK: "clerk",

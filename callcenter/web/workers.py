@@ -5,7 +5,7 @@ own process serves it as before, and ``N - 1`` more processes (``callcenter serv
 --panel-worker``) listen on the same address: every one binds with ``SO_REUSEPORT`` and the
 kernel spreads new connections over them. Logins work in any of them (sessions, CSRF tokens,
 login throttling and the key are shared through the database and the key file); the live
-feed reaches them through :mod:`callcenter.live_bridge`.
+feed reaches them through :mod:`callcenter.live.bridge`.
 
 :class:`PanelWorkers` owns the extra processes: starts them, restarts one that dies (with a
 growing pause, one log line each time), and stops them all on shutdown (SIGTERM, then SIGKILL

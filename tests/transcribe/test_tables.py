@@ -35,7 +35,7 @@ def test_every_packaged_category_names_a_kind_deliberately() -> None:
 
 def test_the_panels_suggestion_agrees_with_the_table() -> None:
     """The draft inbox pre-selects a kind from its own copy of the mapping."""
-    from callcenter.web.views_drafts import CATEGORY_KIND
+    from callcenter.web.drafts.pages import CATEGORY_KIND
 
     assert CATEGORY_KIND == {name: hint.kind for name, hint in PACKAGED.items()}
 

@@ -21,7 +21,7 @@ from callcenter.db.models import Call, CallLeg
 from callcenter.db.session import create_engine, session_factory
 from callcenter.live import LiveFeed
 from callcenter.tickets.directory import seed_demo
-from callcenter.web.accounts import add_user
+from callcenter.web.auth.accounts import add_user
 from callcenter.web.app import create_app
 from callcenter.web.settings import WebSettings
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from callcenter.tickets import directory_edit
 from callcenter.tickets.directory import unit_by_code
-from callcenter.web.auth import PUBLIC
+from callcenter.web.auth.session import PUBLIC
 from callcenter.web.models import User
-from callcenter.web.roles import GRANTS, Perm, Role
+from callcenter.web.auth.roles import GRANTS, Perm, Role
 from tests.web.conftest import CAST, Panel, add_call, add_case, login
 
 KEYWORDS = '[[category]]\nname = "heat"\nkeywords = ["暖气"]\n'

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from callcenter.tickets.models import AuditEntry, CaseDeadline
-from callcenter.web.auth import COOKIE
+from callcenter.web.auth.session import COOKIE
 from tests.web.conftest import Panel, add_case, login
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

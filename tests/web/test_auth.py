@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from callcenter.web import keys
-from callcenter.web.accounts import find_user, set_password
+from callcenter.web.auth.accounts import find_user, set_password
 from tests.web.conftest import CHEAP, PASSWORD, Panel, csrf_of, login
 
 

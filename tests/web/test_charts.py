@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callcenter.web import charts
+from callcenter.web.supervision import charts
 
 
 def test_charts_are_svg_and_escape_their_labels() -> None:

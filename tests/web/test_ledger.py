@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 
 from callcenter.db.models import CallLeg
-from callcenter.web.audio import relative_part
-from callcenter.web.ledger import Filters, encode_cursor, statement
-from callcenter.web.timeline import timeline
+from callcenter.web.calls.audio import relative_part
+from callcenter.web.calls.ledger import Filters, encode_cursor, statement
+from callcenter.web.calls.timeline import timeline
 from tests.web.conftest import T0
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.models import Call
-from callcenter.web import ledger
+from callcenter.web.calls import ledger
 from callcenter.web.app import _sqlite_reader_pragmas
 from callcenter.web.list_reads import ThreadReads
 from tests.web.conftest import T0, add_call

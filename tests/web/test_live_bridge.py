@@ -1,5 +1,5 @@
 """/ws/live sends the same thing for a change published in the panel's own process and for one
-relayed from another process through the database (callcenter.live_bridge)."""
+relayed from another process through the database (callcenter.live.bridge)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import aiohttp
 
 from callcenter.ami.calls import CallState, Leg
 from callcenter.live import LiveFeed
-from callcenter.live_bridge import LiveBridge
+from callcenter.live.bridge import LiveBridge
 from callcenter.transcribe.drafts import draft_message
 from tests.web.conftest import Panel, add_call, login
 

@@ -1,0 +1,219 @@
+"""Editing the directory from the panel (the administrator): units and people, page forms and API.
+
+The rules are :mod:`callcenter.tickets.directory_edit`'s; here a refusal becomes HTTP (400 bad
+input, 409 duplicate or still referred to, 404 no such record) or the directory page again with
+the reason and the input kept. Accounts are the panel's: a unit an account is linked to (a
+station account's station, an office head's office) counts as referred to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from aiohttp import web
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callcenter.tickets import directory_edit as edit
+from callcenter.tickets.models import Person, Unit
+from callcenter.web import keys
+from callcenter.web.body import json_body
+from callcenter.web.auth.session import now, requires
+from callcenter.web.errors import BadRequest, Conflict, NotFound, WebError
+from callcenter.web.models import User
+from callcenter.web.render import render
+from callcenter.web.auth.roles import Perm
+from callcenter.web.admin.pages import directory_data
+from callcenter.web.cases.pages import the_user
+
+routes = web.RouteTableDef()
+T = TypeVar("T")
+Op = Callable[[AsyncSession, str, dt.datetime], Awaitable[T]]
+ERRORS: dict[str, type[WebError]] = {"invalid": BadRequest, "duplicate": Conflict, "in_use": Conflict,
+                                     "not_found": NotFound}  # fmt: skip
+
+
+def unit_json(u: Unit) -> dict[str, Any]:
+    return {"id": u.id, "code": u.code, "kind": u.kind, "name_zh": u.name_zh, "name_en": u.name_en,
+            "parent_id": u.parent_id, "phone": u.phone, "active": u.active}  # fmt: skip
+
+
+def person_json(p: Person) -> dict[str, Any]:
+    return {"id": p.id, "login": p.login, "name": p.name, "role": p.role, "unit_id": p.unit_id, "phone": p.phone,
+            "active": p.active}  # fmt: skip
+
+
+def _id_of(request: web.Request, key: str) -> int:
+    try:
+        return int(request.match_info[key])
+    except (KeyError, ValueError):
+        raise NotFound("no such record") from None
+
+
+async def run(request: web.Request, op: Op[T]) -> T:
+    """One directory change in its own transaction; the names the pages show are read afresh."""
+    user = await the_user(request)
+    try:
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            result = await op(db, user.username, now(request))
+    except edit.DirectoryError as exc:
+        raise ERRORS[exc.kind](exc.message) from None
+    request.app[keys.NAMES].invalidate()
+    return result
+
+
+async def accounts_linked(db: AsyncSession, unit_id: int) -> int:
+    code = await db.scalar(select(Unit.code).where(Unit.id == unit_id))
+    if code is None:
+        return 0
+    found = await db.scalar(select(func.count()).select_from(User)
+                            .where(or_(User.station_code == code, User.office_code == code)))  # fmt: skip
+    return int(found or 0)
+
+
+def add_unit(fields: Mapping[str, Any]) -> Op[Unit]:
+    return lambda db, actor, at: edit.add_unit(db, fields, actor=actor, now=at)
+
+
+def update_unit(unit_id: int, fields: Mapping[str, Any]) -> Op[Unit]:
+    return lambda db, actor, at: edit.update_unit(db, unit_id, fields, actor=actor, now=at)
+
+
+def delete_unit(unit_id: int) -> Op[None]:
+    async def op(db: AsyncSession, actor: str, at: dt.datetime) -> None:
+        await edit.delete_unit(db, unit_id, actor=actor, now=at, accounts=await accounts_linked(db, unit_id))
+
+    return op
+
+
+def add_person(fields: Mapping[str, Any]) -> Op[Person]:
+    return lambda db, actor, at: edit.add_person(db, fields, actor=actor, now=at)
+
+
+def update_person(person_id: int, fields: Mapping[str, Any]) -> Op[Person]:
+    return lambda db, actor, at: edit.update_person(db, person_id, fields, actor=actor, now=at)
+
+
+def delete_person(person_id: int) -> Op[None]:
+    return lambda db, actor, at: edit.delete_person(db, person_id, actor=actor, now=at)
+
+
+# --- the page's forms ---------------------------------------------------------------------------
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    return {k: v for k, v in (await request.post()).items() if isinstance(v, str) and k != "csrf_token"}
+
+
+async def _page_op(request: web.Request, op: Op[Any], form: dict[str, str], done: str) -> web.StreamResponse:
+    try:
+        await run(request, op)
+    except WebError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        context = {**await directory_data(request), "error": exc.message, "form": form}
+        return await render(request, "admin_directory.html", context, status=exc.status)
+    raise web.HTTPFound(f"/admin/directory?done={done}")
+
+
+@routes.post("/admin/directory/units", name="directory_unit_add")
+@requires(Perm.ADMIN_EDIT)
+async def unit_add_form(request: web.Request) -> web.StreamResponse:
+    form = await _form(request)
+    return await _page_op(request, add_unit(form), {**form, "form": "unit"}, f"unit:{form.get('code', '')}")
+
+
+@routes.post(r"/admin/directory/units/{unit_id:\d+}", name="directory_unit_edit")
+@requires(Perm.ADMIN_EDIT)
+async def unit_edit_form(request: web.Request) -> web.StreamResponse:
+    unit_id, form = _id_of(request, "unit_id"), await _form(request)
+    return await _page_op(request, update_unit(unit_id, form), form, f"unit:{unit_id}")
+
+
+@routes.post(r"/admin/directory/units/{unit_id:\d+}/active", name="directory_unit_active")
+@requires(Perm.ADMIN_EDIT)
+async def unit_active_form(request: web.Request) -> web.StreamResponse:
+    unit_id, form = _id_of(request, "unit_id"), await _form(request)
+    return await _page_op(request, update_unit(unit_id, {"active": form.get("active", "")}), {}, f"unit:{unit_id}")
+
+
+@routes.post(r"/admin/directory/units/{unit_id:\d+}/delete", name="directory_unit_delete")
+@requires(Perm.ADMIN_EDIT)
+async def unit_delete_form(request: web.Request) -> web.StreamResponse:
+    unit_id = _id_of(request, "unit_id")
+    return await _page_op(request, delete_unit(unit_id), {}, "deleted")
+
+
+@routes.post("/admin/directory/people", name="directory_person_add")
+@requires(Perm.ADMIN_EDIT)
+async def person_add_form(request: web.Request) -> web.StreamResponse:
+    form = await _form(request)
+    return await _page_op(request, add_person(form), {**form, "form": "person"}, f"person:{form.get('login', '')}")
+
+
+@routes.post(r"/admin/directory/people/{person_id:\d+}", name="directory_person_edit")
+@requires(Perm.ADMIN_EDIT)
+async def person_edit_form(request: web.Request) -> web.StreamResponse:
+    person_id, form = _id_of(request, "person_id"), await _form(request)
+    return await _page_op(request, update_person(person_id, form), form, f"person:{person_id}")
+
+
+@routes.post(r"/admin/directory/people/{person_id:\d+}/active", name="directory_person_active")
+@requires(Perm.ADMIN_EDIT)
+async def person_active_form(request: web.Request) -> web.StreamResponse:
+    person_id, form = _id_of(request, "person_id"), await _form(request)
+    op = update_person(person_id, {"active": form.get("active", "")})
+    return await _page_op(request, op, {}, f"person:{person_id}")
+
+
+@routes.post(r"/admin/directory/people/{person_id:\d+}/delete", name="directory_person_delete")
+@requires(Perm.ADMIN_EDIT)
+async def person_delete_form(request: web.Request) -> web.StreamResponse:
+    return await _page_op(request, delete_person(_id_of(request, "person_id")), {}, "deleted")
+
+
+# --- the API ------------------------------------------------------------------------------------
+
+
+@routes.post("/api/directory/units")
+@requires(Perm.ADMIN_EDIT)
+async def api_unit_add(request: web.Request) -> web.Response:
+    unit = await run(request, add_unit(await json_body(request)))
+    return web.json_response(unit_json(unit), status=201)
+
+
+@routes.patch(r"/api/directory/units/{unit_id:\d+}")
+@requires(Perm.ADMIN_EDIT)
+async def api_unit_edit(request: web.Request) -> web.Response:
+    unit = await run(request, update_unit(_id_of(request, "unit_id"), await json_body(request)))
+    return web.json_response(unit_json(unit))
+
+
+@routes.delete(r"/api/directory/units/{unit_id:\d+}")
+@requires(Perm.ADMIN_EDIT)
+async def api_unit_delete(request: web.Request) -> web.Response:
+    await run(request, delete_unit(_id_of(request, "unit_id")))
+    return web.json_response({"deleted": True})
+
+
+@routes.post("/api/directory/people")
+@requires(Perm.ADMIN_EDIT)
+async def api_person_add(request: web.Request) -> web.Response:
+    person = await run(request, add_person(await json_body(request)))
+    return web.json_response(person_json(person), status=201)
+
+
+@routes.patch(r"/api/directory/people/{person_id:\d+}")
+@requires(Perm.ADMIN_EDIT)
+async def api_person_edit(request: web.Request) -> web.Response:
+    person = await run(request, update_person(_id_of(request, "person_id"), await json_body(request)))
+    return web.json_response(person_json(person))
+
+
+@routes.delete(r"/api/directory/people/{person_id:\d+}")
+@requires(Perm.ADMIN_EDIT)
+async def api_person_delete(request: web.Request) -> web.Response:
+    await run(request, delete_person(_id_of(request, "person_id")))
+    return web.json_response({"deleted": True})

@@ -1,0 +1,111 @@
+"""Login, logout, the home page and ``/api/me``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from callcenter.web import keys
+from callcenter.web.auth import throttle
+from callcenter.web.auth.accounts import find_user, verify_password
+from callcenter.web.auth.session import PUBLIC, current_user, end_session, now, requires, start_session, user_json
+from callcenter.web.errors import NotAuthenticated, Throttled
+from callcenter.web.i18n import gettext
+from callcenter.web.render import page, render
+from callcenter.web.auth.roles import Perm, allowed
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site (no ``//host``, no scheme): no open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _policy(request: web.Request) -> throttle.Policy:
+    s = request.app[keys.SETTINGS]
+    return throttle.Policy(s.login_free_failures, s.login_base_lock_seconds, s.login_max_lock_seconds,
+                           s.login_forget_seconds)  # fmt: skip
+
+
+async def _login_page(request: web.Request, *, error: str = "", username: str = "", status: int = 200) -> web.Response:
+    context = {"error": error, "username": username, "next": safe_next(request.query.get("next"))}
+    return await render(request, "login.html", context, status=status)
+
+
+@routes.get("/login", name="login")
+@requires(PUBLIC)
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if await current_user(request) is not None:
+        raise web.HTTPFound(safe_next(request.query.get("next")))
+    return await _login_page(request)
+
+
+async def _verify(request: web.Request, username: str, password: str) -> bool:
+    async with request.app[keys.READS]() as db:
+        user = await find_user(db, username)
+    stored = user.password_hash if user is not None and user.active else None
+    loop = asyncio.get_running_loop()
+    ok = await loop.run_in_executor(request.app[keys.HASHER], verify_password, stored, password)
+    if ok and user is not None:
+        await start_session(request, user)
+    return ok
+
+
+@routes.post("/login")
+@requires(PUBLIC)
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1024]
+    lang, key = request[keys.LANG], throttle.throttle_key(username, request.remote or "")
+    try:
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            await throttle.check(db, key, now(request))
+    except Throttled as exc:
+        text = gettext(lang, "login.throttled", seconds=exc.retry_after)
+        response = await _login_page(request, error=text, username=username, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if not await _verify(request, username, password):
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            locked = await throttle.record_failure(db, key, now(request), _policy(request))
+        log.info("web: failed login for %r from %s%s", username, request.remote, " (locked)" if locked else "")
+        return await _login_page(request, error=gettext(lang, "login.failed"), username=username, status=401)
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        await throttle.clear(db, key)
+    log.info("web: %s logged in from %s", username, request.remote)
+    raise web.HTTPFound(safe_next(str(form.get("next", "")) or None))
+
+
+@routes.post("/logout", name="logout")
+@requires(Perm.LOGGED_IN)
+async def logout(request: web.Request) -> web.StreamResponse:
+    await end_session(request)
+    raise web.HTTPFound("/login")
+
+
+@routes.get("/", name="home")
+@requires(Perm.LOGGED_IN)
+@page("home.html")
+async def home(request: web.Request) -> dict[str, object]:
+    user = await current_user(request)
+    if user is not None and allowed(user.role, Perm.CALLS_VIEW):
+        raise web.HTTPFound("/live")
+    if user is not None and allowed(user.role, Perm.CASES_VIEW):
+        raise web.HTTPFound("/cases")  # a station: its own cases
+    return {}
+
+
+@routes.get("/api/me")
+@requires(Perm.LOGGED_IN)
+async def api_me(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    if user is None:  # the guard let it through, so only if revoked in between
+        raise NotAuthenticated()
+    permissions = sorted(p.value for p in Perm if allowed(user.role, p))
+    return web.json_response({**user_json(user), "permissions": permissions})

@@ -1,0 +1,149 @@
+"""Pages of the call log: the ledger, a call's detail, the missed-call worklist, the audio."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from callcenter.db.models import Call
+from callcenter.tickets.models import Case, CaseCall
+from callcenter.tickets.workflow import KINDS
+from callcenter.web import keys
+from callcenter.web.calls import audio
+from callcenter.web.calls import ledger
+from callcenter.web.calls import notes
+from callcenter.web.audit.record import history
+from callcenter.web.auth.session import current_user, now, requires
+from callcenter.web.errors import NotFound
+from callcenter.web.present import names_of
+from callcenter.web.render import page
+from callcenter.web.auth.roles import Perm, allowed
+from callcenter.web.scope import Scope, case_scope
+from callcenter.web.calls.timeline import timeline
+
+routes = web.RouteTableDef()
+
+
+def call_id_of(request: web.Request) -> int:
+    try:
+        return int(request.match_info["call_id"])
+    except (KeyError, ValueError):
+        raise NotFound("no such call") from None
+
+
+def missed_query(query: Mapping[str, str]) -> dict[str, str]:
+    """The missed list shows only calls not yet called back unless told otherwise."""
+    return {**query, "pending": query.get("pending", "1")}
+
+
+async def _list_context(request: web.Request, filters: ledger.Filters) -> dict[str, Any]:
+    tz = request.app[keys.CONFIG].tz
+    async with request.app[keys.LIST_READS].connect() as db:
+        page = await ledger.fetch_page(db, filters, tz, request.query.get("cursor") or None)
+    clerks = (await names_of(request)).clerks
+    next_url = None
+    if page.next_cursor:
+        next_url = str(request.rel_url.with_query({**filters.query_args(), "cursor": page.next_cursor}))
+    user = await current_user(request)
+    return {
+        "page": page, "filters": filters, "clerks": clerks, "next_url": next_url,
+        "first_url": str(request.rel_url.with_query(filters.query_args())),
+        "can_edit": user is not None and allowed(user.role, Perm.CALLS_EDIT),
+        "dispositions": ledger.MISSED if filters.missed else ledger.DISPOSITIONS,
+    }  # fmt: skip
+
+
+@routes.get("/calls", name="calls")
+@requires(Perm.CALLS_VIEW)
+@page("calls.html")
+async def calls_page(request: web.Request) -> dict[str, Any]:
+    return await _list_context(request, ledger.parse_filters(request.query))
+
+
+@routes.get("/calls/missed", name="missed")
+@requires(Perm.CALLS_VIEW)
+@page("missed.html")
+async def missed_page(request: web.Request) -> dict[str, Any]:
+    return await _list_context(request, ledger.parse_filters(missed_query(request.query), missed=True))
+
+
+async def load_call(request: web.Request, call_id: int) -> dict[str, Any]:
+    async with request.app[keys.READS]() as db:
+        found = await ledger.get_call(db, call_id)
+        if found is None:
+            raise NotFound("no such call")
+        call = await db.scalar(select(Call).options(selectinload(Call.legs)).where(Call.id == call_id))
+        changes = await history(db, notes.ENTITY, call_id)
+    names = await names_of(request)
+    clerks, users = names.clerks, names.actors
+    assert call is not None
+    return {"call": call, "note": found[1], "events": timeline(call.legs), "history": changes,
+            "clerks": clerks, "users": users}  # fmt: skip
+
+
+@routes.get(r"/calls/{call_id:\d+}", name="call")
+@requires(Perm.CALLS_VIEW)
+@page("call_detail.html")
+async def call_page(request: web.Request) -> dict[str, Any]:
+    context = await load_call(request, call_id_of(request))
+    user = await current_user(request)
+    context["can_edit"] = user is not None and allowed(user.role, Perm.CALLS_EDIT)
+    context["categories"] = notes.CATEGORIES
+    context["saved"] = request.query.get("saved") == "1"
+    context["has_audio"] = audio.recording(request.app[keys.CONFIG].spool_dir, context["call"].voicemail_path) is not None
+    context["can_create"] = user is not None and allowed(user.role, Perm.CASES_CREATE)
+    context["kinds"] = KINDS
+    async with request.app[keys.READS]() as db:
+        scope = await case_scope(db, user) if user is not None else Scope(restricted=True)
+        context["linked_cases"] = (await db.execute(
+            select(Case, CaseCall.reason).join(CaseCall, CaseCall.case_id == Case.id)
+            .where(CaseCall.call_id == context["call"].id, scope.clause()).order_by(Case.id)
+        )).all()  # fmt: skip
+    return context
+
+
+@routes.post(r"/calls/{call_id:\d+}/notes", name="call_notes")
+@requires(Perm.CALLS_EDIT)
+async def save_notes_form(request: web.Request) -> web.StreamResponse:
+    call_id = call_id_of(request)
+    form = await request.post()
+    data = {k: str(form[k]) for k in notes.LIMITS if k in form}
+    user = await current_user(request)
+    assert user is not None
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        await notes.save_notes(db, call_id, actor=user.username, data=data,
+                               version=notes.parse_version(form.get("version")), now=now(request))  # fmt: skip
+    raise web.HTTPFound(f"/calls/{call_id}?saved=1")
+
+
+@routes.post(r"/calls/{call_id:\d+}/called-back", name="call_called_back")
+@requires(Perm.CALLS_EDIT)
+async def called_back_form(request: web.Request) -> web.StreamResponse:
+    call_id = call_id_of(request)
+    user = await current_user(request)
+    assert user is not None
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        await notes.mark_called_back(db, call_id, actor=user.username, now=now(request))
+    form = await request.post()
+    back = str(form.get("back", ""))
+    raise web.HTTPFound(back if back.startswith("/calls") and not back.startswith("//") else "/calls/missed")
+
+
+@routes.get(r"/calls/{call_id:\d+}/audio", name="call_audio")
+@requires(Perm.CALLS_VIEW)
+async def call_audio(request: web.Request) -> web.StreamResponse:
+    call_id = call_id_of(request)
+    async with request.app[keys.READS]() as db:
+        stored = await db.scalar(select(Call.voicemail_path).where(Call.id == call_id))
+    found = audio.recording(request.app[keys.CONFIG].spool_dir, stored)
+    if found is None:
+        raise NotFound("no recording")
+    path, content_type = found
+    response = web.FileResponse(path, headers={
+        "Content-Type": content_type, "Content-Disposition": "inline", "Cache-Control": "private, max-age=300",
+    })  # fmt: skip
+    return response

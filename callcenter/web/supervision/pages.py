@@ -1,0 +1,131 @@
+"""Supervision pages: the dashboard (overdue and due soon by station and person, charts), the
+notifications sent (outbox), and the audit trail of any record with the chain's status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from markupsafe import Markup
+
+from callcenter.tickets.delivery import list_outbox
+from callcenter.tickets.models import AuditEntry, Case
+from callcenter.web import keys
+from callcenter.web.supervision import charts
+from callcenter.web.supervision import stats
+from callcenter.web.supervision import overview as supervision
+from callcenter.web.audit.view import ENTITIES, entries
+from callcenter.web.auth.session import now, requires
+from callcenter.web.cases.query import int_arg
+from callcenter.web.errors import BadRequest
+from callcenter.web.i18n import gettext
+from callcenter.web.present import names_of
+from callcenter.web.render import page
+from callcenter.web.auth.roles import Perm
+from callcenter.web.scope import audit_clause, outbox_clause, request_scope, visible
+
+routes = web.RouteTableDef()
+OUTBOX_PAGE = 100
+ROLES = ("station", "office_head", "clerk", "duty", "department_head", "manager", "property_office")
+COLOURS = {"answered": "c-answered", "abandoned": "c-abandoned", "voicemail": "c-voicemail", "busy": "c-busy",
+           "failed": "c-failed", "open": "c-failed"}  # fmt: skip
+
+
+def chart_set(lang: str, calls: stats.CallStats, weeks: list[stats.WeekRates]) -> dict[str, Markup]:
+    """The dashboard's five charts as inline SVG."""
+    _ = lambda key: gettext(lang, key)  # noqa: E731
+    outcomes = [o for o in stats.OUTCOMES if calls.totals.get(o)] or ["answered"]
+    days = list(calls.by_day)
+    per_day = [charts.Series(_("disp." + o), [calls.by_day[d][o] for d in days], COLOURS[o]) for o in outcomes]
+    per_hour = [charts.Series(_("disp." + o), [h[o] for h in calls.by_hour], COLOURS[o]) for o in outcomes]
+    week_labels = [w.week.strftime("%m-%d") for w in weeks]
+    on_time = [charts.Series(_("sv.on_time"), [w.on_time_rate for w in weeks], "c-rate")]
+    callback = [charts.Series(_("sv.callback_rate"), [w.callback_rate for w in weeks], "c-rate2")]
+    return {
+        "per_day": charts.bar_chart(_("sv.per_day"), [d.strftime("%m-%d") for d in days], per_day,
+                                    label_every=max(1, len(days) // 14)),
+        "per_hour": charts.bar_chart(_("sv.per_hour"), [f"{h:02d}" for h in range(24)], per_hour, label_every=2),
+        "share": charts.share_bar(_("sv.share"),
+                                  [(_("disp." + o), calls.totals.get(o, 0), COLOURS[o]) for o in outcomes]),
+        "legend": charts.legend([(_("disp." + o), COLOURS[o]) for o in outcomes]),
+        "on_time": charts.bar_chart(_("sv.on_time"), week_labels, on_time, unit="%", top=100, target=100, height=150),
+        "callback": charts.bar_chart(_("sv.callback_rate"), week_labels, callback, unit="%", top=100, target=100,
+                                     height=150),
+    }  # fmt: skip
+
+
+async def dashboard(request: web.Request) -> dict[str, Any]:
+    tz, moment = request.app[keys.CONFIG].tz, now(request)
+    period = stats.parse_period(request.query, moment.astimezone(tz).date())
+    where = (await request_scope(request)).clause()  # an office head: its office's cases
+    async with request.app[keys.READS]() as db:
+        seen = await supervision.overview(db, moment, where)
+        calls = await stats.call_stats(db, period, tz)
+        weeks = await stats.week_rates(db, period, tz)
+    names = await names_of(request)
+    return {"stations": seen.stations, "persons": seen.persons, "late": seen.late, "soon": seen.soon,
+            "calls": calls, "weeks": weeks,
+            "units": names.units, "people": names.people, "period": period, "now": moment}  # fmt: skip
+
+
+@routes.get("/supervision", name="supervision")
+@requires(Perm.SUPERVISE)
+@page("supervision.html")
+async def supervision_page(request: web.Request) -> dict[str, Any]:
+    context = await dashboard(request)
+    context["charts"] = chart_set(request[keys.LANG], context["calls"], context["weeks"])
+    return context
+
+
+def outbox_filters(query: Mapping[str, str]) -> dict[str, Any]:
+    role = query.get("role", "").strip() or None
+    if role is not None and role not in ROLES:
+        raise BadRequest(f"role: one of {', '.join(ROLES)}", field="role")
+    return {"role": role, "case_id": int_arg(query, "case"), "before_id": int_arg(query, "before"),
+            "include_held": query.get("held", "1") == "1"}  # fmt: skip
+
+
+@routes.get("/supervision/outbox", name="outbox")
+@requires(Perm.SUPERVISE)
+@page("outbox.html")
+async def outbox_page(request: web.Request) -> dict[str, Any]:
+    filters, moment = outbox_filters(request.query), now(request)
+    where = outbox_clause(await request_scope(request))
+    async with request.app[keys.READS]() as db:
+        rows = await list_outbox(db, now=moment, limit=OUTBOX_PAGE + 1, where=where, **filters)
+    names = (await names_of(request)).actors
+    more = len(rows) > OUTBOX_PAGE
+    rows = rows[:OUTBOX_PAGE]
+    args = {k: v for k, v in request.query.items() if k != "before"}
+    next_url = str(request.rel_url.with_query({**args, "before": str(rows[-1].id)})) if more and rows else None
+    return {"rows": rows, "filters": filters, "roles": ROLES, "names": names, "next_url": next_url, "now": moment}
+
+
+async def scoped_entries(request: web.Request, entity: str | None, entity_id: str | None) -> list[AuditEntry]:
+    """The audit rows the user may read: a case out of their scope is *not found*; the latest
+    changes leave out the cases they do not see."""
+    scope = await request_scope(request)
+    async with request.app[keys.READS]() as db:
+        if entity == "case" and entity_id and scope.limited:
+            case = await db.get(Case, int(entity_id)) if entity_id.isdigit() else None
+            visible(scope, case)
+        return await entries(db, entity=entity, entity_id=entity_id, before=int_arg(request.query, "before"),
+                             where=audit_clause(scope))  # fmt: skip
+
+
+@routes.get("/audit", name="audit")
+@requires(Perm.SUPERVISE)
+@page("audit.html")
+async def audit_page(request: web.Request) -> dict[str, Any]:
+    entity = request.query.get("entity", "").strip() or None
+    if entity is not None and entity not in ENTITIES:
+        raise BadRequest(f"entity: one of {', '.join(ENTITIES)}", field="entity")
+    entity_id = request.query.get("id", "").strip()[:64] or None
+    fresh = request.query.get("verify") == "1"
+    rows = await scoped_entries(request, entity, entity_id)
+    snapshot = await names_of(request)
+    names, units, people = snapshot.actors, snapshot.units, snapshot.people
+    checked = await request.app[keys.AUDIT].get(request.app[keys.READS], now(request), fresh=fresh)
+    return {"rows": rows, "entity": entity, "entity_id": entity_id, "entities": ENTITIES, "names": names,
+            "checked": checked, "one": bool(entity and entity_id), "units": units, "people": people}  # fmt: skip
