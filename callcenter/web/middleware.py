@@ -61,7 +61,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             return await error_response(request, exc.status, exc.code, exc.message)
         raise login_redirect(request) from None
     except WebError as exc:
-        response = await error_response(request, exc.status, exc.code, exc.message)
+        response = await error_response(request, exc.status, exc.code, exc.message, **exc.detail)
         if isinstance(exc, Throttled):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

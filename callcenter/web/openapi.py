@@ -14,7 +14,11 @@ from aiohttp import web
 from callcenter.web.admin import openapi as openapi_admin
 from callcenter.web.cases import openapi as openapi_cases
 from callcenter.web.cases import openapi_edit
+from pydantic import BaseModel, TypeAdapter
+
 from callcenter.web.auth.session import requires
+from callcenter.web.calls import api as calls_api
+from callcenter.web.endpoints import Declared, Endpoints, Error, Params
 from callcenter.web.calls.ledger import DISPOSITIONS, MAX_LIMIT, MISSED
 from callcenter.web.calls.notes import CATEGORIES
 from callcenter.web.auth.roles import Perm
@@ -25,6 +29,11 @@ _S = {"type": "string"}
 _NS = {"type": ["string", "null"]}
 _NN = {"type": ["number", "null"]}
 _TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+REF = "#/components/schemas/{model}"
+# Every feature's declared endpoints (the document is generated from them).
+TABLES = (calls_api.api,)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -101,36 +110,64 @@ SCHEMAS: dict[str, Any] = {
 PATHS: dict[str, Any] = {
     "/api/me": {"get": {"operationId": "me", "summary": "who is logged in, role and permissions",
                         "responses": {"200": _json(_ref("Me")), **_ERRORS}}},
-    "/api/calls": {"get": {
-        "operationId": "listCalls", "summary": "the phone ledger, newest first (keyset pages)",
-        "parameters": [*_LIST_PARAMS, _q("disposition", {"type": "string", "enum": list(DISPOSITIONS)}, "outcome")],
-        "responses": {"200": _json(_ref("CallPage")), **_ERRORS}}},
-    "/api/calls/missed": {"get": {
-        "operationId": "listMissed", "summary": "missed calls (abandoned, busy, voicemail) to call back",
-        "parameters": [*_LIST_PARAMS, _q("disposition", {"type": "string", "enum": list(MISSED)}, "outcome"),
-                       _q("pending", {"type": "string", "enum": ["1", "0"]}, "1 (default): not called back yet")],
-        "responses": {"200": _json(_ref("CallPage")), **_ERRORS}}},
-    "/api/calls/{call_id}": {"get": {
-        "operationId": "getCall", "summary": "one call with its notes and their change history",
-        "parameters": [_CALL_ID],
-        "responses": {"200": _json(_ref("CallDetail")), **_ERRORS, "404": _json(_ref("Error"), "No such call")}}},
-    "/api/calls/{call_id}/notes": {"patch": {
-        "operationId": "updateNotes", "summary": "change the clerk's notes (audited; version must match)",
-        "parameters": [_CALL_ID, *_UNSAFE],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NotesUpdate")}}},
-        "responses": {"200": _json(_ref("CallDetail")), **_ERRORS, "404": _json(_ref("Error"), "No such call"),
-                      "409": _json(_ref("Error"), "Changed by someone else since `version`")}}},
-    "/api/calls/{call_id}/called-back": {"post": {
-        "operationId": "markCalledBack", "summary": "record that you called the caller back (audited)",
-        "parameters": [_CALL_ID, *_UNSAFE],
-        "responses": {"200": _json(_ref("CallDetail")), **_ERRORS, "404": _json(_ref("Error"), "No such call")}}},
-    "/api/caller": {"get": {
-        "operationId": "caller", "summary": "what the ringing pop-up shows about a number",
-        "parameters": [{**_q("number", _S, "caller number"), "required": True}],
-        "responses": {"200": _json(_ref("Caller")), **_ERRORS}}},
     "/api/openapi.json": {"get": {"operationId": "openapi", "summary": "this document",
                                   "responses": {"200": _json({"type": "object"}), **_ERRORS}}},
 }  # fmt: skip
+
+
+def _params(model: type[Params] | None, where: str) -> list[dict[str, Any]]:
+    if model is None:
+        return []
+    schema = model.model_json_schema(ref_template=REF)
+    required = set(schema.get("required", []))
+    return [{"name": name, "in": where, "required": where == "path" or name in required, "schema": prop,
+             **({"description": prop["description"]} if "description" in prop else {})}
+            for name, prop in schema.get("properties", {}).items()]  # fmt: skip
+
+
+def _operation(d: Declared, schemas: dict[str, Any]) -> dict[str, Any]:
+    unsafe = d.method not in ("GET", "HEAD")
+    op: dict[str, Any] = {"operationId": d.handler_name, "summary": d.summary or d.handler_name,
+                          "parameters": [*_params(d.path_model, "path"), *_params(d.query, "query"),
+                                         *(_UNSAFE if unsafe else [])],
+                          "responses": {**_ERRORS}}  # fmt: skip
+    if d.path_model is not None:
+        op["responses"]["404"] = _json(_ref("Error"), "No such record")
+    if d.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _model_ref(d.body, schemas)}}}
+        op["responses"]["400"] = _json(_ref("Error"), "Invalid body: the error names the field")
+    if unsafe:
+        op["responses"]["409"] = _json(_ref("Error"), "Changed by someone else, or not allowed in this state")
+    if d.content_type != "application/json":
+        op["responses"][str(d.status)] = {"description": "OK", "content": {d.content_type: {}}}
+    elif d.response is None:
+        op["responses"][str(d.status)] = _json({"type": "object"})
+    else:
+        op["responses"][str(d.status)] = _json(_model_ref(d.response, schemas))
+    return op
+
+
+def _model_ref(model: Any, schemas: dict[str, Any]) -> dict[str, Any]:
+    """A model's schema into the components (with its $defs), and a reference to it."""
+    adapter = TypeAdapter(model)
+    schema = adapter.json_schema(ref_template=REF, mode="serialization")
+    for name, sub in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, sub)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        schemas.setdefault(model.__name__, schema)
+        return _ref(model.__name__)
+    return schema
+
+
+def generated(tables: list[Endpoints]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Paths and component schemas of every declared endpoint."""
+    schemas: dict[str, Any] = {}
+    _model_ref(Error, schemas)
+    paths: dict[str, Any] = {}
+    for table in tables:
+        for d in table.declared:
+            paths.setdefault(d.openapi_path, {})[d.method.lower()] = _operation(d, schemas)
+    return paths, schemas
 
 
 def merged(*tables: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +180,7 @@ def merged(*tables: dict[str, Any]) -> dict[str, Any]:
 
 
 def document() -> dict[str, Any]:
+    paths, schemas = generated(list(TABLES))
     return {
         "openapi": "3.1.0",
         "info": {"title": "callcenter panel API", "version": "1",
@@ -151,10 +189,10 @@ def document() -> dict[str, Any]:
                  "Asia/Shanghai. Roles and permissions: see GET /api/me."},
         "servers": [{"url": "/"}],
         "components": {"schemas": {**SCHEMAS, **openapi_cases.SCHEMAS, **openapi_admin.SCHEMAS,
-                                   **openapi_edit.SCHEMAS}, "securitySchemes": {
+                                   **openapi_edit.SCHEMAS, **schemas}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "callcenter_session"}}},
         "security": [{"session": []}],
-        "paths": merged(PATHS, openapi_cases.PATHS, openapi_admin.PATHS, openapi_edit.PATHS),
+        "paths": merged(PATHS, openapi_cases.PATHS, openapi_admin.PATHS, openapi_edit.PATHS, paths),
     }  # fmt: skip
 
 

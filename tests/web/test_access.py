@@ -39,7 +39,7 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("GET", "/api/calls", "/api/calls", None),
     ("GET", "/api/calls/missed", "/api/calls/missed", None),
     ("GET", r"/api/calls/{call_id}", "/api/calls/{id}", None),
-    ("PATCH", r"/api/calls/{call_id}/notes", "/api/calls/{id}/notes", {"version": "1", "summary": "y"}),
+    ("PATCH", r"/api/calls/{call_id}/notes", "/api/calls/{id}/notes", {"version": 1, "summary": "y"}),
     ("POST", r"/api/calls/{call_id}/called-back", "/api/calls/{id}/called-back", {}),
     ("GET", "/api/caller", "/api/caller?number=13909511234", None),
     ("GET", "/api/openapi.json", "/api/openapi.json", None),

@@ -27,6 +27,7 @@ from callcenter.web.render import render
 from callcenter.web.auth.roles import Perm
 from callcenter.web.admin.pages import directory_data
 from callcenter.web.cases.pages import the_user
+from callcenter.web.endpoints import record_id
 
 routes = web.RouteTableDef()
 T = TypeVar("T")
@@ -46,10 +47,7 @@ def person_json(p: Person) -> dict[str, Any]:
 
 
 def _id_of(request: web.Request, key: str) -> int:
-    try:
-        return int(request.match_info[key])
-    except (KeyError, ValueError):
-        raise NotFound("no such record") from None
+    return record_id(request, key, "no such record")
 
 
 async def run(request: web.Request, op: Op[T]) -> T:

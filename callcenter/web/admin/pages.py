@@ -27,15 +27,13 @@ from callcenter.web.errors import BadRequest, NotFound
 from callcenter.web.render import page, render
 from callcenter.web.auth.roles import Perm, Role, allowed
 from callcenter.web.cases.pages import the_user
+from callcenter.web.endpoints import record_id
 
 routes = web.RouteTableDef()
 
 
 def user_id_of(request: web.Request) -> int:
-    try:
-        return int(request.match_info["user_id"])
-    except (KeyError, ValueError):
-        raise NotFound("no such user") from None
+    return record_id(request, "user_id", "no such user")
 
 
 async def hashed(request: web.Request, password: str) -> str:

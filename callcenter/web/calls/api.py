@@ -1,4 +1,4 @@
-"""The JSON API of the call log (described in ``openapi.py``)."""
+"""The JSON API of the call log: each route declared once (:mod:`callcenter.web.endpoints`)."""
 
 from __future__ import annotations
 
@@ -15,38 +15,41 @@ from callcenter.web.calls import ledger
 from callcenter.web.calls import notes
 from callcenter.web.audit.record import history
 from callcenter.web.auth.session import current_user, now, requires
-from callcenter.web.body import json_body
 from callcenter.web.cases.query import open_cases_for, second_complaint_risk
 from callcenter.web.errors import BadRequest, NotFound
 from callcenter.web.models import CallNote
 from callcenter.web.present import call_json, iso, json_response, names_of
 from callcenter.web.auth.roles import Perm
 from callcenter.web.scope import case_scope
-from callcenter.web.calls.pages import call_id_of, missed_query
+from callcenter.web.calls.schemas import (
+    CallDetail, Caller, CallerQuery, CallPage, CallPath, LedgerQuery, MissedQuery, NotesIn,
+)
+from callcenter.web.endpoints import Endpoints
 
-routes = web.RouteTableDef()
+api = Endpoints()
+routes = api.routes
 PREVIOUS_CALLS = 10
 
 
-async def _list(request: web.Request, filters: ledger.Filters) -> web.Response:
+async def _list(request: web.Request, query: LedgerQuery) -> web.Response:
     tz = request.app[keys.CONFIG].tz
     async with request.app[keys.LIST_READS].connect() as db:
-        page = await ledger.fetch_page(db, filters, tz, request.query.get("cursor") or None)
+        page = await ledger.fetch_page(db, query.filters(), tz, query.cursor or None)
     clerks = (await names_of(request)).clerks
     items = [call_json(call, note, tz, clerks) for call, note in page.rows]
     return json_response({"items": items, "next_cursor": page.next_cursor})
 
 
-@routes.get("/api/calls")
-@requires(Perm.CALLS_VIEW)
-async def api_calls(request: web.Request) -> web.Response:
-    return await _list(request, ledger.parse_filters(request.query))
+@api.get("/api/calls", Perm.CALLS_VIEW, query=LedgerQuery, response=CallPage)
+async def list_calls(request: web.Request, query: LedgerQuery) -> web.Response:
+    """the phone ledger, newest first (keyset pages)"""
+    return await _list(request, query)
 
 
-@routes.get("/api/calls/missed")
-@requires(Perm.CALLS_VIEW)
-async def api_missed(request: web.Request) -> web.Response:
-    return await _list(request, ledger.parse_filters(missed_query(request.query), missed=True))
+@api.get("/api/calls/missed", Perm.CALLS_VIEW, query=MissedQuery, response=CallPage)
+async def list_missed(request: web.Request, query: MissedQuery) -> web.Response:
+    """missed calls (abandoned, busy, voicemail) to call back"""
+    return await _list(request, query)
 
 
 async def _one(request: web.Request, call_id: int) -> dict[str, Any]:
@@ -62,34 +65,32 @@ async def _one(request: web.Request, call_id: int) -> dict[str, Any]:
     return data
 
 
-@routes.get(r"/api/calls/{call_id:\d+}")
-@requires(Perm.CALLS_VIEW)
-async def api_call(request: web.Request) -> web.Response:
-    return web.json_response(await _one(request, call_id_of(request)))
+@api.get(r"/api/calls/{call_id:\d+}", Perm.CALLS_VIEW, path=CallPath, response=CallDetail)
+async def get_call(request: web.Request, path: CallPath) -> dict[str, Any]:
+    """one call with its notes and their change history"""
+    return await _one(request, path.call_id)
 
 
-@routes.patch(r"/api/calls/{call_id:\d+}/notes")
-@requires(Perm.CALLS_EDIT)
-async def api_notes(request: web.Request) -> web.Response:
-    call_id = call_id_of(request)
-    body = await json_body(request)
+@api.patch(r"/api/calls/{call_id:\d+}/notes", Perm.CALLS_EDIT, path=CallPath, body=NotesIn, response=CallDetail)
+async def update_notes(request: web.Request, path: CallPath, body: NotesIn) -> dict[str, Any]:
+    """change the clerk's notes (audited; version must match)"""
+    user = await current_user(request)
+    assert user is not None
+    data = body.model_dump(exclude_unset=True, exclude={"version"})
+    async with request.app[keys.SESSIONS]() as db, db.begin():
+        await notes.save_notes(db, path.call_id, actor=user.username, data=data, version=body.version,
+                               now=now(request))  # fmt: skip
+    return await _one(request, path.call_id)
+
+
+@api.post(r"/api/calls/{call_id:\d+}/called-back", Perm.CALLS_EDIT, path=CallPath, response=CallDetail)
+async def mark_called_back(request: web.Request, path: CallPath) -> dict[str, Any]:
+    """record that you called the caller back (audited)"""
     user = await current_user(request)
     assert user is not None
     async with request.app[keys.SESSIONS]() as db, db.begin():
-        await notes.save_notes(db, call_id, actor=user.username, data=body,
-                               version=notes.parse_version(body.get("version")), now=now(request))  # fmt: skip
-    return web.json_response(await _one(request, call_id))
-
-
-@routes.post(r"/api/calls/{call_id:\d+}/called-back")
-@requires(Perm.CALLS_EDIT)
-async def api_called_back(request: web.Request) -> web.Response:
-    call_id = call_id_of(request)
-    user = await current_user(request)
-    assert user is not None
-    async with request.app[keys.SESSIONS]() as db, db.begin():
-        await notes.mark_called_back(db, call_id, actor=user.username, now=now(request))
-    return web.json_response(await _one(request, call_id))
+        await notes.mark_called_back(db, path.call_id, actor=user.username, now=now(request))
+    return await _one(request, path.call_id)
 
 
 def _open_case(case: Case, tz: ZoneInfo, units: dict[int, Unit]) -> dict[str, Any]:
@@ -102,12 +103,11 @@ def _open_case(case: Case, tz: ZoneInfo, units: dict[int, Unit]) -> dict[str, An
     }  # fmt: skip
 
 
-@routes.get("/api/caller")
-@requires(Perm.CALLS_VIEW)
-async def api_caller(request: web.Request) -> web.Response:
-    """What the ringing pop-up shows about a number: names on record, previous calls, open cases
-    (with the 二次投诉 warning when a new complaint would be a second complaint)."""
-    number = request.query.get("number", "").strip()[:512]
+@api.get("/api/caller", Perm.CALLS_VIEW, query=CallerQuery, response=Caller)
+async def caller(request: web.Request, query: CallerQuery) -> dict[str, Any]:
+    """what the ringing pop-up shows about a number: names on record, previous calls, open cases
+    (with the 二次投诉 warning when a new complaint would be a second complaint)"""
+    number = query.number.strip()
     if not number:
         raise BadRequest("number: required", field="number")
     tz = request.app[keys.CONFIG].tz
@@ -127,11 +127,11 @@ async def api_caller(request: web.Request) -> web.Response:
     snapshot = await names_of(request)
     clerks = snapshot.clerks
     open_cases = [_open_case(c, tz, snapshot.units) for c in cases]
-    return web.json_response({
+    return {
         "number": number,
         "known_names": list(dict.fromkeys(names)),
         "previous_calls": [call_json(call, note, tz, clerks) for call, note in page.rows],
         "open_cases": open_cases,
         "second_complaint": any(c["second_complaint_risk"] for c in open_cases),
         "cases_available": True,
-    })  # fmt: skip
+    }  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -24,20 +23,14 @@ from callcenter.web.render import page
 from callcenter.web.auth.roles import Perm, allowed
 from callcenter.web.scope import Scope, case_scope
 from callcenter.web.calls.timeline import timeline
+from callcenter.web.calls.schemas import LedgerQuery, MissedQuery
+from callcenter.web.endpoints import parse_query, record_id
 
 routes = web.RouteTableDef()
 
 
 def call_id_of(request: web.Request) -> int:
-    try:
-        return int(request.match_info["call_id"])
-    except (KeyError, ValueError):
-        raise NotFound("no such call") from None
-
-
-def missed_query(query: Mapping[str, str]) -> dict[str, str]:
-    """The missed list shows only calls not yet called back unless told otherwise."""
-    return {**query, "pending": query.get("pending", "1")}
+    return record_id(request, "call_id", "no such call")
 
 
 async def _list_context(request: web.Request, filters: ledger.Filters) -> dict[str, Any]:
@@ -61,14 +54,14 @@ async def _list_context(request: web.Request, filters: ledger.Filters) -> dict[s
 @requires(Perm.CALLS_VIEW)
 @page("calls.html")
 async def calls_page(request: web.Request) -> dict[str, Any]:
-    return await _list_context(request, ledger.parse_filters(request.query))
+    return await _list_context(request, parse_query(LedgerQuery, request).filters())
 
 
 @routes.get("/calls/missed", name="missed")
 @requires(Perm.CALLS_VIEW)
 @page("missed.html")
 async def missed_page(request: web.Request) -> dict[str, Any]:
-    return await _list_context(request, ledger.parse_filters(missed_query(request.query), missed=True))
+    return await _list_context(request, parse_query(MissedQuery, request).filters())
 
 
 async def load_call(request: web.Request, call_id: int) -> dict[str, Any]:

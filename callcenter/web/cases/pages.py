@@ -34,16 +34,14 @@ from callcenter.web.render import page, render
 from callcenter.web.auth.roles import Perm, allowed
 from callcenter.web.scope import Scope, case_scope, visible, workflow_role
 from callcenter.web.calls.pages import call_id_of
+from callcenter.web.endpoints import record_id
 
 routes = web.RouteTableDef()
 COUNTDOWN_STRINGS = ("cd.",)
 
 
 def case_id_of(request: web.Request) -> int:
-    try:
-        return int(request.match_info["case_id"])
-    except (KeyError, ValueError):
-        raise NotFound("no such case") from None
+    return record_id(request, "case_id", "no such case")
 
 
 async def the_user(request: web.Request) -> User:
