@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
@@ -53,3 +57,23 @@ def _sqlite_hooks(engine: AsyncEngine) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def whole(work: Awaitable[T]) -> T:
+    """Run one unit of database work to its end even when the caller is cancelled meanwhile,
+    then let the cancellation through.
+
+    A cancellation that lands inside an aiosqlite statement does not stop the statement (it
+    runs in aiosqlite's thread): the connection can be left inside ``BEGIN IMMEDIATE``,
+    holding SQLite's write lock until it is garbage-collected, and every other writer then
+    fails with "database is locked" after the busy timeout. Shutdown paths that cancel tasks
+    (``Transcriber.stop``) wrap their transactions in this instead.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([task])
+        raise

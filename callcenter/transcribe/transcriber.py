@@ -33,6 +33,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.config import Config
+from callcenter.db.session import whole
 from callcenter.live import LiveFeed
 from callcenter.transcribe import drafts, jobs
 from callcenter.transcribe.jobs import ClaimedJob
@@ -138,7 +139,7 @@ class Transcriber:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         if left:
-            await self._release(list(left))
+            await whole(self._release(list(left)))
         if self.pool is not None and self._owns_pool:
             await self.pool.close(0.0 if left else timeout)  # nobody waits for a given-back job
 
@@ -175,10 +176,7 @@ class Transcriber:
                 self.pool = None
             self._prepared = True
             return reason
-        async with self.sessions() as session, session.begin():
-            now = self.clock()
-            draft_ids = await jobs.requeue(session, now, states=("unavailable",))
-            await drafts.mark_transcribing(session, draft_ids, now)
+        draft_ids = await whole(self._requeue_unavailable())
         if self.unavailable is not None:
             log.info("transcription: the Vosk model %s is usable again", self.model_path)
         if draft_ids:
@@ -186,6 +184,13 @@ class Transcriber:
         self.unavailable = None
         self._prepared = True
         return None
+
+    async def _requeue_unavailable(self) -> list[int]:
+        async with self.sessions() as session, session.begin():
+            now = self.clock()
+            draft_ids = await jobs.requeue(session, now, states=("unavailable",))
+            await drafts.mark_transcribing(session, draft_ids, now)
+        return draft_ids
 
     async def _recheck(self) -> None:
         """Without a usable model, try the configured one again (it may have been fixed)."""
@@ -214,11 +219,20 @@ class Transcriber:
 
     async def _claim(self, now: dt.datetime) -> list[ClaimedJob]:
         free = UNAVAILABLE_BATCH if self.unavailable else self.workers - len(self._inflight)
-        async with self.sessions() as session, session.begin():
-            ids = await jobs.claim(session, self.name, now, free, self.lease)
-            claimed = await jobs.claimed(session, ids)
+        work = asyncio.ensure_future(self._claim_in_transaction(now, free))
+        try:
+            claimed = await whole(work)
+        except asyncio.CancelledError:  # stopped while claiming: give back what the claim took
+            if not work.cancelled() and work.exception() is None and work.result():
+                await whole(self._release([job.id for job in work.result()]))
+            raise
         self.stats["claimed"] += len(claimed)
         return claimed
+
+    async def _claim_in_transaction(self, now: dt.datetime, free: int) -> list[ClaimedJob]:
+        async with self.sessions() as session, session.begin():
+            ids = await jobs.claim(session, self.name, now, free, self.lease)
+            return await jobs.claimed(session, ids)
 
     async def _run(self, job: ClaimedJob) -> None:
         try:
@@ -267,7 +281,7 @@ class Transcriber:
         """The draft fields read from the transcript with the tables in force (cheap: ms)."""
         text = str((result.transcript or {}).get("text") or "")
         try:
-            tables = await self.tables.current(self.sessions)
+            tables = await whole(self.tables.current(self.sessions))
             return replace(result, extracted=tables.extract(text, self.ignore_phones)), tables.keywords
         except Exception as exc:  # a broken table must not lose the transcript
             log.exception("transcription: reading the fields of the transcript failed")
@@ -277,8 +291,8 @@ class Transcriber:
     async def _store_transcript(self, job: ClaimedJob, result: JobResult) -> None:
         model = self.model_path.name if self.model_path else None
         result, keywords = await self._with_fields(result)
-        stored = await drafts.store_transcript(self.sessions, job, self.name, self.clock(), result, model,
-                                               keywords=keywords)  # fmt: skip
+        stored = await whole(drafts.store_transcript(self.sessions, job, self.name, self.clock(), result, model,
+                                                     keywords=keywords))  # fmt: skip
         self._settled(job, stored, "transcribed", "transcribed", result.note)
         transcript = result.transcript or {}
         audio = float(transcript.get("duration_seconds") or 0.0)
@@ -295,15 +309,15 @@ class Transcriber:
         now = self.clock()
         retry_at = now + jobs.backoff(job.attempts, self.retry_delay)
         reason = f"attempt {job.attempts} failed: {error}; retrying"
-        stored = await drafts.store_outcome(self.sessions, job, self.name, now, job_state="queued",
-                                            status="transcribing", reason=reason, retry_at=retry_at)  # fmt: skip
+        stored = await whole(drafts.store_outcome(self.sessions, job, self.name, now, job_state="queued",
+                                                  status="transcribing", reason=reason, retry_at=retry_at))  # fmt: skip
         self._settled(job, stored, "retried", "transcribing", reason)
         log.warning("transcription: job %d (call %s): %s; next attempt at %s", job.id, job.linkedid, error,
                     retry_at.isoformat(timespec="seconds"))  # fmt: skip
 
     async def _finish(self, job: ClaimedJob, job_state: str, status: str, reason: str | None) -> None:
-        stored = await drafts.store_outcome(self.sessions, job, self.name, self.clock(), job_state=job_state,
-                                            status=status, reason=reason)  # fmt: skip
+        stored = await whole(drafts.store_outcome(self.sessions, job, self.name, self.clock(),
+                                                  job_state=job_state, status=status, reason=reason))  # fmt: skip
         self._settled(job, stored, job_state, status, reason)
         if job_state == "failed":
             log.warning("transcription: job %d (call %s, case %s) failed: %s", job.id, job.linkedid,
@@ -370,7 +384,7 @@ class Transcriber:
 
     async def _scan(self) -> None:
         try:
-            await drafts.enqueue_missing(self.sessions, self.feed, spool_dir=self.spool_dir, clock=self.clock)
+            await whole(drafts.enqueue_missing(self.sessions, self.feed, spool_dir=self.spool_dir, clock=self.clock))
         except Exception:
             log.exception("transcription: scanning for voicemails without a draft failed")
 
@@ -381,10 +395,13 @@ class Transcriber:
             if not self._inflight:
                 continue
             try:
-                async with self.sessions() as session, session.begin():
-                    await jobs.renew(session, list(self._inflight), self.name, self.clock(), self.lease)
+                await whole(self._renew(list(self._inflight)))
             except Exception:
                 log.exception("transcription: renewing leases failed")
+
+    async def _renew(self, ids: list[int]) -> None:
+        async with self.sessions() as session, session.begin():
+            await jobs.renew(session, ids, self.name, self.clock(), self.lease)
 
     async def _release(self, ids: list[int]) -> None:
         try:
