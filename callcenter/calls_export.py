@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.config import ConfigError, load_config
 from callcenter.db.models import Call
-from callcenter.db.session import create_engine, session_factory
+from callcenter.db.session import create_engine, session_factory, require_database
 
 COLUMNS = (
     "linkedid", "caller_number", "caller_name", "dialed_number", "started_at", "answered_at",
@@ -86,6 +86,7 @@ async def iter_calls(
 
 
 async def export(url: str, tz: ZoneInfo, out: TextIO, fmt: str, since: datetime | None) -> int:
+    require_database(url)  # a wrong setting must not create (and export) an empty database
     engine = create_engine(url)
     count = 0
     writer = csv.DictWriter(out, fieldnames=COLUMNS) if fmt == "csv" else None

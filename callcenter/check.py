@@ -114,6 +114,39 @@ def check_config(env: Mapping[str, str]) -> tuple[Config | None, Verdict]:
     return config, Verdict("config", OK, f"loaded from {source}{note}")
 
 
+def check_keys(config: Config, env: Mapping[str, str]) -> Verdict:
+    """The session key and the audit chain's keys: present and well-formed, or to be created
+    at the first start (never created here)."""
+    from callcenter import audit_keys
+    from callcenter.web import settings as web_settings
+
+    notes = []
+    named = env.get(web_settings.ENV_KEY + "_FILE")
+    try:
+        if config.extra.get("session_key") or env.get(web_settings.ENV_KEY) or named:
+            web_settings.session_key(config.extra, env)
+        else:
+            path = Path(str(config.extra.get("session_key_file", web_settings.DEFAULT_KEY_FILE))).expanduser()
+            if path.exists():
+                web_settings.session_key({"session_key": path.read_bytes().decode("ascii", "replace")}, {})
+            else:
+                notes.append(f"session key {path} will be created at the first start")
+    except ConfigError as exc:
+        return Verdict("keys", FAIL, f"session key: {exc}")
+    except OSError as exc:
+        return Verdict("keys", FAIL, f"session key: {exc}")
+    path = Path(config.audit_key_file).expanduser()
+    if path.exists():
+        try:
+            keys = audit_keys.load(path, create=False)
+        except audit_keys.AuditKeyError as exc:
+            return Verdict("keys", FAIL, str(exc))
+        notes.append(f"audit keys {path}: {len(keys.keys)} (current {keys.current})")
+    else:
+        notes.append(f"audit key {path} will be created at the first start (back it up apart from the database)")
+    return Verdict("keys", OK, "; ".join(notes))
+
+
 # -- database --------------------------------------------------------------------------------
 
 
@@ -336,14 +369,14 @@ async def run_checks(
     config, verdict = check_config(env)
     if config is None:
         reason = "the configuration did not load"
-        rest = [Verdict(name, SKIPPED, reason) for name in ("database", "ami", "spool", "vosk", "cdr_csv")]
+        rest = [Verdict(name, SKIPPED, reason) for name in ("keys", "database", "ami", "spool", "vosk", "cdr_csv")]
         return [verdict, *rest], {}
     database, ami, model = await asyncio.gather(
         check_database(config, timeout), check_ami(config, timeout), check_model(config.vosk_model, model_timeout)
     )
     spool, cdr = await asyncio.gather(asyncio.to_thread(check_spool, config.spool_dir),
                                       asyncio.to_thread(check_cdr_csv, config.cdr_csv))  # fmt: skip
-    return [verdict, database, ami, spool, model, cdr], effective_settings(config)
+    return [verdict, check_keys(config, env), database, ami, spool, model, cdr], effective_settings(config)
 
 
 def report(verdicts: list[Verdict], settings: dict[str, Any], *, as_json: bool) -> str:

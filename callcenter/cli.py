@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from callcenter.config import ConfigError
+from callcenter.db.session import DatabaseMissing
 from callcenter.logs import FORMATS, configure_logging, default_log_format
 
 # Modules that contribute sub-commands, in help order.
@@ -22,6 +23,7 @@ COMMAND_MODULES = (
     "callcenter.db.commands",
     "callcenter.calls_export",
     "callcenter.tickets.commands",
+    "callcenter.audit_commands",
     "callcenter.transcribe.commands",
     "callcenter.web.commands",
     "callcenter.check",
@@ -57,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"callcenter: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseMissing as exc:
+        print(f"callcenter: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

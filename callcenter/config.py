@@ -55,6 +55,9 @@ class Config:
     # The live feed across processes (callcenter.live.bridge): auto = on when ``serve --role``
     # splits the service over processes (or http_workers > 1), off when one process does it all.
     live_bridge: str = "auto"
+    # The audit chain's HMAC keys (callcenter.audit_keys): a file the database does not hold;
+    # created (mode 0600) on first use. Back it up apart from the database.
+    audit_key_file: Path = Path("var/audit.key")
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

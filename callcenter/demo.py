@@ -94,6 +94,7 @@ async def run_demo(args: argparse.Namespace) -> None:
         spool_dir=spool,
         cdr_csv=master,
         http_port=args.port,
+        audit_key_file=var / "audit.key",
         **({"vosk_model": args.model} if args.model else {}),
     )
     service = CallLogService(config)

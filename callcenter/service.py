@@ -23,6 +23,7 @@ from callcenter.ami.reconcile import Reconciler
 from callcenter.ami.recorder import Recorder
 from callcenter.config import Config, load_config
 from callcenter.db.migrate import upgrade
+from callcenter import audit_keys
 from callcenter.db.session import create_engine, is_sqlite, session_factory
 from callcenter.live import LiveFeed
 from callcenter.web.workers import PanelWorkers, worker_command
@@ -41,7 +42,8 @@ class CallLogService:
         self.feed = feed or LiveFeed()
         self.migrate = is_sqlite(config.database_url) if migrate is None else migrate
         self.engine = create_engine(config.database_url)
-        self.sessions = session_factory(self.engine)
+        self.audit_keys = audit_keys.configured(config)
+        self.sessions = session_factory(self.engine, self.audit_keys)
         self.link = AmiLink(config)
         self.recorder = Recorder(self.sessions, self.link.queue, feed=self.feed, user_event=VOICEMAIL_USER_EVENT)
         self.reconciler = Reconciler(
@@ -59,7 +61,7 @@ class CallLogService:
 
     async def start(self) -> None:
         if self.migrate:
-            await upgrade(self.engine)
+            await upgrade(self.engine, audit_keys=self.audit_keys)
         await self.recorder.start()
         # Calls that ended while the service was down are in Master.csv: recover them now,
         # even if the PBX is unreachable.
@@ -126,7 +128,7 @@ async def run_until_signalled(
         if "listener" in roles:
             await service.start()
         elif service.migrate:
-            await upgrade(service.engine)
+            await upgrade(service.engine, audit_keys=service.audit_keys)
         if bridge is not None:
             await bridge.start()
         if "web" in roles:

@@ -69,9 +69,9 @@ def free_port() -> int:
 async def test_everything_ok_against_live_replay_server(env: dict[str, str]) -> None:
     verdicts, settings = await run_checks(env, timeout=5)
     got = by_name(verdicts)
-    assert [v.name for v in verdicts] == ["config", "database", "ami", "spool", "vosk", "cdr_csv"]
+    assert [v.name for v in verdicts] == ["config", "keys", "database", "ami", "spool", "vosk", "cdr_csv"]
     assert {n: v.status for n, v in got.items()} == {
-        "config": OK, "database": OK, "ami": OK, "spool": OK, "vosk": SKIPPED, "cdr_csv": OK,
+        "config": OK, "keys": OK, "database": OK, "ami": OK, "spool": OK, "vosk": SKIPPED, "cdr_csv": OK,
     }  # fmt: skip
     assert "schema at every head" in got["database"].detail
     assert got["ami"].detail.startswith(f"logged in to 127.0.0.1:{env['CALLCENTER_AMI_PORT']} as callcenter")
@@ -79,7 +79,7 @@ async def test_everything_ok_against_live_replay_server(env: dict[str, str]) -> 
     assert got["vosk"].detail == "not configured: drafts will say transcription is unavailable"
     assert settings["ami_secret"] == "(set)" and settings["ami_port"] == int(env["CALLCENTER_AMI_PORT"])
     text = check.report(verdicts, settings, as_json=False)
-    assert SECRET not in text and text.splitlines()[-1].startswith("ready: 5 ok, 0 failed, 1 skipped")
+    assert SECRET not in text and text.splitlines()[-1].startswith("ready: 6 ok, 0 failed, 1 skipped")
 
 
 async def test_wrong_ami_secret(env: dict[str, str]) -> None:
@@ -301,10 +301,45 @@ async def test_command_exit_codes_and_json(env: dict[str, str], capsys: pytest.C
     result = json.loads(capsys.readouterr().out)
     assert result["ok"] is True
     assert [(c["name"], c["status"]) for c in result["checks"]] == [
-        ("config", "ok"), ("database", "ok"), ("ami", "ok"), ("spool", "ok"), ("vosk", "skipped"), ("cdr_csv", "ok"),
+        ("config", "ok"), ("keys", "ok"), ("database", "ok"), ("ami", "ok"), ("spool", "ok"), ("vosk", "skipped"), ("cdr_csv", "ok"),
     ]  # fmt: skip
     env["CALLCENTER_SPOOL_DIR"] = "/nonexistent/spool"
     assert await asyncio.to_thread(check.command, parse(), env) == 1
     out = capsys.readouterr().out.splitlines()
     assert "spool     FAIL: /nonexistent/spool: does not exist" in out
-    assert out[-1] == "NOT READY: 4 ok, 1 failed, 1 skipped"
+    assert out[-1] == "NOT READY: 5 ok, 1 failed, 1 skipped"
+
+
+# -- keys and a missing database ---------------------------------------------------------------
+
+
+async def test_a_named_session_key_file_that_is_missing_fails(env: dict[str, str], tmp_path: Path) -> None:
+    env = {**env, "CALLCENTER_SESSION_KEY_FILE": str(tmp_path / "nope.key"),
+           "CALLCENTER_AUDIT_KEY_FILE": str(tmp_path / "audit.key")}  # fmt: skip
+    got = by_name((await run_checks(env, timeout=5))[0])
+    assert got["keys"].status == FAIL and "nope.key" in got["keys"].detail
+    assert not (tmp_path / "audit.key").exists(), "check creates nothing"
+
+
+async def test_a_broken_audit_key_file_fails_and_a_missing_one_is_announced(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "bad.key").write_text("k1 not-base64!!\n")
+    got = by_name((await run_checks({**env, "CALLCENTER_AUDIT_KEY_FILE": str(tmp_path / "bad.key")}, timeout=5))[0])
+    assert got["keys"].status == FAIL and "bad.key:1" in got["keys"].detail
+    got = by_name((await run_checks({**env, "CALLCENTER_AUDIT_KEY_FILE": str(tmp_path / "new.key")}, timeout=5))[0])
+    assert got["keys"].status == OK and "will be created" in got["keys"].detail
+    assert not (tmp_path / "new.key").exists()
+
+
+@pytest.mark.parametrize("argv", [["calls", "export"], ["audit", "verify"], ["calendar", "list"],
+                                  ["voicemail", "list"]])  # fmt: skip
+def test_read_commands_refuse_a_missing_database_and_create_nothing(argv: list[str], tmp_path: Path) -> None:
+    (tmp_path / "audit.key").write_text("k1 " + "A" * 44 + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
+    env["CALLCENTER_AUDIT_KEY_FILE"] = str(tmp_path / "audit.key")
+    done = subprocess.run([sys.executable, "-m", "callcenter.cli", *argv], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"callcenter: no database at {tmp_path / 'var' / 'callcenter.sqlite3'} (set CALLCENTER_DATABASE_URL, "
+        "or create it with `callcenter db upgrade`)"]
+    assert not (tmp_path / "var").exists()

@@ -29,6 +29,7 @@ from callcenter.web.ops import create_ops_app, ops_address, start_ops
 from tests.ami.harness import service_config, settle
 from tests.tickets.helpers import add_call
 from tests.web.conftest import web_settings
+from tests.keys import AUDIT_KEYS
 
 Sessions = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
@@ -61,7 +62,7 @@ def parse(text: str) -> dict[str, float]:
 async def sessions(migrated: str) -> AsyncIterator[Sessions]:
     engine = create_engine(migrated)
     try:
-        yield session_factory(engine)
+        yield session_factory(engine, AUDIT_KEYS)
     finally:
         await engine.dispose()
 
@@ -208,7 +209,7 @@ async def test_tables_not_there_yet_are_skipped(db_url: str) -> None:
     engine = create_engine(db_url)
     try:
         await upgrade(engine, "0001")  # call log only: no case_deadlines, no transcription_jobs
-        samples = parse(await ServiceMetrics(session_factory(engine)).exposition())
+        samples = parse(await ServiceMetrics(session_factory(engine, AUDIT_KEYS)).exposition())
     finally:
         await engine.dispose()
     assert samples["callcenter_db_up"] == 1
@@ -224,7 +225,7 @@ def free_port() -> int:
 async def test_database_down_is_a_figure_not_an_error() -> None:
     engine = create_engine(f"postgresql+asyncpg://cc:pw@127.0.0.1:{free_port()}/cc")
     try:
-        metrics = ServiceMetrics(session_factory(engine), db_timeout=3)
+        metrics = ServiceMetrics(session_factory(engine, AUDIT_KEYS), db_timeout=3)
         samples = parse(await metrics.exposition())
         assert not await metrics.db_reachable()
     finally:
@@ -274,7 +275,7 @@ async def test_healthz_degraded_when_ami_is_down(sessions: Sessions, migrated: s
 async def test_healthz_degraded_when_database_is_down() -> None:
     engine = create_engine(f"postgresql+asyncpg://cc:pw@127.0.0.1:{free_port()}/cc")
     config = load_config(env={})
-    client = TestClient(TestServer(create_ops_app(service_metrics=ServiceMetrics(session_factory(engine), db_timeout=2),
+    client = TestClient(TestServer(create_ops_app(service_metrics=ServiceMetrics(session_factory(engine, AUDIT_KEYS), db_timeout=2),
                                                   config=config, env={})))  # fmt: skip
     await client.start_server()
     try:

@@ -376,12 +376,23 @@ class ReplayServer:
 # -- command line -------------------------------------------------------------------------
 
 
+def _trace_folder(value: str) -> Path:
+    """A trace is a folder (connections.jsonl, ami.jsonl, ...); a file of one names its folder."""
+    path = Path(value)
+    if path.is_file():
+        if not (path.parent / "connections.jsonl").is_file():
+            raise argparse.ArgumentTypeError(f"{value} is a file, and its folder holds no trace: give the trace folder")
+        return path.parent
+    return path
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "replay", help="play recorded AMI traces as a fake Asterisk",
         description=__doc__.split("\n\n")[0],
     )
-    parser.add_argument("traces", nargs="+", type=Path, metavar="TRACE", help="trace folder")
+    parser.add_argument("traces", nargs="+", type=_trace_folder, metavar="TRACE",
+                        help="trace folder (or a file in it, e.g. its ami.jsonl)")  # fmt: skip
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5038)
     parser.add_argument("--speed", type=float, default=1.0, help="time factor (default 1)")

@@ -7,6 +7,7 @@ import asyncio
 
 from callcenter.config import load_config
 from callcenter.db.migrate import upgrade
+from callcenter import audit_keys
 from callcenter.db.session import create_engine
 
 
@@ -24,7 +25,7 @@ def _upgrade(args: argparse.Namespace) -> int:
     async def run() -> None:
         engine = create_engine(config.database_url)
         try:
-            await upgrade(engine, args.revision)
+            await upgrade(engine, args.revision, audit_keys=audit_keys.configured(config))
         finally:
             await engine.dispose()
 

@@ -16,6 +16,22 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 T = TypeVar("T")
 
 
+class DatabaseMissing(RuntimeError):
+    """A command that only reads found no database where the configuration points."""
+
+
+def require_database(url: str) -> None:
+    """Refuse a SQLite file that does not exist (instead of creating an empty one): for
+    commands that read, where an empty new database would only hide a wrong setting."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    if database and database != ":memory:" and not Path(database).is_file():
+        raise DatabaseMissing(f"no database at {Path(database).resolve()} (set CALLCENTER_DATABASE_URL, or "
+                              "create it with `callcenter db upgrade`)")  # fmt: skip
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -55,8 +71,12 @@ def _sqlite_hooks(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: AsyncEngine, audit_keys: Any = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; with ``audit_keys`` (:class:`callcenter.audit_keys.AuditKeys`)
+    they can write audit rows (a session without keys refuses to, rather than write rows
+    nobody can verify)."""
+    info = {"audit_keys": audit_keys} if audit_keys is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 async def whole(work: Awaitable[T]) -> T:

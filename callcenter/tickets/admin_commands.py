@@ -1,7 +1,7 @@
-"""Database sub-commands: ``calendar``, ``report``, ``audit verify``, ``directory seed``.
+"""Database sub-commands: ``calendar``, ``report``, ``directory seed`` (``audit``: :mod:`callcenter.audit_commands`).
 
 Each opens the configured database (``CALLCENTER_DATABASE_URL``), does one thing in short
-transactions and exits: 0 on success, 1 when ``audit verify`` finds a broken link, 2 on bad
+transactions and exits: 0 on success, 2 on bad
 input.
 """
 
@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from callcenter import audit
 from callcenter.config import load_config
-from callcenter.db.session import create_engine, session_factory
+from callcenter import audit_keys
+from callcenter.db.session import create_engine, require_database, session_factory
 from callcenter.tickets import calendar_store, directory
 from callcenter.tickets.report_build import NAMES, build_report, write_report
 from callcenter.tickets.rulefile import load_rules
@@ -34,9 +34,10 @@ def _run(work: Callable[[Sessions, Any], Awaitable[T]]) -> T:
     config = load_config()
 
     async def main() -> T:
+        require_database(config.database_url)  # a command never creates an empty database
         engine = create_engine(config.database_url)
         try:
-            return await work(session_factory(engine), config)
+            return await work(session_factory(engine, audit_keys.configured(config)), config)
         finally:
             await engine.dispose()
 
@@ -89,12 +90,6 @@ def register(sub: Any) -> None:
     rep.add_argument("--period", help="weekly: a date in the week or 2026-W40; monthly: the month covered, 2026-09")
     rep.add_argument("--out", type=Path, help="FILE.xlsx or FILE.csv (default: R1-<period>.xlsx)")
     rep.set_defaults(func=cmd_report)
-
-    aud = sub.add_parser("audit", help="the audit trail")
-    aud_sub = aud.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    aud_sub.add_parser("verify", help="check the hash chain; exit 1 at the first broken link").set_defaults(
-        func=cmd_audit_verify
-    )
 
     dire = sub.add_parser("directory", help="stations, offices and people cases refer to")
     dire_sub = dire.add_subparsers(dest="directory_command", metavar="ACTION", required=True)
@@ -217,18 +212,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         write_report(doc, out)
         print(f"{report_id} {doc.period[0]}..{doc.period[1]} written to {out}")
         return 0
-
-    return _run(work)
-
-
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    async def work(sessions: Sessions, config: Any) -> int:
-        verdict = await audit.verify(sessions)
-        if verdict.ok:
-            print(verdict.message)
-            return 0
-        print(f"audit chain broken at row {verdict.broken_at}: {verdict.message}", file=sys.stderr)
-        return 1
 
     return _run(work)
 

@@ -256,6 +256,7 @@ class AuditEntry(Base):
     before: Mapped[str] = mapped_column(Text)  # canonical JSON of the old value
     after: Mapped[str] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
+    key_id: Mapped[str | None] = mapped_column(String(16))  # the audit key that sealed it (audit_keys)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

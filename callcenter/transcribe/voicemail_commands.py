@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.config import Config, load_config
-from callcenter.db.session import create_engine, session_factory
+from callcenter import audit_keys
+from callcenter.db.session import create_engine, require_database, session_factory
 from callcenter.transcribe import drafts, jobs
 from callcenter.transcribe.models import JOB_STATES
 
@@ -49,9 +50,10 @@ def _run(work: Callable[[Sessions, Config], Awaitable[T]], env: Mapping[str, str
     config = load_config(env)
 
     async def main() -> T:
+        require_database(config.database_url)  # a command never creates an empty database
         engine = create_engine(config.database_url)
         try:
-            return await work(session_factory(engine), config)
+            return await work(session_factory(engine, audit_keys.configured(config)), config)
         finally:
             await engine.dispose()
 

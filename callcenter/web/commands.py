@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from callcenter.config import Config, load_config
 from callcenter.db.migrate import upgrade
+from callcenter import audit_keys
 from callcenter.db.session import create_engine, is_sqlite, session_factory
 from callcenter.web.auth.accounts import AccountError, add_user, check_office, find_user, hash_password, set_password
 from callcenter.web.admin.users import set_office
@@ -36,9 +37,10 @@ def read_password(stream: TextIO) -> str:
 async def _run(config: Config, action: str, args: argparse.Namespace, password: str | None) -> int:
     engine = create_engine(config.database_url)
     try:
+        keys = audit_keys.configured(config)
         if is_sqlite(config.database_url):
-            await upgrade(engine)
-        async with session_factory(engine)() as session, session.begin():
+            await upgrade(engine, audit_keys=keys)
+        async with session_factory(engine, keys)() as session, session.begin():
             now = datetime.now(timezone.utc)
             if action == "add":
                 assert password is not None

@@ -16,6 +16,7 @@ from callcenter.config import Config, load_config
 from callcenter.db.models import Call
 from callcenter.db.session import create_engine, session_factory
 from callcenter.service import CallLogService
+from tests.keys import AUDIT_KEYS
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -50,7 +51,7 @@ async def wait_until(predicate: Callable[[], Any], timeout: float, what: str) ->
 async def call_log(db_url: str) -> list[dict[str, Any]]:
     engine = create_engine(db_url)
     try:
-        return [call_to_dict(c, TZ) async for c in iter_calls(session_factory(engine))]
+        return [call_to_dict(c, TZ) async for c in iter_calls(session_factory(engine, AUDIT_KEYS))]
     finally:
         await engine.dispose()
 
@@ -59,7 +60,7 @@ async def counts(db_url: str) -> tuple[int, int]:
     """(ended calls, open calls)."""
     engine = create_engine(db_url)
     try:
-        async with session_factory(engine)() as session:
+        async with session_factory(engine, AUDIT_KEYS)() as session:
             ended = await session.scalar(select(func.count()).select_from(Call).where(Call.status == "ended"))
             opened = await session.scalar(select(func.count()).select_from(Call).where(Call.status == "open"))
             return int(ended or 0), int(opened or 0)

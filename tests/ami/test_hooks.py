@@ -14,11 +14,12 @@ from callcenter.service import CallLogService
 from callcenter.tickets.cases import NewCase, create_case
 from callcenter.tickets.models import CaseCall
 from tests.ami.harness import service_config, settle, wait_until
+from tests.keys import AUDIT_KEYS
 
 
 async def test_a_call_from_a_number_with_an_open_case_is_linked(migrated: str, traces: Path) -> None:
     engine = create_engine(migrated)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, AUDIT_KEYS)
     now = dt.datetime.now(dt.timezone.utc)
     case = await create_case(
         sessions, NewCase(kind="temperature", source="visit", caller_phone="13909511234", problem="暖气不热"),

@@ -19,6 +19,7 @@ from callcenter.db.models import Call
 from callcenter.db.session import create_engine, session_factory
 from callcenter.live import LiveFeed
 from tests.ami.harness import spool_copy, wait_until
+from tests.keys import AUDIT_KEYS
 
 
 class _Recorder:
@@ -53,7 +54,7 @@ async def test_a_recovered_voicemail_call_is_announced_after_its_commit(
     master_csv = tmp_path / "Master.csv"  # the voicemail call, all of it while nobody listened
     shutil.copyfile(traces / "voicemail" / "cdr.csv", master_csv)
     engine = create_engine(migrated)
-    sessions, feed = session_factory(engine), LiveFeed()
+    sessions, feed = session_factory(engine, AUDIT_KEYS), LiveFeed()
     reconciler = Reconciler(sessions, Recorder(sessions, EventQueue(), feed=feed), cdr_csv=master_csv,
                             spool_dir=spool_copy(traces, tmp_path))  # fmt: skip
     seen: list[tuple[dict[str, Any], Call | None]] = []

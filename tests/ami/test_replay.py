@@ -466,3 +466,15 @@ def test_cli_arguments() -> None:
     assert callable(args.func)
     with pytest.raises(SystemExit):
         parser.parse_args(["replay", "a", "--loop", "--once"])
+
+
+def test_a_trace_file_names_its_folder(traces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["replay", str(traces / "voicemail" / "ami.jsonl")])
+    assert args.traces == [traces / "voicemail"]
+    stray = tmp_path / "ami.jsonl"
+    stray.write_text("{}\n")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["replay", str(stray)])
+    assert "give the trace folder" in capsys.readouterr().err

@@ -36,7 +36,7 @@ async def sessions(migrated: str) -> AsyncIterator[async_sessionmaker[AsyncSessi
     from callcenter.tickets.directory import seed_demo
 
     engine = create_engine(migrated)
-    factory = session_factory(engine)
+    factory = session_factory(engine, AUDIT_KEYS)
     await seed_demo(factory)
     try:
         yield factory
@@ -52,6 +52,7 @@ import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 
 from tests.conftest import PG_ENV, _asyncpg_url, _pg_admin  # noqa: E402
+from tests.keys import AUDIT_KEYS
 
 
 async def _migrate(url: str) -> None:

@@ -17,6 +17,7 @@ from callcenter.tickets.models import Case, CaseDeadline, CaseEvent
 from callcenter.tickets.sweep import Sweeper
 from tests.tickets.conftest import at
 from tests.tickets.helpers import CLERK, assigned_case, deadlines, new_case, outbox
+from tests.keys import AUDIT_KEYS
 
 MON = "2026-09-21"  # D5 of a case assigned Monday 10:00: warn Wed 08:30, due Wed 17:30
 
@@ -69,7 +70,7 @@ async def test_two_sweepers_running_concurrently_never_double(sessions, db_url: 
     cases = [await assigned_case(sessions, at(f"{MON} 10:00"), caller_phone=f"1390000{i:04d}") for i in range(30)]
     engines = [create_engine(db_url) for _ in range(2)]
     try:
-        sweepers = [Sweeper(session_factory(e), name=f"s{i}", batch=4) for i, e in enumerate(engines)]
+        sweepers = [Sweeper(session_factory(e, AUDIT_KEYS), name=f"s{i}", batch=4) for i, e in enumerate(engines)]
         now = at("2026-09-23 17:31")  # past both the warning and the due time
         done = await asyncio.gather(*(s.run_once(now) for s in sweepers), *(s.run_once(now) for s in sweepers))
     finally:

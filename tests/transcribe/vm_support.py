@@ -19,6 +19,7 @@ from callcenter.db.models import Call
 from callcenter.db.session import create_engine, session_factory
 from callcenter.tickets.models import Case, CaseCall
 from callcenter.transcribe.models import TranscriptionJob, VoicemailDraft
+from tests.keys import AUDIT_KEYS
 
 Sessions = async_sessionmaker[AsyncSession]
 DATA = Path(__file__).parent / "data"
@@ -97,7 +98,7 @@ async def all_drafts(sessions: Sessions) -> list[Draft]:
 async def database(url: str) -> AsyncIterator[Sessions]:
     engine = create_engine(url)
     try:
-        yield session_factory(engine)
+        yield session_factory(engine, AUDIT_KEYS)
     finally:
         await engine.dispose()
 

@@ -24,6 +24,7 @@ from callcenter.tickets.directory import seed_demo
 from callcenter.web.auth.accounts import add_user
 from callcenter.web.app import create_app
 from callcenter.web.settings import WebSettings
+from tests.keys import AUDIT_KEYS
 
 PASSWORD = "correct horse battery"
 # Cheap argon2 parameters for the cast (verification follows the hash's own parameters).
@@ -123,7 +124,7 @@ def spool(tmp_path: Path) -> Path:
 async def sessions(migrated: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_engine(migrated)
     try:
-        yield session_factory(engine)
+        yield session_factory(engine, AUDIT_KEYS)
     finally:
         await engine.dispose()
 

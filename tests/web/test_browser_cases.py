@@ -24,6 +24,7 @@ from callcenter.web.app import start_web, stop
 from tests.web.conftest import PASSWORD, T0, Clock, add_cast, web_settings
 from tests.web.scenario import Floor, seed_floor
 from tests.web.test_browser import SHOTS, browser  # noqa: F401 - the fixture
+from tests.keys import AUDIT_KEYS
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 NOW = T0 + timedelta(days=1, hours=6)  # Saturday 2026-11-21 15:00 in Yinchuan
@@ -32,7 +33,7 @@ NOW = T0 + timedelta(days=1, hours=6)  # Saturday 2026-11-21 15:00 in Yinchuan
 @pytest.fixture
 async def served(migrated: str, traces: Path) -> AsyncIterator[tuple[str, async_sessionmaker[AsyncSession], Floor]]:
     engine = create_engine(migrated)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, AUDIT_KEYS)
     await add_cast(sessions, T0)
     await seed_demo(sessions)
     floor = await seed_floor(sessions, NOW)

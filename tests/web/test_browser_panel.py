@@ -28,6 +28,7 @@ from callcenter.web.app import start_web, stop
 from tests.web.conftest import T0, Clock, add_call, add_case, add_cast, web_settings
 from tests.web.test_browser import browser  # noqa: F401 - the fixture
 from tests.web.test_browser_cases import as_user
+from tests.keys import AUDIT_KEYS
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 NOW = T0 + dt.timedelta(days=1)  # 2026-11-21 09:00 in Yinchuan
@@ -39,7 +40,7 @@ Served = tuple[str, async_sessionmaker[AsyncSession], LiveFeed]
 @pytest.fixture
 async def served(migrated: str, tmp_path: Path) -> AsyncIterator[Served]:
     engine = create_engine(migrated)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, AUDIT_KEYS)
     await add_cast(sessions, T0)
     await seed_demo(sessions)
     feed = LiveFeed()

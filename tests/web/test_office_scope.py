@@ -19,6 +19,7 @@ from callcenter.tickets.directory import seed_demo, unit_by_code
 from callcenter.tickets.models import Case, CaseCall
 from callcenter.web.models import User
 from tests.web.conftest import PASSWORD, Panel, add_call, add_case, login
+from tests.keys import AUDIT_KEYS
 
 BOTH = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -182,7 +183,7 @@ def test_the_command_line_links_office_heads(db_url: str, monkeypatch: pytest.Mo
         engine = create_engine(db_url)
         try:
             await upgrade(engine)
-            await seed_demo(session_factory(engine))
+            await seed_demo(session_factory(engine, AUDIT_KEYS))
         finally:
             await engine.dispose()
 
