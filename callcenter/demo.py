@@ -40,19 +40,21 @@ DEMO_USERS = (
     ("manager", "manager", None, "陈志远", None),
     ("admin", "admin", None, "管理员", None),
 )
+DEMO_PASSWORD = "rexian-6085708"  # 热线 (hotline) + the number
 # The office-head account heads the first heating management office (马文, head-office1).
 DEMO_OFFICES = {"officehead": "office1"}
 
 
 async def seed_users(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, str, str]]:
-    """Create the demo accounts that do not exist yet; password = username + "-6085708"."""
+    """Create the demo accounts that do not exist yet; one password for all (printed at start):
+    the password policy refuses one containing the username."""
     from callcenter.web.auth.accounts import add_user, find_user, hash_password
 
     made = []
     async with sessions() as session, session.begin():
         now = datetime.now(timezone.utc)
         for name, role, station, display, extension in DEMO_USERS:
-            password = f"{name}-6085708"
+            password = DEMO_PASSWORD
             if await find_user(session, name) is None:
                 await add_user(session, username=name, role=role, password_hash=hash_password(password), now=now,
                                station_code=station, display_name=display, extension=extension,

@@ -28,6 +28,8 @@ from callcenter.live import LiveFeed
 from callcenter.tickets.rulefile import load_rules
 from callcenter.tickets.ruleset import RuleBook
 from callcenter.web import keys, middleware, openapi
+from callcenter.web.auth import password as auth_password
+from callcenter.web.auth.proxies import forwarded_middleware
 from callcenter.web.admin import api as api_admin
 from callcenter.web.calls import api as api_calls
 from callcenter.web.cases import api as api_cases
@@ -65,7 +67,7 @@ FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports"
 # Every module with a ``routes`` table, in registration order.
 ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, case_edit, views_drafts,
                  api_drafts, views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
-                 views_directory, views_extraction, openapi)  # fmt: skip
+                 views_directory, views_extraction, auth_password, openapi)  # fmt: skip
 
 
 def utc_now() -> datetime:
@@ -142,6 +144,7 @@ def create_app(
     settings = settings or load_web_settings(config)
     app = web.Application(
         middlewares=[
+            forwarded_middleware(settings.trusted_proxies),
             aiohttp_session.session_middleware(cookie_storage(settings)),
             middleware.language,
             middleware.errors,

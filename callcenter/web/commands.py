@@ -46,7 +46,7 @@ async def _run(config: Config, action: str, args: argparse.Namespace, password: 
                 assert password is not None
                 await check_office(session, args.office)
                 user = await add_user(
-                    session, username=args.name, role=args.role, password_hash=hash_password(password), now=now,
+                    session, username=args.name, role=args.role, password_hash=hash_password(password, args.name), now=now,
                     station_code=args.station, display_name=args.display_name or "", extension=args.extension,
                     office_code=args.office,
                 )  # fmt: skip
@@ -62,7 +62,7 @@ async def _run(config: Config, action: str, args: argparse.Namespace, password: 
                 found = await find_user(session, args.name)
                 if found is None:
                     raise AccountError(f"username: no user {args.name!r}")
-                revoked = await set_password(session, found, hash_password(password), now)
+                revoked = await set_password(session, found, hash_password(password, found.username), now)
                 print(f"password of {found.username} changed; {revoked} session(s) revoked")
             else:
                 for user in await session.scalars(select(User).order_by(User.username)):

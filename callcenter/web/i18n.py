@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from callcenter.web.admin import strings as strings_admin
+from callcenter.web.auth import strings as strings_auth
 from callcenter.web.cases import strings as strings_cases
 from callcenter.web.cases import strings_edit
 
@@ -129,7 +130,7 @@ EN: dict[str, str] = {
 }
 
 # The other areas' strings live next to them, one module each.
-for _module in (strings_cases, strings_admin, strings_edit):
+for _module in (strings_cases, strings_admin, strings_edit, strings_auth):
     ZH.update(_module.ZH)
     EN.update(_module.EN)
 

@@ -10,6 +10,8 @@ sources; they get a ``WebSettings`` from the app.
 - ``cookie_secure`` (default true): the session cookie is only sent over HTTPS, and over
   plain http to localhost/127.0.0.1 (browsers treat loopback as secure). Set it to false
   only to reach a development panel over plain http from another machine.
+- ``trusted_proxies``: addresses/networks of reverse proxies whose ``X-Forwarded-For`` is
+  believed (``CALLCENTER_TRUSTED_PROXIES``, comma-separated); see ``auth/proxies.py``.
 - ``allowed_origins``: extra origins (``https://panel.example``) accepted on unsafe
   requests and the websocket, e.g. when a TLS proxy changes the Host header.
 """
@@ -25,6 +27,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from callcenter.config import Config, ConfigError
+from callcenter.web.auth.proxies import parse_networks
 
 ENV_KEY = "CALLCENTER_SESSION_KEY"
 DEFAULT_KEY_FILE = Path("var/session.key")
@@ -41,6 +44,12 @@ class WebSettings:
     login_base_lock_seconds: int = 30
     login_max_lock_seconds: int = 3600
     login_forget_seconds: int = 24 * 3600
+    # Failures from one address over all accounts (password spraying) before it is locked.
+    login_address_free_failures: int = 20
+    # Failures on one account from unknown browsers before new browsers are locked out of it
+    # (a browser where the account logged in before still gets in: strangers cannot lock a clerk out).
+    login_account_free_failures: int = 10
+    trusted_proxies: tuple[Any, ...] = ()  # networks (callcenter.web.auth.proxies)
     ws_revalidate_seconds: float = 30.0
 
 
@@ -102,6 +111,10 @@ def load_web_settings(config: Config, env: Mapping[str, str] | None = None, **ov
     if isinstance(origins, str):
         origins = [o for o in origins.split(",") if o.strip()]
     values["allowed_origins"] = tuple(str(o).strip().rstrip("/") for o in origins)
+    proxies = extra.get("trusted_proxies", env.get("CALLCENTER_TRUSTED_PROXIES", ()))
+    if isinstance(proxies, str):
+        proxies = proxies.split(",")
+    values["trusted_proxies"] = parse_networks([str(p) for p in proxies])
     values.update(overrides)
     if "session_key" not in values:
         values["session_key"] = session_key(extra, env)

@@ -110,8 +110,9 @@ async def test_session_cookie_attributes(panel: Panel) -> None:
     token = await csrf_of(panel.client)
     response = await panel.client.post("/login", data={"username": "clerk", "password": PASSWORD, "csrf_token": token},
                                        allow_redirects=False)  # fmt: skip
-    header = response.headers["Set-Cookie"]
-    assert "callcenter_session=" in header and "HttpOnly" in header and "SameSite=Lax" in header
+    cookies = {h.split("=", 1)[0]: h for h in response.headers.getall("Set-Cookie")}
+    for name in ("callcenter_session", "callcenter_device"):
+        assert "HttpOnly" in cookies[name] and "SameSite=Lax" in cookies[name]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -14,6 +14,7 @@ from callcenter.tickets.directory_edit import PERSON_ROLES, UNIT_KINDS
 from callcenter.tickets.rulefile import default_rules_path
 from callcenter.web import keys
 from callcenter.web.auth.accounts import AccountError, hash_password
+from callcenter.web.models import User
 from callcenter.web.admin.users import (
     create_account,
     list_accounts,
@@ -36,11 +37,11 @@ def user_id_of(request: web.Request) -> int:
     return record_id(request, "user_id", "no such user")
 
 
-async def hashed(request: web.Request, password: str) -> str:
+async def hashed(request: web.Request, password: str, username: str) -> str:
     """argon2 in the app's bounded executor (as at login), never on the event loop."""
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(request.app[keys.HASHER], hash_password, password)
+        return await loop.run_in_executor(request.app[keys.HASHER], hash_password, password, username)
     except AccountError as exc:
         raise BadRequest(str(exc), field="password") from None
 
@@ -79,7 +80,7 @@ async def _users_error(request: web.Request, message: str, form: dict[str, str])
 async def add_account(request: web.Request, source: dict[str, Any]) -> Any:
     user = await the_user(request)
     fields = new_user_fields(source)
-    password_hash = await hashed(request, str(source.get("password") or ""))
+    password_hash = await hashed(request, source.get("password") or "", fields["username"])
     async with request.app[keys.SESSIONS]() as db, db.begin():
         added = await create_account(db, fields, password_hash, actor=user.username, now=now(request))
     request.app[keys.NAMES].invalidate()
@@ -123,7 +124,11 @@ async def active_form(request: web.Request) -> web.StreamResponse:
 
 async def change_password(request: web.Request, password: str) -> int:
     actor = await the_user(request)
-    password_hash = await hashed(request, password)
+    async with request.app[keys.READS]() as db:
+        target = await db.get(User, user_id_of(request))
+    if target is None:
+        raise NotFound("no such user")
+    password_hash = await hashed(request, password, target.username)
     try:
         async with request.app[keys.SESSIONS]() as db, db.begin():
             return await reset_password(db, user_id_of(request), password_hash, actor=actor.username, now=now(request))

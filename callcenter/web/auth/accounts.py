@@ -20,7 +20,10 @@ from callcenter.web.models import User, WebSession
 from callcenter.web.auth.roles import Role
 
 HASHER = PasswordHasher()
-MIN_PASSWORD = 8
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
+MIN_SCORE = 3  # zxcvbn's 0-4: 3 = "safely unguessable: moderate protection from offline slow-hash attack"
+CHECKED_PREFIX = 64  # zxcvbn's time grows with length; a 64-character prefix decides as well
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 
 
@@ -34,10 +37,33 @@ class AccountError(ValueError):
     """A bad username, role, station or password; the message says which."""
 
 
-def hash_password(password: str) -> str:
+def check_password(password: object, username: str = "") -> str:
+    """The password if it is acceptable, else AccountError saying why: text of 12 to 1024
+    characters, not containing the username, and not easy to guess (zxcvbn: its lists of
+    common passwords, names and words, repeats, sequences, keyboard patterns and dates).
+
+    zxcvbn (Dropbox's estimator, the Python port on PyPI) rather than a home-made list: it
+    ships the frequency lists and the pattern matchers that a short list would miss."""
+    from zxcvbn import zxcvbn
+
+    if not isinstance(password, str):
+        raise AccountError("password: must be text")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"password: at least {MIN_PASSWORD} characters")
-    return HASHER.hash(password)
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"password: at most {MAX_PASSWORD} characters")
+    name = username.strip().lower()
+    if len(name) >= 3 and name in password.lower():
+        raise AccountError("password: must not contain the username")
+    verdict = zxcvbn(password[:CHECKED_PREFIX], user_inputs=[name] if name else [])
+    if verdict["score"] < MIN_SCORE:
+        hint = verdict["feedback"].get("warning") or "add more words or characters"
+        raise AccountError(f"password: too easy to guess ({hint})")
+    return password
+
+
+def hash_password(password: str, username: str = "") -> str:
+    return HASHER.hash(check_password(password, username))
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:

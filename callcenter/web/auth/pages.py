@@ -8,7 +8,7 @@ import logging
 from aiohttp import web
 
 from callcenter.web import keys
-from callcenter.web.auth import throttle
+from callcenter.web.auth import devices, throttle
 from callcenter.web.auth.accounts import find_user, verify_password
 from callcenter.web.auth.session import PUBLIC, current_user, end_session, now, requires, start_session, user_json
 from callcenter.web.errors import NotAuthenticated, Throttled
@@ -27,10 +27,30 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _policy(request: web.Request) -> throttle.Policy:
+def _policy(request: web.Request, free: int | None = None) -> throttle.Policy:
     s = request.app[keys.SETTINGS]
-    return throttle.Policy(s.login_free_failures, s.login_base_lock_seconds, s.login_max_lock_seconds,
+    return throttle.Policy(free or s.login_free_failures, s.login_base_lock_seconds, s.login_max_lock_seconds,
                            s.login_forget_seconds)  # fmt: skip
+
+
+def _counters(request: web.Request, username: str) -> dict[str, tuple[str, throttle.Policy]]:
+    """The three throttle counters of a login attempt (see ``auth/throttle.py``)."""
+    s, remote = request.app[keys.SETTINGS], request.remote or ""
+    return {
+        "pair": (throttle.throttle_key(username, remote), _policy(request)),
+        "address": (throttle.address_key(remote), _policy(request, s.login_address_free_failures)),
+        "account": (throttle.account_key(username), _policy(request, s.login_account_free_failures)),
+    }
+
+
+async def _locked(request: web.Request, username: str) -> int:
+    """Seconds this attempt must wait: the pair or the address locked, or the account locked
+    for a browser it never logged in from."""
+    counters = _counters(request, username)
+    names = ["pair", "address"] + ([] if devices.is_known(request, username) else ["account"])
+    async with request.app[keys.READS]() as db:
+        waits = [await throttle.locked_for(db, counters[n][0], now(request)) for n in names]
+    return max(waits)
 
 
 async def _login_page(request: web.Request, *, error: str = "", username: str = "", status: int = 200) -> web.Response:
@@ -62,24 +82,27 @@ async def _verify(request: web.Request, username: str, password: str) -> bool:
 async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     username, password = str(form.get("username", ""))[:200], str(form.get("password", ""))[:1024]
-    lang, key = request[keys.LANG], throttle.throttle_key(username, request.remote or "")
-    try:
-        async with request.app[keys.SESSIONS]() as db, db.begin():
-            await throttle.check(db, key, now(request))
-    except Throttled as exc:
-        text = gettext(lang, "login.throttled", seconds=exc.retry_after)
+    username = username.strip().lower()
+    lang = request[keys.LANG]
+    wait = await _locked(request, username)
+    if wait:
+        text = gettext(lang, "login.throttled", seconds=wait)
         response = await _login_page(request, error=text, username=username, status=429)
-        response.headers["Retry-After"] = str(exc.retry_after)
+        response.headers["Retry-After"] = str(wait)
         return response
+    counters = _counters(request, username)
     if not await _verify(request, username, password):
         async with request.app[keys.SESSIONS]() as db, db.begin():
-            locked = await throttle.record_failure(db, key, now(request), _policy(request))
-        log.info("web: failed login for %r from %s%s", username, request.remote, " (locked)" if locked else "")
+            locks = [await throttle.record_failure(db, key, now(request), policy) for key, policy in counters.values()]
+        log.info("web: failed login for %r from %s%s", username, request.remote, " (locked)" if any(locks) else "")
         return await _login_page(request, error=gettext(lang, "login.failed"), username=username, status=401)
     async with request.app[keys.SESSIONS]() as db, db.begin():
-        await throttle.clear(db, key)
+        await throttle.clear(db, counters["pair"][0])
+        await throttle.clear(db, counters["account"][0])
     log.info("web: %s logged in from %s", username, request.remote)
-    raise web.HTTPFound(safe_next(str(form.get("next", "")) or None))
+    response = web.HTTPFound(safe_next(str(form.get("next", "")) or None))
+    devices.remember(request, response, username)
+    raise response
 
 
 @routes.post("/logout", name="logout")

@@ -1,10 +1,18 @@
-"""Login throttling per (username, client address), stored in the database.
+"""Login throttling, stored in the database, on three counters:
 
-After ``free`` failures in a row each further failure locks that pair out for a growing
-window: base, 2×base, 4×base … up to ``max_lock`` seconds. A success clears the record; a
-record whose last failure is older than ``forget`` starts again from zero. The counter is
-an atomic upsert, so instances sharing the database count together and a restart forgets
-nothing. A locked pair is refused before the password is even checked.
+* **(username, address)**: after ``free`` failures in a row each further failure locks that
+  pair out for a growing window: base, 2×base, 4×base … up to ``max_lock`` seconds;
+* **address** (all usernames): password spraying, one attempt per account, locks the address
+  after ``login_address_free_failures``;
+* **account** (all addresses): guessing one clerk's password from many addresses locks the
+  account after ``login_account_free_failures``, but only for browsers it never logged in
+  from (:mod:`callcenter.web.auth.devices`): a stranger cannot lock a clerk out.
+
+The address is the client's, also behind a trusted proxy (:mod:`callcenter.web.auth.proxies`).
+A success clears the pair and the account; a record whose last failure is older than
+``forget`` starts again from zero. Each counter is an atomic upsert, so instances sharing the
+database count together and a restart forgets nothing. A lock is checked before the
+password is.
 """
 
 from __future__ import annotations
@@ -38,11 +46,27 @@ def throttle_key(username: str, remote: str) -> str:
     return f"{username.strip().lower()[:120]}|{remote[:64]}"
 
 
-async def check(session: AsyncSession, key: str, now: datetime) -> None:
-    """Raise ``Throttled`` while the pair is locked out."""
+def address_key(remote: str) -> str:
+    return f"@address|{remote[:64]}"  # "@" is not allowed in usernames: no clash with a pair
+
+
+def account_key(username: str) -> str:
+    return f"@account|{username.strip().lower()[:120]}"
+
+
+async def locked_for(session: AsyncSession, key: str, now: datetime) -> int:
+    """Seconds ``key`` stays locked (0: not locked)."""
     locked_until = await session.scalar(select(LoginFailure.locked_until).where(LoginFailure.key == key))
     if locked_until is not None and locked_until > now:
-        raise Throttled("too many failed logins", retry_after=math.ceil((locked_until - now).total_seconds()))
+        return max(1, math.ceil((locked_until - now).total_seconds()))
+    return 0
+
+
+async def check(session: AsyncSession, key: str, now: datetime) -> None:
+    """Raise ``Throttled`` while ``key`` is locked out."""
+    seconds = await locked_for(session, key, now)
+    if seconds:
+        raise Throttled("too many failed logins", retry_after=seconds)
 
 
 async def record_failure(session: AsyncSession, key: str, now: datetime, policy: Policy) -> int:
