@@ -103,7 +103,8 @@ async def _reads_ctx(app: web.Application) -> AsyncIterator[None]:
                           connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})  # fmt: skip
     event.listen(plain, "connect", _sqlite_reader_pragmas)
     lists = ThreadReads(plain)
-    app[keys.READS], app[keys.LIST_READS] = async_sessionmaker(engine, expire_on_commit=False), lists
+    reads = async_sessionmaker(engine, expire_on_commit=False, info=dict(sessions.kw.get("info") or {}))  # audit keys
+    app[keys.READS], app[keys.LIST_READS] = reads, lists
     try:
         yield
     finally:

@@ -125,7 +125,22 @@ class Declared:
 
     @property
     def openapi_path(self) -> str:
-        return re.sub(r"\{(\w+):[^}]*\}", r"{\1}", self.path)
+        """``/x/{day:\\d{4}-\\d{2}}`` → ``/x/{day}`` (a regex may hold braces of its own)."""
+        out, i = [], 0
+        while i < len(self.path):
+            if self.path[i] != "{":
+                out.append(self.path[i])
+                i += 1
+                continue
+            depth, j = 0, i
+            while True:
+                depth += {"{": 1, "}": -1}.get(self.path[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            out.append("{" + re.split(r"[:}]", self.path[i + 1:j + 1], maxsplit=1)[0] + "}")
+            i = j + 1
+        return "".join(out)
 
 
 Handler = Callable[..., Awaitable[Any]]
@@ -189,8 +204,11 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
+PLAIN = {"extra_forbidden": "unknown field", "missing": "required"}  # pydantic's wording where it is unclear
+
+
 def invalid(exc: ValidationError, *, where: str) -> BadRequest:
-    items = [{"field": _field_name(err["loc"]) if err["loc"] else where, "message": err["msg"]}
+    items = [{"field": _field_name(err["loc"]) if err["loc"] else where, "message": PLAIN.get(err["type"], err["msg"])}
              for err in exc.errors(include_url=False, include_context=False, include_input=False)]  # fmt: skip
     first = items[0]
     return BadRequest(f"{first['field']}: {first['message']}", field=first["field"], errors=items)

@@ -17,10 +17,13 @@ from callcenter.web.cases import openapi_edit
 from pydantic import BaseModel, TypeAdapter
 
 from callcenter.web.auth.session import requires
+from callcenter.web.admin import api as admin_api
+from callcenter.web.admin import directory as admin_directory
+from callcenter.web.admin import extraction as admin_extraction
 from callcenter.web.auth import password as auth_password
 from callcenter.web.calls import api as calls_api
 from callcenter.web.endpoints import Declared, Endpoints, Error, Params
-from callcenter.web.calls.ledger import DISPOSITIONS, MAX_LIMIT, MISSED
+from callcenter.web.calls.ledger import DISPOSITIONS, MAX_LIMIT
 from callcenter.web.calls.notes import CATEGORIES
 from callcenter.web.auth.roles import Perm
 
@@ -34,7 +37,7 @@ _TIME = {"type": ["string", "null"], "format": "date-time"}
 
 REF = "#/components/schemas/{model}"
 # Every feature's declared endpoints (the document is generated from them).
-TABLES = (calls_api.api, auth_password.api)
+TABLES = (calls_api.api, auth_password.api, admin_api.api, admin_directory.api, admin_extraction.api)
 
 
 def _ref(name: str) -> dict[str, str]:

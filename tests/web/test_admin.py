@@ -29,33 +29,33 @@ async def test_add_disable_and_reset_accounts(panel: Panel) -> None:
     _, admin = await login(panel.client, "admin")
     headers = {"X-CSRF-Token": admin}
     response = await panel.client.post("/api/admin/users", headers=headers, json={
-        "username": "hubin2", "role": "station", "station_code": "hubin", "display_name": "湖滨值班", "password": "值班密码12345"})  # fmt: skip
+        "username": "hubin2", "role": "station", "station_code": "hubin", "display_name": "湖滨值班", "password": "湖滨值班密码-6085708"})  # fmt: skip
     user = await response.json()
     assert response.status == 201 and (user["role"], user["station_code"], user["active"]) == ("station", "hubin", True)
-    bad = await panel.client.post("/api/admin/users", headers=headers, json={"username": "x1", "role": "station", "password": "long enough"})
+    bad = await panel.client.post("/api/admin/users", headers=headers, json={"username": "x1", "role": "station", "password": "long enough, not guessable 7731"})
     assert bad.status == 400 and "station" in (await bad.json())["message"]
     short = await panel.client.post("/api/admin/users", headers=headers, json={"username": "x2", "role": "clerk", "password": "short"})
-    assert short.status == 400 and "8" in (await short.json())["message"]
+    assert short.status == 400 and "12" in (await short.json())["message"]
 
-    hubin2 = await session_of(panel, "hubin2", "值班密码12345")
+    hubin2 = await session_of(panel, "hubin2", "湖滨值班密码-6085708")
     assert (await panel.client.get("/api/me", cookies=hubin2)).status == 200
     _, admin = await login(panel.client, "admin")
     off = await panel.client.post(f"/api/admin/users/{user['id']}/active", json={"active": False},
                                   headers={"X-CSRF-Token": admin})  # fmt: skip
     assert off.status == 200 and (await off.json())["active"] is False
     assert (await panel.client.get("/api/me", cookies=hubin2)).status == 401  # the session went with the account
-    assert (await login(panel.client, "hubin2", "值班密码12345"))[0] == 401
+    assert (await login(panel.client, "hubin2", "湖滨值班密码-6085708"))[0] == 401
     _, admin = await login(panel.client, "admin")
     on = await panel.client.post(f"/api/admin/users/{user['id']}/active", json={"active": True},
                                  headers={"X-CSRF-Token": admin})  # fmt: skip
     assert (await on.json())["active"] is True
-    hubin2 = await session_of(panel, "hubin2", "值班密码12345")
+    hubin2 = await session_of(panel, "hubin2", "湖滨值班密码-6085708")
     _, admin = await login(panel.client, "admin")
-    reset = await panel.client.post(f"/api/admin/users/{user['id']}/password", json={"password": "新的密码 2026"},
+    reset = await panel.client.post(f"/api/admin/users/{user['id']}/password", json={"password": "新的密码 2026 湖滨供热站"},
                                     headers={"X-CSRF-Token": admin})  # fmt: skip
     assert (await reset.json())["sessions_revoked"] == 1
     assert (await panel.client.get("/api/me", cookies=hubin2)).status == 401
-    assert (await login(panel.client, "hubin2", "新的密码 2026"))[0] == 302
+    assert (await login(panel.client, "hubin2", "新的密码 2026 湖滨供热站"))[0] == 302
     async with panel.sessions() as db:
         fields = (await db.scalars(select(AuditEntry.field).where(AuditEntry.entity == "user",
                                                                   AuditEntry.entity_id == "hubin2"))).all()  # fmt: skip

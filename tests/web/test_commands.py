@@ -26,13 +26,13 @@ def _run(monkeypatch: pytest.MonkeyPatch, db_url: str, argv: list[str], stdin: s
 def test_add_passwd_list(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                          tmp_path: Path) -> None:  # fmt: skip
     assert _run(monkeypatch, db_url, ["user", "add", "wangli", "--role", "clerk", "--extension", "8001",
-                                      "--display-name", "王丽", "--password-stdin"], "s3cret-pass\n") == 0  # fmt: skip
-    assert _run(monkeypatch, db_url, ["user", "add", "hubin", "--role", "station", "--password-stdin"], "s3cret-pass\n") == 2
+                                      "--display-name", "王丽", "--password-stdin"], "s3cret-pass-boiler\n") == 0  # fmt: skip
+    assert _run(monkeypatch, db_url, ["user", "add", "hubin", "--role", "station", "--password-stdin"], "s3cret-pass-boiler\n") == 2
     assert "station" in capsys.readouterr().err
     assert _run(monkeypatch, db_url, ["user", "add", "x1", "--role", "clerk", "--password-stdin"], "short\n") == 2
-    assert _run(monkeypatch, db_url, ["user", "add", "WangLi", "--role", "clerk", "--password-stdin"], "s3cret-pass\n") == 2
+    assert _run(monkeypatch, db_url, ["user", "add", "WangLi", "--role", "clerk", "--password-stdin"], "s3cret-pass-boiler\n") == 2
     assert "exists" in capsys.readouterr().err
-    assert _run(monkeypatch, db_url, ["user", "passwd", "wangli", "--password-stdin"], "another-pass\n") == 0
+    assert _run(monkeypatch, db_url, ["user", "passwd", "wangli", "--password-stdin"], "another-pass-boiler\n") == 0
     assert "0 session(s) revoked" in capsys.readouterr().out
     assert _run(monkeypatch, db_url, ["user", "list"]) == 0
     assert "wangli\tclerk\t-\t8001\t王丽" in capsys.readouterr().out

@@ -121,7 +121,7 @@ async def test_delete_only_what_nothing_refers_to(panel: Panel) -> None:
                            {"code": "lonely", "kind": "office", "name_zh": "空管理所"})  # fmt: skip
     lonely = await unit_id(panel, "lonely")
     await send(panel, admin, "POST", "/api/admin/users", {"username": "head9", "role": "office_head",
-                                                           "office_code": "lonely", "password": "long enough"})
+                                                           "office_code": "lonely", "password": "long enough 9"})
     status, data = await send(panel, admin, "DELETE", f"/api/directory/units/{lonely}")
     assert status == 409 and "1 accounts" in data["message"]
     assert (await send(panel, admin, "DELETE", f"/api/directory/units/{unit['id']}"))[0] == 200

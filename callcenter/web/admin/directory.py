@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callcenter.tickets import directory_edit as edit
 from callcenter.tickets.models import Person, Unit
 from callcenter.web import keys
-from callcenter.web.body import json_body
 from callcenter.web.auth.session import now, requires
 from callcenter.web.errors import BadRequest, Conflict, NotFound, WebError
 from callcenter.web.models import User
@@ -27,9 +26,11 @@ from callcenter.web.render import render
 from callcenter.web.auth.roles import Perm
 from callcenter.web.admin.pages import directory_data
 from callcenter.web.cases.pages import the_user
-from callcenter.web.endpoints import record_id
+from callcenter.web.endpoints import Endpoints, record_id
+from callcenter.web.admin.schemas import Deleted, PersonIn, PersonPath, UnitIn, UnitPath, present
 
 routes = web.RouteTableDef()
+api = Endpoints(routes=routes)
 T = TypeVar("T")
 Op = Callable[[AsyncSession, str, dt.datetime], Awaitable[T]]
 ERRORS: dict[str, type[WebError]] = {"invalid": BadRequest, "duplicate": Conflict, "in_use": Conflict,
@@ -175,43 +176,39 @@ async def person_delete_form(request: web.Request) -> web.StreamResponse:
 # --- the API ------------------------------------------------------------------------------------
 
 
-@routes.post("/api/directory/units")
-@requires(Perm.ADMIN_EDIT)
-async def api_unit_add(request: web.Request) -> web.Response:
-    unit = await run(request, add_unit(await json_body(request)))
-    return web.json_response(unit_json(unit), status=201)
+@api.post("/api/directory/units", Perm.ADMIN_EDIT, body=UnitIn, status=201)
+async def add_unit_api(request: web.Request, body: UnitIn) -> dict[str, Any]:
+    """add a unit (station, office, ...)"""
+    return unit_json(await run(request, add_unit(present(body))))
 
 
-@routes.patch(r"/api/directory/units/{unit_id:\d+}")
-@requires(Perm.ADMIN_EDIT)
-async def api_unit_edit(request: web.Request) -> web.Response:
-    unit = await run(request, update_unit(_id_of(request, "unit_id"), await json_body(request)))
-    return web.json_response(unit_json(unit))
+@api.patch(r"/api/directory/units/{unit_id:\d+}", Perm.ADMIN_EDIT, path=UnitPath, body=UnitIn)
+async def edit_unit_api(request: web.Request, path: UnitPath, body: UnitIn) -> dict[str, Any]:
+    """change a unit's fields (only those sent)"""
+    return unit_json(await run(request, update_unit(path.unit_id, present(body))))
 
 
-@routes.delete(r"/api/directory/units/{unit_id:\d+}")
-@requires(Perm.ADMIN_EDIT)
-async def api_unit_delete(request: web.Request) -> web.Response:
-    await run(request, delete_unit(_id_of(request, "unit_id")))
-    return web.json_response({"deleted": True})
+@api.delete(r"/api/directory/units/{unit_id:\d+}", Perm.ADMIN_EDIT, path=UnitPath, response=Deleted)
+async def delete_unit_api(request: web.Request, path: UnitPath) -> dict[str, Any]:
+    """delete a unit nothing refers to (else deactivate it)"""
+    await run(request, delete_unit(path.unit_id))
+    return {"deleted": True}
 
 
-@routes.post("/api/directory/people")
-@requires(Perm.ADMIN_EDIT)
-async def api_person_add(request: web.Request) -> web.Response:
-    person = await run(request, add_person(await json_body(request)))
-    return web.json_response(person_json(person), status=201)
+@api.post("/api/directory/people", Perm.ADMIN_EDIT, body=PersonIn, status=201)
+async def add_person_api(request: web.Request, body: PersonIn) -> dict[str, Any]:
+    """add a person cases can be assigned to"""
+    return person_json(await run(request, add_person(present(body))))
 
 
-@routes.patch(r"/api/directory/people/{person_id:\d+}")
-@requires(Perm.ADMIN_EDIT)
-async def api_person_edit(request: web.Request) -> web.Response:
-    person = await run(request, update_person(_id_of(request, "person_id"), await json_body(request)))
-    return web.json_response(person_json(person))
+@api.patch(r"/api/directory/people/{person_id:\d+}", Perm.ADMIN_EDIT, path=PersonPath, body=PersonIn)
+async def edit_person_api(request: web.Request, path: PersonPath, body: PersonIn) -> dict[str, Any]:
+    """change a person's fields (only those sent)"""
+    return person_json(await run(request, update_person(path.person_id, present(body))))
 
 
-@routes.delete(r"/api/directory/people/{person_id:\d+}")
-@requires(Perm.ADMIN_EDIT)
-async def api_person_delete(request: web.Request) -> web.Response:
-    await run(request, delete_person(_id_of(request, "person_id")))
-    return web.json_response({"deleted": True})
+@api.delete(r"/api/directory/people/{person_id:\d+}", Perm.ADMIN_EDIT, path=PersonPath, response=Deleted)
+async def delete_person_api(request: web.Request, path: PersonPath) -> dict[str, Any]:
+    """delete a person nothing refers to (else deactivate them)"""
+    await run(request, delete_person(path.person_id))
+    return {"deleted": True}

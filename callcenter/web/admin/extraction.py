@@ -16,15 +16,17 @@ from callcenter.transcribe import table_store as store
 from callcenter.transcribe.table_store import NAMES, StaleTable, Tables, TableText
 from callcenter.transcribe.tables import Gazetteer, KeywordTable, TableError
 from callcenter.web import keys
-from callcenter.web.body import json_body
 from callcenter.web.auth.session import now, requires
 from callcenter.web.errors import BadRequest, Conflict, Unprocessable
 from callcenter.web.present import iso
 from callcenter.web.render import render
 from callcenter.web.auth.roles import Perm, allowed
 from callcenter.web.cases.pages import the_user
+from callcenter.web.admin.schemas import TableIn, TablePath, TableReset, TryIn
+from callcenter.web.endpoints import Endpoints
 
 routes = web.RouteTableDef()
+api = Endpoints(routes=routes)
 TABLE = r"{name:keywords|gazetteer}"
 SENTENCE_CHARS = 2000
 
@@ -173,38 +175,31 @@ async def try_form(request: web.Request) -> web.StreamResponse:
 # -- the JSON API ----------------------------------------------------------------------------
 
 
-@routes.get(f"/api/admin/extraction/{TABLE}")
-@requires(Perm.ADMIN_VIEW)
-async def api_table(request: web.Request) -> web.Response:
+@api.get(f"/api/admin/extraction/{TABLE}", Perm.ADMIN_VIEW, path=TablePath)
+async def table_api(request: web.Request, path: TablePath) -> dict[str, Any]:
+    """one extraction table's TOML text in force and its version"""
     async with request.app[keys.READS]() as db:
-        text = await store.read(db, request.match_info["name"])
-    return web.json_response(table_json(text, request))
+        text = await store.read(db, path.name)
+    return table_json(text, request)
 
 
-@routes.put(f"/api/admin/extraction/{TABLE}")
-@requires(Perm.ADMIN_EDIT)
-async def api_save_table(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    saved = await save_from(request, request.match_info["name"], body.get("content"), body.get("version"))
-    return web.json_response(table_json(saved, request))
+@api.put(f"/api/admin/extraction/{TABLE}", Perm.ADMIN_EDIT, path=TablePath, body=TableIn)
+async def save_table_api(request: web.Request, path: TablePath, body: TableIn) -> dict[str, Any]:
+    """save an edited table (422: not valid; 409: someone saved since your version)"""
+    return table_json(await save_from(request, path.name, body.content, body.version), request)
 
 
-@routes.delete(f"/api/admin/extraction/{TABLE}")
-@requires(Perm.ADMIN_EDIT)
-async def api_reset_table(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    return web.json_response(table_json(await reset_from(request, request.match_info["name"], body.get("version")),
-                                        request))  # fmt: skip
+@api.delete(f"/api/admin/extraction/{TABLE}", Perm.ADMIN_EDIT, path=TablePath, body=TableReset)
+async def reset_table_api(request: web.Request, path: TablePath, body: TableReset) -> dict[str, Any]:
+    """go back to the packaged table"""
+    return table_json(await reset_from(request, path.name, body.version), request)
 
 
-@routes.post("/api/admin/extraction/try")
-@requires(Perm.ADMIN_VIEW)
-async def api_try(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    edits = {name: body[name] for name in NAMES if body.get(name) is not None}
-    if not all(isinstance(v, str) for v in edits.values()):
-        raise BadRequest("keywords, gazetteer: TOML text to try instead of the table in force")
-    sentence = sentence_of(body.get("text"))
+@api.post("/api/admin/extraction/try", Perm.ADMIN_VIEW, body=TryIn)
+async def try_tables_api(request: web.Request, body: TryIn) -> dict[str, Any]:
+    """what the extraction reads from a sentence, with edited table text instead of the tables in force"""
+    edits = {name: getattr(body, name) for name in NAMES if getattr(body, name) is not None}
+    sentence = sentence_of(body.text)
     _, tables = await tables_in_force(request)
     try:
         tried = trial(with_edits(tables, edits), sentence)
@@ -212,4 +207,4 @@ async def api_try(request: web.Request) -> web.Response:
         raise Unprocessable(str(exc)) from None
     versions = dict(zip(NAMES, tables.versions, strict=True))
     tried["tables"] = {name: "edited text" if name in edits else f"version {versions[name]}" for name in NAMES}
-    return web.json_response(tried)
+    return tried

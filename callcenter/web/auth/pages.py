@@ -11,7 +11,7 @@ from callcenter.web import keys
 from callcenter.web.auth import devices, throttle
 from callcenter.web.auth.accounts import find_user, verify_password
 from callcenter.web.auth.session import PUBLIC, current_user, end_session, now, requires, start_session, user_json
-from callcenter.web.errors import NotAuthenticated, Throttled
+from callcenter.web.errors import NotAuthenticated
 from callcenter.web.i18n import gettext
 from callcenter.web.render import page, render
 from callcenter.web.auth.roles import Perm, allowed

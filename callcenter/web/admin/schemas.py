@@ -1,0 +1,154 @@
+"""The administration API's shapes: accounts, the directory, the calendar, the extraction tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from callcenter.tickets.directory_edit import PERSON_ROLES, UNIT_KINDS
+from callcenter.web.auth.roles import Role
+from callcenter.web.endpoints import Day, Id, Params, Schema, Version, line, text
+
+RoleName = Literal[tuple(r.value for r in Role)]  # type: ignore[valid-type]
+Year = Field(ge=2000, le=2100, description="a year the working-day table covers (2000-2100)")
+Reason = line(500)
+
+
+class UserPath(Params):
+    user_id: Id
+
+
+class UnitPath(Params):
+    unit_id: Id
+
+
+class PersonPath(Params):
+    person_id: Id
+
+
+class DayPath(Params):
+    day: Day
+
+
+class YearPath(Params):
+    year: int = Year
+
+
+class YearQuery(Params):
+    year: int | None = Year
+
+
+class TablePath(Params):
+    name: Literal["keywords", "gazetteer"]
+
+
+class NewUser(Schema):
+    username: line(64, min_length=2)
+    role: RoleName
+    password: str = Field(min_length=1, max_length=1024, description="12+ characters, not easy to guess")
+    display_name: line(128) | None = None
+    station_code: line(32) | None = None
+    office_code: line(64) | None = None
+    extension: line(32) | None = None
+
+
+class Active(Schema):
+    active: bool
+
+
+class NewPassword(Schema):
+    password: str = Field(min_length=1, max_length=1024, description="12+ characters, not easy to guess")
+
+
+class Office(Schema):
+    office_code: line(64, min_length=1)
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    station_code: str | None
+    office_code: str | None
+    extension: str | None
+    active: bool
+    created_at: str | None
+    password_changed_at: str | None
+    last_login: str | None
+
+
+class UserList(Schema):
+    items: list[UserOut]
+
+
+class Revoked(Schema):
+    sessions_revoked: int
+
+
+class DaySet(Schema):
+    day: Day
+    is_workday: bool | Literal["work", "holiday"]
+    note: line(200) | None = None
+    reason: Reason | None = None
+
+
+class WithReason(Schema):
+    reason: Reason | None = None
+
+
+class Hours(Schema):
+    opens: dt.time
+    closes: dt.time
+    reason: Reason | None = None
+
+
+class Moved(Schema):
+    due_times_moved: int
+    day: dt.date | None = None
+    year: int | None = None
+
+
+class UnitIn(Schema):
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")] | None = None
+    kind: Literal[UNIT_KINDS] | None = None  # type: ignore[valid-type]
+    name_zh: line(128, min_length=1) | None = None
+    name_en: line(128) | None = None
+    phone: line(32) | None = None
+    parent_id: Id | None = None
+    active: bool | None = None
+
+
+class PersonIn(Schema):
+    login: line(64, min_length=1) | None = None
+    name: line(128, min_length=1) | None = None
+    role: Literal[PERSON_ROLES] | None = None  # type: ignore[valid-type]
+    unit_id: Id | None = None
+    phone: line(32) | None = None
+    active: bool | None = None
+
+
+class Deleted(Schema):
+    deleted: bool
+
+
+class TableIn(Schema):
+    content: text(200_000)
+    version: Version
+
+
+class TableReset(Schema):
+    version: Version | None = None
+
+
+class TryIn(Schema):
+    text: text(2000, min_length=1)
+    keywords: text(200_000) | None = None
+    gazetteer: text(200_000) | None = None
+
+
+def present(body: Schema) -> dict[str, Any]:
+    """The fields the client sent (the edit functions tell "not sent" from "cleared")."""
+    return body.model_dump(exclude_unset=True, mode="json")
