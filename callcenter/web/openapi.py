@@ -1,8 +1,8 @@
 """The OpenAPI 3.1 description of ``/api/*``, served at ``/api/openapi.json``.
 
-Written by hand from the handlers in ``api_calls``/``views_auth`` (cases and drafts:
-``openapi_cases``; supervision and administration: ``openapi_admin``); a test checks that
-every ``/api`` route of the app is described here and the document is valid.
+Generated from each route's one typed declaration (:mod:`callcenter.web.endpoints`; every
+feature's ``Endpoints`` table is in :data:`TABLES`); a test checks that every ``/api`` route of
+the app is described and the document is valid.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from callcenter.web.cases import openapi as openapi_cases
 from callcenter.web.cases import openapi_edit
 from pydantic import BaseModel, TypeAdapter
 
-from callcenter.web.auth.session import requires
 from callcenter.web.admin import api as admin_api
 from callcenter.web.admin import directory as admin_directory
 from callcenter.web.admin import extraction as admin_extraction
+from callcenter.web.auth import pages as auth_pages
 from callcenter.web.auth import password as auth_password
 from callcenter.web.calls import api as calls_api
 from callcenter.web.endpoints import Declared, Endpoints, Error, Params
@@ -27,7 +27,8 @@ from callcenter.web.calls.ledger import DISPOSITIONS, MAX_LIMIT
 from callcenter.web.calls.notes import CATEGORIES
 from callcenter.web.auth.roles import Perm
 
-routes = web.RouteTableDef()
+api = Endpoints()
+routes = api.routes
 
 _S = {"type": "string"}
 _NS = {"type": ["string", "null"]}
@@ -37,7 +38,7 @@ _TIME = {"type": ["string", "null"], "format": "date-time"}
 
 REF = "#/components/schemas/{model}"
 # Every feature's declared endpoints (the document is generated from them).
-TABLES = (calls_api.api, auth_password.api, admin_api.api, admin_directory.api, admin_extraction.api)
+TABLES = (auth_pages.api, calls_api.api, auth_password.api, admin_api.api, admin_directory.api, admin_extraction.api)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -111,12 +112,7 @@ SCHEMAS: dict[str, Any] = {
         "permissions": {"type": "array", "items": _S}}},
 }  # fmt: skip
 
-PATHS: dict[str, Any] = {
-    "/api/me": {"get": {"operationId": "me", "summary": "who is logged in, role and permissions",
-                        "responses": {"200": _json(_ref("Me")), **_ERRORS}}},
-    "/api/openapi.json": {"get": {"operationId": "openapi", "summary": "this document",
-                                  "responses": {"200": _json({"type": "object"}), **_ERRORS}}},
-}  # fmt: skip
+PATHS: dict[str, Any] = {}  # every path is generated from its declaration
 
 
 def _params(model: type[Params] | None, where: str) -> list[dict[str, Any]]:
@@ -184,7 +180,7 @@ def merged(*tables: dict[str, Any]) -> dict[str, Any]:
 
 
 def document() -> dict[str, Any]:
-    paths, schemas = generated(list(TABLES))
+    paths, schemas = generated([*TABLES, api])
     return {
         "openapi": "3.1.0",
         "info": {"title": "callcenter panel API", "version": "1",
@@ -200,7 +196,7 @@ def document() -> dict[str, Any]:
     }  # fmt: skip
 
 
-@routes.get("/api/openapi.json")
-@requires(Perm.LOGGED_IN)
-async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(document())
+@api.get("/api/openapi.json", Perm.LOGGED_IN)
+async def openapi(request: web.Request) -> dict[str, Any]:
+    """this document"""
+    return document()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -11,6 +12,7 @@ from callcenter.web import keys
 from callcenter.web.auth import devices, throttle
 from callcenter.web.auth.accounts import find_user, verify_password
 from callcenter.web.auth.session import PUBLIC, current_user, end_session, now, requires, start_session, user_json
+from callcenter.web.endpoints import Endpoints, Schema
 from callcenter.web.errors import NotAuthenticated
 from callcenter.web.i18n import gettext
 from callcenter.web.render import page, render
@@ -18,6 +20,7 @@ from callcenter.web.auth.roles import Perm, allowed
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
+api = Endpoints(routes=routes)
 
 
 def safe_next(target: str | None) -> str:
@@ -124,11 +127,21 @@ async def home(request: web.Request) -> dict[str, object]:
     return {}
 
 
-@routes.get("/api/me")
-@requires(Perm.LOGGED_IN)
-async def api_me(request: web.Request) -> web.Response:
+class Me(Schema):
+    username: str
+    display_name: str
+    role: str
+    station_code: str | None
+    office_code: str | None
+    extension: str | None
+    permissions: list[str]
+
+
+@api.get("/api/me", Perm.LOGGED_IN, response=Me)
+async def me(request: web.Request) -> dict[str, Any]:
+    """who is logged in, role and permissions"""
     user = await current_user(request)
     if user is None:  # the guard let it through, so only if revoked in between
         raise NotAuthenticated()
     permissions = sorted(p.value for p in Perm if allowed(user.role, p))
-    return web.json_response({**user_json(user), "permissions": permissions})
+    return {**user_json(user), "permissions": permissions}
