@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, text
@@ -106,11 +107,17 @@ async def test_two_writers_never_fork_the_chain(sessions, migrated: str) -> None
     assert seqs == list(range(1, 61))
 
 
-async def test_cli_audit_verify(sessions, migrated: str, monkeypatch, capsys, tmp_path) -> None:
+def cli_env(monkeypatch, migrated: str, tmp_path) -> Path:  # type: ignore[no-untyped-def]
+    """The CLI on the test database with the tests' audit key in a key file."""
     keyfile = tmp_path / "audit.key"
     keyfile.write_text("k1 " + base64.urlsafe_b64encode(AUDIT_KEYS.keys["k1"]).decode() + "\n")
     monkeypatch.setenv("CALLCENTER_DATABASE_URL", migrated)
     monkeypatch.setenv("CALLCENTER_AUDIT_KEY_FILE", str(keyfile))
+    return keyfile
+
+
+async def test_cli_audit_verify(sessions, migrated: str, monkeypatch, capsys, tmp_path) -> None:
+    keyfile = cli_env(monkeypatch, migrated, tmp_path)
     await write(sessions, 2)
     assert await asyncio.to_thread(cli.main, ["audit", "verify"]) == 0
     assert capsys.readouterr().out == "ok 4 rows\n"
@@ -203,10 +210,7 @@ async def test_a_checkpoint_outside_the_database_catches_a_cut_tail(sessions) ->
 
 
 async def test_cli_checkpoint_and_verify_against(sessions, migrated: str, monkeypatch, capsys, tmp_path) -> None:
-    keyfile = tmp_path / "audit.key"
-    keyfile.write_text("k1 " + base64.urlsafe_b64encode(AUDIT_KEYS.keys["k1"]).decode() + "\n")
-    monkeypatch.setenv("CALLCENTER_DATABASE_URL", migrated)
-    monkeypatch.setenv("CALLCENTER_AUDIT_KEY_FILE", str(keyfile))
+    keyfile = cli_env(monkeypatch, migrated, tmp_path)
     await write(sessions, 2)
     assert await asyncio.to_thread(cli.main, ["audit", "checkpoint"]) == 0
     saved = tmp_path / "head.json"
