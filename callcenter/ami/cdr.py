@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,7 @@ AMI_FIELDS = {
 }  # fmt: skip
 OUTGOING_APPS = frozenset({"AppDial", "AppDial2", "AppQueue"})
 MAX_FIELD = 1024
+_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
 
 
 class CdrError(ValueError):
@@ -150,7 +152,9 @@ def _caller_id(clid: str, src: str) -> tuple[str, str]:
         number = tail[:-1] or src
         name = head.strip()
         if len(name) >= 2 and name[0] == name[-1] == '"':
-            name = name[1:-1].replace('\\"', '"')
+            # ast_callerid_merge() quotes the name with ast_escape_quoted(): a backslash
+            # before every '"', '\\' and control character. Undo exactly that.
+            name = _QUOTED_PAIR.sub(r"\1", name[1:-1])
     return number, name
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.ami import calls as sm
 from callcenter.ami import cdr
 from callcenter.ami.contract import ASTERISK_SPOOL_ROOT
+from callcenter.ami.events import MAX_VALUE, unescape_c
 from callcenter.db import calls as store
 from callcenter.db.models import Call, CdrRow
 from callcenter.transcribe.voicemail import VoicemailError, read_metadata
@@ -297,7 +298,7 @@ def adopted_state(linkedid: str, chans: list[dict[str, str]], now: float) -> sm.
         state.legs[uid] = leg
         if role == "caller":
             state.caller_number = ch.get("CallerIDNum", "")
-            state.caller_name = ch.get("CallerIDName", "")
+            state.caller_name = unescape_c(ch.get("CallerIDName", ""))[: MAX_VALUE]
             state.dialed_number = ch.get("Exten", "")
             if ch.get("Application", "").lower() == "voicemail":
                 state.in_voicemail_at = now
