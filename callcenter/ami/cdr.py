@@ -158,6 +158,21 @@ def _caller_id(clid: str, src: str) -> tuple[str, str]:
     return number, name
 
 
+NO_CLERK_SECONDS = 5  # a queue that found no clerk sends the caller on at once, not after 15 s
+
+
+def _no_clerk_available(rows: list[Row], clerk_rows: list[Row]) -> bool:
+    """The queue rang nobody and the voicemail answered at once (QUEUESTATUS JOINEMPTY).
+
+    The CDR has no QUEUESTATUS; a call in opening hours ("hotline" userfield) whose voicemail
+    leg answered within seconds, with no clerk row, is the mark of an empty queue (a queue
+    whose clerks were all talking waits the whole ring time first)."""
+    if clerk_rows:
+        return False
+    vm = [r for r in rows if r.lastapp.lower() == "voicemail" and r.userfield == "hotline" and r.answer]
+    return any((r.answer - r.start).total_seconds() < NO_CLERK_SECONDS for r in vm)  # type: ignore[operator]
+
+
 def record_from_rows(rows: list[Row], *, voicemail: dict[str, Any] | None = None) -> dict[str, Any]:
     """Rebuild a call-log record from the caller's CDR rows of one call.
 
@@ -183,6 +198,8 @@ def record_from_rows(rows: list[Row], *, voicemail: dict[str, Any] | None = None
     elif voicemail:
         disposition, stage = "voicemail", None
     elif clerk_rows and all(r.disposition in ("BUSY", "FAILED", "CONGESTION") for r in clerk_rows):
+        disposition, stage = "busy", None
+    elif _no_clerk_available(rows, clerk_rows):
         disposition, stage = "busy", None
     elif in_voicemail:
         disposition, stage = "abandoned", "voicemail"

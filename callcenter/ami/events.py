@@ -204,6 +204,10 @@ def _float_or_none(raw: str | None) -> float | None:
 
 
 VM_FILE_VARIABLE = "VM_MESSAGEFILE"
+# Queue()'s result on the caller's channel: JOINEMPTY / LEAVEEMPTY mean no clerk phone could
+# take the call at all (unregistered, unreachable, paused), TIMEOUT that nobody answered.
+QUEUE_STATUS_VARIABLE = "QUEUESTATUS"
+VARIABLES = frozenset({VM_FILE_VARIABLE, QUEUE_STATUS_VARIABLE})
 
 
 def parse_event(
@@ -263,9 +267,10 @@ def _p_newexten(h: Mapping[str, str], n: str, t: float) -> Event:
 
 
 def _p_varset(h: Mapping[str, str], n: str, t: float) -> Event | None:
-    if h.get("Variable") != VM_FILE_VARIABLE or not h.get("Uniqueid"):
-        return None  # the only variable the call log needs
-    return VarSet(**_channel_base(h, n, t), variable=VM_FILE_VARIABLE, value=_cap(h.get("Value")))  # type: ignore[arg-type]
+    variable = h.get("Variable")
+    if variable not in VARIABLES or not h.get("Uniqueid"):
+        return None  # the only variables the call log needs
+    return VarSet(**_channel_base(h, n, t), variable=variable, value=_cap(h.get("Value")))  # type: ignore[arg-type]
 
 
 def _p_dialbegin(h: Mapping[str, str], n: str, t: float) -> Event:
@@ -363,6 +368,6 @@ WANTED = frozenset(_PARSERS) | {"UserEvent"}
 def wanted(event: str, variable: str | None) -> bool:
     """Cheap pre-filter on the event name (and VarSet's variable) before any parsing."""
     if event == "VarSet":
-        return variable == VM_FILE_VARIABLE
+        return variable in VARIABLES
     return event in WANTED
 
