@@ -13,8 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,7 +76,7 @@ class Row:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
 
 
-def _time(value: str, tz: ZoneInfo, column: str) -> datetime | None:
+def _time(value: str, tz: tzinfo, column: str) -> datetime | None:
     value = value.strip()
     if not value:
         return None
@@ -95,7 +95,7 @@ def _int(value: str, column: str) -> int:
         raise CdrError(f"{column}: not a number: {value[:40]!r}") from None
 
 
-def row_from_fields(fields: dict[str, str], tz: ZoneInfo) -> Row:
+def row_from_fields(fields: dict[str, str], tz: tzinfo) -> Row:
     """Build a Row from column → text (Master.csv columns)."""
     get = lambda k: (fields.get(k) or "")[:MAX_FIELD]  # noqa: E731
     if not get("uniqueid"):
@@ -123,11 +123,17 @@ def row_from_fields(fields: dict[str, str], tz: ZoneInfo) -> Row:
     )
 
 
-def row_from_ami(headers: dict[str, str], tz: ZoneInfo) -> Row:
+def row_from_ami(headers: dict[str, str], tz: tzinfo) -> Row:
     return row_from_fields({col: headers.get(h, "") for h, col in AMI_FIELDS.items()}, tz)
 
 
-def parse_master_csv(text: str, tz: ZoneInfo) -> tuple[list[Row], list[str]]:
+def in_zone(row: Row, tz: tzinfo) -> Row:
+    """The row with its (naive or differently zoned) local times read in ``tz``."""
+    fix = lambda t: None if t is None else t.replace(tzinfo=tz)  # noqa: E731
+    return replace(row, start=fix(row.start), answer=fix(row.answer), end=fix(row.end))
+
+
+def parse_master_csv(text: str, tz: tzinfo) -> tuple[list[Row], list[str]]:
     """Parse complete Master.csv lines; returns (rows, errors). Bad lines are reported, not fatal."""
     rows: list[Row] = []
     errors: list[str] = []
