@@ -81,7 +81,9 @@ def substitutions(lab: Lab) -> dict[str, list[tuple[str, str]]]:
     p, r = lab.ports, lab.run
     dirs = {
         "astcachedir": r / "cache", "astetcdir": lab.etc, "astmoddir": lab.prefix / "lib/asterisk/modules",
-        "astvarlibdir": r / "lib", "astdbdir": r / "lib", "astkeydir": r / "lib", "astdatadir": r / "lib",
+        "astvarlibdir": r / "lib", "astdbdir": r / "lib", "astkeydir": r / "lib",
+        # the build's XML documentation (config schemas) lives there; sounds linked in by install()
+        "astdatadir": lab.prefix / "var/lib/asterisk",
         "astagidir": r / "lib/agi-bin", "astspooldir": lab.spool, "astrundir": r / "run",
         "astlogdir": lab.log, "astsbindir": lab.prefix / "sbin",
     }  # fmt: skip
@@ -136,9 +138,11 @@ def install(lab: Lab) -> None:
         (lab.run / sub).mkdir(parents=True, exist_ok=True)
     for src in sorted(CONF_DIR.glob("*.conf")):
         (lab.etc / src.name).write_text(render(src.name, src.read_text(), lab))
-    sounds = lab.run / "lib" / "sounds"
-    if SOUNDS.is_dir():
-        os.symlink(SOUNDS, sounds)
+    sounds = lab.prefix / "var/lib/asterisk/sounds"  # the build made it, without sounds
+    sounds.mkdir(parents=True, exist_ok=True)
+    for lang in sorted(SOUNDS.iterdir()) if SOUNDS.is_dir() else []:
+        if not (sounds / lang.name).exists():
+            os.symlink(lang, sounds / lang.name)
 
 
 def main(argv: list[str] | None = None) -> int:
