@@ -23,6 +23,7 @@ SOUNDS = Path("/usr/share/asterisk/sounds")  # Debian: asterisk-core-sounds-en-w
 AMI_SECRET = "lab-ami-secret"
 PHONE_PASSWORDS = {"8001": "lab-8001-pw", "8002": "lab-8002-pw", "8101": "lab-8101-pw"}
 VOICEMAIL_PIN = "4321"
+CARRIER2_ADDRESS = "127.0.0.2"
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,6 @@ class Ports:
     @property
     def carrier(self) -> int:  # the carrier's SBC (sipp callers send from here)
         return self.base + 70
-
-    @property
-    def carrier2(self) -> int:
-        return self.base + 71
 
     def phone(self, ext: str) -> int:  # 8001 -> base+81, 8002 -> base+82, 8101 -> base+91
         return self.base + {"8001": 81, "8002": 82, "8101": 91}[ext]
@@ -104,9 +101,10 @@ def substitutions(lab: Lab) -> dict[str, list[tuple[str, str]]]:
         "pjsip.conf": [
             ("bind = 0.0.0.0:5060", f"bind = 127.0.0.1:{p.sip}"),
             ("contact = sip:sbc.carrier.example:5060", f"contact = sip:127.0.0.1:{p.carrier}"),
-            # the carrier and the phones all send from 127.0.0.1: the source port tells them apart
+            # the carrier's first SBC and the phones all send from 127.0.0.1: the source port tells
+            # them apart; the second SBC is a whole loopback address (concurrent callers, any port)
             ("match = 203.0.113.10", f"match = 127.0.0.1:{p.carrier}"),
-            ("match = 203.0.113.11", f"match = 127.0.0.1:{p.carrier2}"),
+            ("match = 203.0.113.11", f"match = {CARRIER2_ADDRESS}"),
             ("username = CHANGE_ME_carrier_account", "username = lab-carrier"),
             ("password = CHANGE_ME_carrier_password", "password = lab-carrier-pw"),
             ("password = CHANGE_ME_8001_password", f"password = {pw['8001']}"),
