@@ -118,6 +118,7 @@ class Phone:
     lab: labconf.Lab
     ext: str
     proc: subprocess.Popen[bytes] | None = None
+    serving: tuple[str, dict[str, str]] | None = None
 
     @property
     def port(self) -> int:
@@ -129,6 +130,9 @@ class Phone:
                 "-trace_err", *extra]  # fmt: skip
 
     def register(self, expires: int = 3600) -> None:
+        """(Un)register from the phone's port; a running UAS is stopped for it and restarted after."""
+        serving = self.serving
+        self.stop()
         scenario = SIPP_DIR / "register.xml"
         done = subprocess.run(
             [*self._sipp(scenario, "-au", self.ext, "-ap", labconf.PHONE_PASSWORDS[self.ext], "-key", "expires",
@@ -138,10 +142,13 @@ class Phone:
         )  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(f"phone {self.ext}: REGISTER failed (sipp exit {done.returncode})")
+        if serving is not None and expires > 0:
+            self.serve(serving[0], **serving[1])
 
     def serve(self, scenario: str, **values: str) -> None:
         """Run the phone (UAS) with this behaviour until stop(); answers qualify OPTIONS (-aa)."""
         self.stop()
+        self.serving = (scenario, values)
         path = render(scenario, self.lab.run, **values)
         with (self.lab.run / "sipp" / f"phone-{self.ext}.out").open("ab") as log:
             self.proc = subprocess.Popen([*self._sipp(path, "-aa", "-bind_local")], cwd=self.lab.run / "sipp",
@@ -158,6 +165,7 @@ class Phone:
                     self.proc.kill()
                     self.proc.wait(5)
             self.proc = None
+            self.serving = None
 
 
 @dataclass

@@ -11,8 +11,10 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,11 +95,14 @@ class Lab:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab() -> Iterator[Lab]:
     prefix, reason = asterisk_prefix()
     assert prefix is not None, reason
     base = int(os.environ.get("CALLCENTER_LAB_BASE_PORT", "35000"))
-    conf = labconf.Lab(prefix, tmp_path_factory.mktemp("pbx-lab"), labconf.Ports(base))
+    # a private run directory of our own (pytest's tmp dirs are pruned by other sessions);
+    # removed afterwards unless CALLCENTER_LAB_KEEP is set (then its path is printed)
+    run = Path(tempfile.mkdtemp(prefix="callcenter-lab-"))
+    conf = labconf.Lab(prefix, run, labconf.Ports(base))
     pbx = Pbx(conf)
     phones = {ext: Phone(conf, ext) for ext in ("8001", "8002", "8101")}
     service = Service.create(conf, cdr_timezone=_host_zone(), vosk_model=_vosk_model())
@@ -108,6 +113,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         for phone in phones.values():
             phone.register()
         pbx.cli("database put hotline mode open")
+        if os.environ.get("CALLCENTER_LAB_KEEP"):
+            pbx.cli("pjsip set logger on")  # SIP traffic into full.log, for a post-mortem
         speech = conf.run / "speech.alaw"
         subprocess.run([str(LAB_DIR / "speech.sh"), str(speech), "15"], check=True, capture_output=True, timeout=60)
         service.start()
@@ -118,6 +125,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         for phone in phones.values():
             phone.stop()
         pbx.stop()
+        if os.environ.get("CALLCENTER_LAB_KEEP"):
+            print(f"\nlive tier: run directory kept: {run}")
+        else:
+            shutil.rmtree(run, ignore_errors=True)
 
 
 # -- judging against Master.csv ------------------------------------------------------------
@@ -290,7 +301,7 @@ def test_phones_unregistered(lab: Lab) -> None:
     finally:
         for ext in ("8001", "8002"):
             lab.phones[ext].register()
-        lab.wait_members("Not in use")
+        lab.ring()
 
 
 def test_phones_registered_but_dead(lab: Lab) -> None:
