@@ -96,6 +96,11 @@ class Pbx:
         return path.read_text(errors="replace").splitlines() if path.exists() else []
 
 
+def media_port(lab: labconf.Lab, sip_port: int) -> int:
+    """RTP ports of a phone's sipp (it takes three from here), inside the lab's port range."""
+    return lab.ports.base + 400 + 10 * (sip_port - lab.ports.base - 80)
+
+
 def render(scenario: str, run: Path, **values: str) -> Path:
     """A sipp scenario with its @NAME@ values filled in, written into the run directory."""
     text = (SIPP_DIR / scenario).read_text()
@@ -126,7 +131,7 @@ class Phone:
 
     def _sipp(self, scenario: Path, *extra: str) -> list[str]:
         return ["timeout", "-s", "KILL", str(MAX_LIFETIME), "sipp", "-sf", str(scenario), "-i", "127.0.0.1",
-                "-p", str(self.port), "-mp", str(self.port + 1000), "-s", self.ext, "-nostdin",
+                "-p", str(self.port), "-mp", str(media_port(self.lab, self.port)), "-s", self.ext, "-nostdin",
                 "-trace_err", *extra]  # fmt: skip
 
     def register(self, expires: int = 3600) -> None:
@@ -166,6 +171,24 @@ class Phone:
                     self.proc.wait(5)
             self.proc = None
             self.serving = None
+
+
+def consult(lab: labconf.Lab, dialog_file: Path, target: str = "8101", consult_ms: int = 2000) -> int:
+    """Clerk 8001's consultation call to ``target`` that completes an attended transfer of the
+    call phone_dialog.xml answered (REFER with Replaces). Returns sipp's exit status."""
+    from urllib.parse import quote
+
+    call_id, pbx_tag, phone_tag = dialog_file.read_text().split()
+    # Replaces names the first call as Asterisk sees it: its tag is the local (to-) tag
+    replaces = quote(f"{call_id};to-tag={pbx_tag};from-tag={phone_tag}", safe="")
+    path = render("consult.xml", lab.run, CONSULT_MS=str(consult_ms), REPLACES=replaces)
+    port = lab.ports.phone("8001") + 4
+    cmd = ["timeout", "-s", "KILL", "120", "sipp", f"127.0.0.1:{lab.ports.sip}", "-sf", str(path), "-s", target,
+           "-i", "127.0.0.1", "-p", str(port), "-mp", str(media_port(lab, port)), "-au", "8001", "-ap",
+           labconf.PHONE_PASSWORDS["8001"], "-m", "1", "-nostdin", "-trace_err", "-timeout", "90s"]  # fmt: skip
+    with (lab.run / "sipp" / "consult.out").open("ab") as log:
+        return subprocess.run(cmd, cwd=lab.run / "sipp", stdin=subprocess.DEVNULL, stdout=log,
+                              stderr=subprocess.STDOUT, timeout=130, check=False).returncode  # fmt: skip
 
 
 @dataclass

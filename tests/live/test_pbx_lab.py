@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from lab import labconf
-from lab.harness import Caller, Pbx, Phone, Service, wait_for
+from lab.harness import Caller, Pbx, Phone, Service, consult, wait_for
 from tests.live.conftest import RESULTS, asterisk_prefix
 
 HOSTILE = 'Ro\\"bert\\"); DROP TABLE calls;-- 张三 ${SHELL(id)}'
@@ -65,6 +65,8 @@ class Lab:
                 phone.serve("phone_busy.xml")
             elif kind.startswith("answer:"):
                 phone.serve("phone.xml", RING_MS=kind.split(":", 1)[1])
+            elif kind.startswith("dialog:"):
+                phone.serve("phone_dialog.xml", RING_MS="1000", DIALOG_FILE=kind.split(":", 1)[1])
             elif kind.startswith("refer:"):
                 _, target = kind.split(":", 1)
                 phone.serve("phone_refer.xml", RING_MS="1000", TALK_MS="3000", TARGET=target)
@@ -322,6 +324,18 @@ def test_blind_transfer_by_refer(lab: Lab) -> None:
     lab.ring(**{"8001": "refer:8101", "8101": "answer:1000"})
     assert lab.call("13909510008", talk_ms=12000).wait() == 0
     rec, _ = judge(lab, "blind transfer (REFER)", "13909510008", "answered")
+    assert (rec["answered_by"], rec["transferred_to"]) == ("8001", ["8101"])
+
+
+def test_attended_transfer_by_refer_with_replaces(lab: Lab) -> None:
+    dialog = lab.conf.run / "sipp" / "8001-dialog.txt"
+    dialog.unlink(missing_ok=True)
+    lab.ring(**{"8001": f"dialog:{dialog}", "8101": "answer:1000"})
+    caller = lab.call("13909510013", talk_ms=14000)
+    wait_for(dialog.exists, 20, "clerk 8001 answering")
+    assert consult(lab, dialog) == 0  # 8001 calls 8101, talks 2 s, completes the transfer
+    assert caller.wait() == 0
+    rec, _ = judge(lab, "attended transfer (REFER/Replaces)", "13909510013", "answered")
     assert (rec["answered_by"], rec["transferred_to"]) == ("8001", ["8101"])
 
 
