@@ -150,13 +150,13 @@ class Phone:
         if serving is not None and expires > 0:
             self.serve(serving[0], **serving[1])
 
-    def serve(self, scenario: str, **values: str) -> None:
+    def serve(self, scenario: str, *extra: str, **values: str) -> None:
         """Run the phone (UAS) with this behaviour until stop(); answers qualify OPTIONS (-aa)."""
         self.stop()
         self.serving = (scenario, values)
         path = render(scenario, self.lab.run, **values)
         with (self.lab.run / "sipp" / f"phone-{self.ext}.out").open("ab") as log:
-            self.proc = subprocess.Popen([*self._sipp(path, "-aa", "-bind_local")], cwd=self.lab.run / "sipp",
+            self.proc = subprocess.Popen([*self._sipp(path, "-aa", "-bind_local", *extra)], cwd=self.lab.run / "sipp",
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         time.sleep(0.3)
 
@@ -178,7 +178,8 @@ def consult(lab: labconf.Lab, dialog_file: Path, target: str = "8101", consult_m
     call phone_dialog.xml answered (REFER with Replaces). Returns sipp's exit status."""
     from urllib.parse import quote
 
-    call_id, pbx_tag, phone_tag = dialog_file.read_text().split()
+    call_id, pbx_tag, phone_tag = dialog_file.read_text().splitlines()[-1].split()
+    pbx_tag = pbx_tag.removeprefix("tag=")
     # Replaces names the first call as Asterisk sees it: its tag is the local (to-) tag
     replaces = quote(f"{call_id};to-tag={pbx_tag};from-tag={phone_tag}", safe="")
     path = render("consult.xml", lab.run, CONSULT_MS=str(consult_ms), REPLACES=replaces)

@@ -66,7 +66,7 @@ class Lab:
             elif kind.startswith("answer:"):
                 phone.serve("phone.xml", RING_MS=kind.split(":", 1)[1])
             elif kind.startswith("dialog:"):
-                phone.serve("phone_dialog.xml", RING_MS="1000", DIALOG_FILE=kind.split(":", 1)[1])
+                phone.serve("phone_dialog.xml", "-trace_logs", "-log_file", kind.split(":", 1)[1], RING_MS="1000")
             elif kind.startswith("refer:"):
                 _, target = kind.split(":", 1)
                 phone.serve("phone_refer.xml", RING_MS="1000", TALK_MS="3000", TARGET=target)
@@ -332,8 +332,8 @@ def test_attended_transfer_by_refer_with_replaces(lab: Lab) -> None:
     dialog.unlink(missing_ok=True)
     lab.ring(**{"8001": f"dialog:{dialog}", "8101": "answer:1000"})
     caller = lab.call("13909510013", talk_ms=14000)
-    wait_for(dialog.exists, 20, "clerk 8001 answering")
-    assert consult(lab, dialog) == 0  # 8001 calls 8101, talks 2 s, completes the transfer
+    wait_for(lambda: dialog.exists() and dialog.read_text().strip(), 20, "clerk 8001 answering")
+    assert consult(lab.conf, dialog) == 0  # 8001 calls 8101, talks 2 s, completes the transfer
     assert caller.wait() == 0
     rec, _ = judge(lab, "attended transfer (REFER/Replaces)", "13909510013", "answered")
     assert (rec["answered_by"], rec["transferred_to"]) == ("8001", ["8101"])
