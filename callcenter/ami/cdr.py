@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from callcenter.ami.calls import extension_of
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -40,7 +41,8 @@ def test_ami_caller_name_is_unescaped_to_what_was_sent(name: str) -> None:
 
 
 def test_the_hostile_name_as_asterisk_wrote_it() -> None:
-    # exactly the header the live tier saw from Asterisk 20.20.1 for this caller
+    # the header as Asterisk 20.20.1 writes it for this caller (ast_escape_c); tests/live checks
+    # end to end that the call log then holds the name exactly as sent
     wire = 'Ro\\\\\\"bert\\\\\\"); DROP TABLE calls;-- 张三 ${SHELL(id)}'
     assert ev.unescape_c(wire) == HOSTILE
 
@@ -54,7 +56,7 @@ def test_cdr_clid_is_unescaped(name: str) -> None:
     clid = f'"{ast_escape_quoted(name)}" <13909511234>'
     row = cdr.row_from_fields(
         {"uniqueid": "1.1", "start": "2026-12-06 01:00:00", "clid": clid, "src": "13909511234"},
-        cdr.ZoneInfo("UTC"),
+        ZoneInfo("UTC"),
     )
     rec = cdr.record_from_rows([row])
     assert (rec["caller_number"], rec["caller_name"]) == ("13909511234", name)
