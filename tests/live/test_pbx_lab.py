@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.request import urlopen
 
 import pytest
 
@@ -400,6 +401,30 @@ def test_a_whole_call_while_the_service_is_down(lab: Lab) -> None:
         lab.service.start()
     rec, _ = judge(lab, "whole call while the service is down", "13909510012", "answered", source="recovered")
     assert rec["caller_name"] == "Wang Fang"
+
+
+def test_a_wrong_cdr_zone_neither_moves_a_recovered_call_nor_stays_silent(lab: Lab) -> None:
+    """The service restarted with CALLCENTER_CDR_TIMEZONE 8 h (or 13 h) off the PBX's: the call it
+    recovers from Master.csv is stored when the PBX's epoch clock says, and the setting is named
+    in its log and in /metrics."""
+    lab.ring(**{"8001": "answer:1000"})
+    lab.service.stop()
+    wrong = "America/Bogota" if _host_zone() == "Asia/Shanghai" else "Asia/Shanghai"
+    right = lab.service.env["CALLCENTER_CDR_TIMEZONE"]
+    try:
+        assert lab.call("13909510014", talk_ms=4000).wait() == 0
+        lab.service.env["CALLCENTER_CDR_TIMEZONE"] = wrong
+        lab.service.start()
+        rec, _ = judge(lab, f"recovered, CDR zone set wrong ({wrong})", "13909510014", "answered", source="recovered")
+        epoch = float(rec["linkedid"].rsplit(".", 1)[0])  # the caller channel's creation, PBX epoch clock
+        assert abs(datetime.fromisoformat(rec["started_at"]).timestamp() - epoch) <= 1.5, rec["started_at"]
+        assert f"CALLCENTER_CDR_TIMEZONE={wrong}" in lab.service.log_text()
+        metrics = urlopen(f"http://127.0.0.1:{lab.conf.ports.base + 80}/metrics", timeout=10).read().decode()
+        assert "callcenter_cdr_timezone_mismatch 1" in metrics, metrics[-2000:]
+    finally:
+        lab.service.stop()
+        lab.service.env["CALLCENTER_CDR_TIMEZONE"] = right
+        lab.service.start()
 
 
 # -- the whole run ---------------------------------------------------------------------------
