@@ -23,11 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from callcenter.ami.cdr import parse_master_csv
+from callcenter.ami.cdrzone import ZoneCheck, describe
 from callcenter.ami.wire import ActionReader, encode_message, header
 from callcenter.config import Config, ConfigError, load_config
 
@@ -324,6 +327,39 @@ def check_cdr_csv(path: Path | None) -> Verdict:
     return Verdict("cdr_csv", OK, f"{path}: readable, {info.st_size} bytes")
 
 
+CDR_TAIL = 256 << 10  # bytes at the end of Master.csv read for the time-zone check
+
+
+def check_cdr_timezone(path: Path | None, configured: str) -> Verdict:
+    """CALLCENTER_CDR_TIMEZONE against the PBX's clocks, from the newest Master.csv rows.
+
+    Each row's local start time beside the epoch time in its uniqueid (cdrzone.py)."""
+    name = "cdr_zone"
+    if path is None:
+        return Verdict(name, SKIPPED, f"{configured}: not verified (no CALLCENTER_CDR_CSV; the service "
+                                      "verifies it from the Cdr events and warns in its log and /metrics)")  # fmt: skip
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - CDR_TAIL))
+            tail = fh.read(CDR_TAIL)
+    except OSError as exc:
+        return Verdict(name, SKIPPED, f"{configured}: not verified ({path}: {exc.strerror or exc})")
+    if size > CDR_TAIL:
+        tail = tail.split(b"\n", 1)[-1]  # drop the partial first line
+    rows, _errors = parse_master_csv(tail.decode("utf-8", "replace"), ZoneInfo("UTC"))
+    zone = ZoneCheck(configured)
+    for row in rows:
+        zone.observe_row(row.uniqueid, row.start)
+    if zone.observed is None:
+        return Verdict(name, SKIPPED, f"{configured}: not verified yet ({path} has no call rows to compare)")
+    message = zone.message()
+    if message:
+        return Verdict(name, FAIL, message)
+    return Verdict(name, OK, f"{configured} ({describe(zone.observed)}) agrees with the PBX's clocks "
+                             f"({len(zone.samples)} Master.csv rows)")  # fmt: skip
+
+
 # -- Vosk model ------------------------------------------------------------------------------
 
 
@@ -369,14 +405,18 @@ async def run_checks(
     config, verdict = check_config(env)
     if config is None:
         reason = "the configuration did not load"
-        rest = [Verdict(name, SKIPPED, reason) for name in ("keys", "database", "ami", "spool", "vosk", "cdr_csv")]
+        rest = [Verdict(name, SKIPPED, reason)
+                for name in ("keys", "database", "ami", "spool", "vosk", "cdr_csv", "cdr_zone")]  # fmt: skip
         return [verdict, *rest], {}
     database, ami, model = await asyncio.gather(
         check_database(config, timeout), check_ami(config, timeout), check_model(config.vosk_model, model_timeout)
     )
-    spool, cdr = await asyncio.gather(asyncio.to_thread(check_spool, config.spool_dir),
-                                      asyncio.to_thread(check_cdr_csv, config.cdr_csv))  # fmt: skip
-    return [verdict, check_keys(config, env), database, ami, spool, model, cdr], effective_settings(config)
+    spool, cdr, zone = await asyncio.gather(
+        asyncio.to_thread(check_spool, config.spool_dir),
+        asyncio.to_thread(check_cdr_csv, config.cdr_csv),
+        asyncio.to_thread(check_cdr_timezone, config.cdr_csv, config.cdr_timezone),
+    )
+    return [verdict, check_keys(config, env), database, ami, spool, model, cdr, zone], effective_settings(config)
 
 
 def report(verdicts: list[Verdict], settings: dict[str, Any], *, as_json: bool) -> str:

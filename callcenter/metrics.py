@@ -28,6 +28,7 @@ from sqlalchemy import distinct, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 if TYPE_CHECKING:
+    from callcenter.ami.cdrzone import ZoneCheck
     from callcenter.live.bridge import LiveBridge
     from callcenter.service import CallLogService
 
@@ -58,6 +59,8 @@ HELP = {
     "callcenter_transcription_finished_last_hour": "Transcription jobs finished in the last hour",
     "callcenter_live_bridge_messages_total": "Live-feed messages through the database: written, received, lost",
     "callcenter_live_bridge_errors_total": "Failed reads/writes of live_events (each retried)",
+    "callcenter_cdr_timezone_mismatch": "1 while the PBX's clocks contradict CALLCENTER_CDR_TIMEZONE",
+    "callcenter_cdr_utc_offset_seconds": "UTC offset of the CDR times: configured, and observed from the PBX's clocks",
 }
 
 
@@ -149,6 +152,19 @@ def quantile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
+def cdr_zone_families(zone: ZoneCheck) -> list[Family]:
+    """The CDR zone check: the mismatch flag, and the offsets once the PBX's clocks were seen."""
+    observed = zone.observed
+    mismatch = zone.mismatch
+    flag = "callcenter_cdr_timezone_mismatch"
+    offsets = Family("callcenter_cdr_utc_offset_seconds", "gauge", HELP["callcenter_cdr_utc_offset_seconds"])
+    if observed is None:
+        return [Family(flag, "gauge", HELP[flag]).add(0)]
+    configured = mismatch[1] if mismatch else observed
+    offsets.add(configured, (("source", "configured"),)).add(observed, (("source", "observed"),))
+    return [Family(flag, "gauge", HELP[flag]).add(int(mismatch is not None)), offsets]
+
+
 # -- the registry ------------------------------------------------------------------------------
 
 
@@ -220,7 +236,7 @@ class ServiceMetrics:
         age = "callcenter_ami_last_event_age_seconds"
         latency = "callcenter_hangup_commit_latency_seconds"
         return [*families, reconcile, *gauge(age, HELP[age], self.last_event_age()),
-                self.latency.family(latency, HELP[latency])]  # fmt: skip
+                self.latency.family(latency, HELP[latency]), *cdr_zone_families(self.service.reconciler.zone)]  # fmt: skip
 
     # -- the database ---------------------------------------------------------------------
     async def db_reachable(self) -> bool:

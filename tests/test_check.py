@@ -69,9 +69,10 @@ def free_port() -> int:
 async def test_everything_ok_against_live_replay_server(env: dict[str, str]) -> None:
     verdicts, settings = await run_checks(env, timeout=5)
     got = by_name(verdicts)
-    assert [v.name for v in verdicts] == ["config", "keys", "database", "ami", "spool", "vosk", "cdr_csv"]
+    assert [v.name for v in verdicts] == ["config", "keys", "database", "ami", "spool", "vosk", "cdr_csv", "cdr_zone"]
     assert {n: v.status for n, v in got.items()} == {
         "config": OK, "keys": OK, "database": OK, "ami": OK, "spool": OK, "vosk": SKIPPED, "cdr_csv": OK,
+        "cdr_zone": SKIPPED,
     }  # fmt: skip
     assert "schema at every head" in got["database"].detail
     assert got["ami"].detail.startswith(f"logged in to 127.0.0.1:{env['CALLCENTER_AMI_PORT']} as callcenter")
@@ -79,7 +80,7 @@ async def test_everything_ok_against_live_replay_server(env: dict[str, str]) -> 
     assert got["vosk"].detail == "not configured: drafts will say transcription is unavailable"
     assert settings["ami_secret"] == "(set)" and settings["ami_port"] == int(env["CALLCENTER_AMI_PORT"])
     text = check.report(verdicts, settings, as_json=False)
-    assert SECRET not in text and text.splitlines()[-1].startswith("ready: 6 ok, 0 failed, 1 skipped")
+    assert SECRET not in text and text.splitlines()[-1].startswith("ready: 6 ok, 0 failed, 2 skipped")
 
 
 async def test_wrong_ami_secret(env: dict[str, str]) -> None:
@@ -301,13 +302,14 @@ async def test_command_exit_codes_and_json(env: dict[str, str], capsys: pytest.C
     result = json.loads(capsys.readouterr().out)
     assert result["ok"] is True
     assert [(c["name"], c["status"]) for c in result["checks"]] == [
-        ("config", "ok"), ("keys", "ok"), ("database", "ok"), ("ami", "ok"), ("spool", "ok"), ("vosk", "skipped"), ("cdr_csv", "ok"),
+        ("config", "ok"), ("keys", "ok"), ("database", "ok"), ("ami", "ok"), ("spool", "ok"), ("vosk", "skipped"),
+        ("cdr_csv", "ok"), ("cdr_zone", "skipped"),
     ]  # fmt: skip
     env["CALLCENTER_SPOOL_DIR"] = "/nonexistent/spool"
     assert await asyncio.to_thread(check.command, parse(), env) == 1
     out = capsys.readouterr().out.splitlines()
     assert "spool     FAIL: /nonexistent/spool: does not exist" in out
-    assert out[-1] == "NOT READY: 5 ok, 1 failed, 1 skipped"
+    assert out[-1] == "NOT READY: 5 ok, 1 failed, 2 skipped"
 
 
 # -- keys and a missing database ---------------------------------------------------------------
@@ -343,3 +345,32 @@ def test_read_commands_refuse_a_missing_database_and_create_nothing(argv: list[s
         f"callcenter: no database at {tmp_path / 'var' / 'callcenter.sqlite3'} (set CALLCENTER_DATABASE_URL, "
         "or create it with `callcenter db upgrade`)"]
     assert not (tmp_path / "var").exists()
+
+
+
+# -- the CDR time zone against the PBX's clocks ----------------------------------------------
+
+# Master.csv rows of one call written by a PBX whose /etc/localtime is Asia/Shanghai: the
+# start is local time, the uniqueid holds the same moment in epoch seconds (2026-12-06 01:00 UTC).
+SHANGHAI_ROWS = (
+    '"","13909511234","6085708","from-trunk","""Zhang"" <13909511234>","PJSIP/carrier-00000001",'
+    '"PJSIP/8001-00000002","Queue","hotline","2026-12-06 09:00:00","2026-12-06 09:00:04",'
+    '"2026-12-06 09:01:00",60,56,"ANSWERED","DOCUMENTATION","1796518800.1","hotline"\n'
+)
+
+
+@pytest.mark.parametrize(("configured", "status"), [("Asia/Shanghai", OK), ("UTC", FAIL), ("Asia/Tokyo", FAIL)])
+def test_cdr_zone_against_the_pbx_clocks(tmp_path: Path, configured: str, status: str) -> None:
+    master = tmp_path / "Master.csv"
+    master.write_text(SHANGHAI_ROWS * 3)
+    verdict = check.check_cdr_timezone(master, configured)
+    assert verdict.status == status, verdict
+    if status == FAIL:
+        assert f"CALLCENTER_CDR_TIMEZONE={configured}" in verdict.detail and "UTC+08:00" in verdict.detail
+
+
+def test_cdr_zone_unverifiable(tmp_path: Path) -> None:
+    assert check.check_cdr_timezone(None, "UTC").status == SKIPPED
+    assert check.check_cdr_timezone(tmp_path / "missing.csv", "UTC").status == SKIPPED
+    (tmp_path / "Master.csv").write_text("")
+    assert check.check_cdr_timezone(tmp_path / "Master.csv", "UTC").status == SKIPPED

@@ -11,8 +11,10 @@ Rules (see design.md and the traces in ../shared/ami-traces):
   (the first responsible person); it is kept through transfers, and later bridge partners
   become ``transferred_to``;
 - disposition: ``answered``; ``voicemail`` when a message was stored; ``busy`` when no
-  clerk phone ever rang and the attempts failed (busy, unavailable, no answer without
-  ringing); ``abandoned`` with ``abandon_stage`` ``ringing`` / ``queue`` / ``voicemail``;
+  clerk could take the call: no clerk phone ever rang and the attempts failed (busy,
+  unavailable, no answer without ringing), or the queue found no clerk available at all
+  (``QUEUESTATUS`` JOINEMPTY/LEAVEEMPTY: every phone unregistered, unreachable or paused),
+  even if the caller then hung up in the voicemail greeting; ``abandoned`` with ``abandon_stage`` ``ringing`` / ``queue`` / ``voicemail``;
   ``failed`` when the call never reached a clerk, a queue or the voicemail.
 """
 
@@ -26,6 +28,7 @@ from callcenter.ami import events as ev
 
 _CHANNEL_SUFFIX = re.compile(r"-[0-9a-fA-F]+$")
 FAILED_DIAL = frozenset({"BUSY", "CHANUNAVAIL", "CONGESTION", "NOANSWER"})
+NO_CLERK = frozenset({"JOINEMPTY", "LEAVEEMPTY"})  # QUEUESTATUS: no clerk phone could be rung
 
 
 def extension_of(channel: str) -> str | None:
@@ -67,6 +70,7 @@ class CallState:
     in_voicemail_at: float | None = None
     voicemail: dict[str, Any] | None = None
     dial_failures: int = 0
+    queue_status: str | None = None  # Queue()'s QUEUESTATUS on the caller's channel
     ended_at: float | None = None
     adopted: bool = False  # seen only from the middle (connected late / restarted)
     gap: bool = False  # events of this call may have been lost while disconnected
@@ -105,7 +109,7 @@ def outcome(state: CallState) -> tuple[str, str | None]:
         return "voicemail", None
     clerk_legs = [leg for leg in state.legs.values() if leg.role == "agent"]
     rang = any(leg.rang_at is not None or leg.up_at is not None for leg in clerk_legs)
-    if not rang and state.dial_failures > 0:
+    if not rang and (state.dial_failures > 0 or state.queue_status in NO_CLERK):
         return "busy", None
     if state.in_voicemail_at is not None:
         return "abandoned", "voicemail"
@@ -234,6 +238,10 @@ def _on_newexten(state: CallState, event: ev.NewExten) -> str | None:
 
 
 def _on_varset(state: CallState, event: ev.VarSet) -> str | None:
+    if event.variable == ev.QUEUE_STATUS_VARIABLE:
+        if event.uniqueid == state.linkedid:
+            state.queue_status = event.value
+        return None
     if event.value and state.voicemail is None:
         return _store_voicemail(state, event.time, "", event.value, None)
     return None

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import datetime
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from callcenter.ami.calls import extension_of
 
@@ -36,6 +36,7 @@ AMI_FIELDS = {
 }  # fmt: skip
 OUTGOING_APPS = frozenset({"AppDial", "AppDial2", "AppQueue"})
 MAX_FIELD = 1024
+_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
 
 
 class CdrError(ValueError):
@@ -74,7 +75,7 @@ class Row:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
 
 
-def _time(value: str, tz: ZoneInfo, column: str) -> datetime | None:
+def _time(value: str, tz: tzinfo, column: str) -> datetime | None:
     value = value.strip()
     if not value:
         return None
@@ -93,7 +94,7 @@ def _int(value: str, column: str) -> int:
         raise CdrError(f"{column}: not a number: {value[:40]!r}") from None
 
 
-def row_from_fields(fields: dict[str, str], tz: ZoneInfo) -> Row:
+def row_from_fields(fields: dict[str, str], tz: tzinfo) -> Row:
     """Build a Row from column → text (Master.csv columns)."""
     get = lambda k: (fields.get(k) or "")[:MAX_FIELD]  # noqa: E731
     if not get("uniqueid"):
@@ -121,11 +122,17 @@ def row_from_fields(fields: dict[str, str], tz: ZoneInfo) -> Row:
     )
 
 
-def row_from_ami(headers: dict[str, str], tz: ZoneInfo) -> Row:
+def row_from_ami(headers: dict[str, str], tz: tzinfo) -> Row:
     return row_from_fields({col: headers.get(h, "") for h, col in AMI_FIELDS.items()}, tz)
 
 
-def parse_master_csv(text: str, tz: ZoneInfo) -> tuple[list[Row], list[str]]:
+def in_zone(row: Row, tz: tzinfo) -> Row:
+    """The row with its (naive or differently zoned) local times read in ``tz``."""
+    fix = lambda t: None if t is None else t.replace(tzinfo=tz)  # noqa: E731
+    return replace(row, start=fix(row.start), answer=fix(row.answer), end=fix(row.end))
+
+
+def parse_master_csv(text: str, tz: tzinfo) -> tuple[list[Row], list[str]]:
     """Parse complete Master.csv lines; returns (rows, errors). Bad lines are reported, not fatal."""
     rows: list[Row] = []
     errors: list[str] = []
@@ -150,8 +157,25 @@ def _caller_id(clid: str, src: str) -> tuple[str, str]:
         number = tail[:-1] or src
         name = head.strip()
         if len(name) >= 2 and name[0] == name[-1] == '"':
-            name = name[1:-1].replace('\\"', '"')
+            # ast_callerid_merge() quotes the name with ast_escape_quoted(): a backslash
+            # before every '"', '\\' and control character. Undo exactly that.
+            name = _QUOTED_PAIR.sub(r"\1", name[1:-1])
     return number, name
+
+
+NO_CLERK_SECONDS = 5  # a queue that found no clerk sends the caller on at once, not after 15 s
+
+
+def _no_clerk_available(rows: list[Row], clerk_rows: list[Row]) -> bool:
+    """The queue rang nobody and the voicemail answered at once (QUEUESTATUS JOINEMPTY).
+
+    The CDR has no QUEUESTATUS; a call in opening hours ("hotline" userfield) whose voicemail
+    leg answered within seconds, with no clerk row, is the mark of an empty queue (a queue
+    whose clerks were all talking waits the whole ring time first)."""
+    if clerk_rows:
+        return False
+    vm = [r for r in rows if r.lastapp.lower() == "voicemail" and r.userfield == "hotline" and r.answer]
+    return any((r.answer - r.start).total_seconds() < NO_CLERK_SECONDS for r in vm)  # type: ignore[operator]
 
 
 def record_from_rows(rows: list[Row], *, voicemail: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -179,6 +203,8 @@ def record_from_rows(rows: list[Row], *, voicemail: dict[str, Any] | None = None
     elif voicemail:
         disposition, stage = "voicemail", None
     elif clerk_rows and all(r.disposition in ("BUSY", "FAILED", "CONGESTION") for r in clerk_rows):
+        disposition, stage = "busy", None
+    elif _no_clerk_available(rows, clerk_rows):
         disposition, stage = "busy", None
     elif in_voicemail:
         disposition, stage = "abandoned", "voicemail"

@@ -10,6 +10,7 @@ Times are epoch seconds (float): the ``Timestamp`` header when Asterisk sends on
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -148,6 +149,23 @@ def _cap(value: str | None) -> str:
     return value if len(value) <= MAX_VALUE else value[:MAX_VALUE]
 
 
+# Asterisk writes CallerIDName / ConnectedLineName through ast_escape_c_alloc()
+# (main/manager_channels.c): \a \b \f \n \r \t \v \\ \' \" \? become a backslash plus a
+# letter. Undo exactly that, so the call log holds the name as the caller sent it.
+_C_UNESCAPE = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+               "\\": "\\", "'": "'", '"': '"', "?": "?"}  # fmt: skip
+_C_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def unescape_c(value: str) -> str:
+    """Invert Asterisk's ``ast_escape_c``: ``Ro\\\\\\"bert`` (as on the wire) → ``Ro\\"bert``.
+
+    A backslash before anything else is kept as it is (Asterisk never writes that)."""
+    if "\\" not in value:
+        return value
+    return _C_ESCAPED.sub(lambda m: _C_UNESCAPE.get(m.group(1), m.group(0)), value)
+
+
 def event_time(headers: Mapping[str, str], received_at: float) -> float:
     """Timestamp header if present and sane, else the arrival time."""
     raw = headers.get("Timestamp")
@@ -186,6 +204,10 @@ def _float_or_none(raw: str | None) -> float | None:
 
 
 VM_FILE_VARIABLE = "VM_MESSAGEFILE"
+# Queue()'s result on the caller's channel: JOINEMPTY / LEAVEEMPTY mean no clerk phone could
+# take the call at all (unregistered, unreachable, paused), TIMEOUT that nobody answered.
+QUEUE_STATUS_VARIABLE = "QUEUESTATUS"
+VARIABLES = frozenset({VM_FILE_VARIABLE, QUEUE_STATUS_VARIABLE})
 
 
 def parse_event(
@@ -217,7 +239,7 @@ def _p_newchannel(h: Mapping[str, str], n: str, t: float) -> Event:
     return NewChannel(
         **_channel_base(h, n, t),  # type: ignore[arg-type]
         caller_number=_cap(h.get("CallerIDNum")),
-        caller_name=_cap(h.get("CallerIDName")),
+        caller_name=_cap(unescape_c(h.get("CallerIDName") or "")),
         exten=_cap(h.get("Exten")),
         state=_cap(h.get("ChannelStateDesc")),
     )
@@ -231,7 +253,7 @@ def _p_newcallerid(h: Mapping[str, str], n: str, t: float) -> Event:
     return NewCallerId(
         **_channel_base(h, n, t),  # type: ignore[arg-type]
         caller_number=_cap(h.get("CallerIDNum")),
-        caller_name=_cap(h.get("CallerIDName")),
+        caller_name=_cap(unescape_c(h.get("CallerIDName") or "")),
     )
 
 
@@ -245,9 +267,10 @@ def _p_newexten(h: Mapping[str, str], n: str, t: float) -> Event:
 
 
 def _p_varset(h: Mapping[str, str], n: str, t: float) -> Event | None:
-    if h.get("Variable") != VM_FILE_VARIABLE or not h.get("Uniqueid"):
-        return None  # the only variable the call log needs
-    return VarSet(**_channel_base(h, n, t), variable=VM_FILE_VARIABLE, value=_cap(h.get("Value")))  # type: ignore[arg-type]
+    variable = h.get("Variable")
+    if variable not in VARIABLES or not h.get("Uniqueid"):
+        return None  # the only variables the call log needs
+    return VarSet(**_channel_base(h, n, t), variable=variable, value=_cap(h.get("Value")))  # type: ignore[arg-type]
 
 
 def _p_dialbegin(h: Mapping[str, str], n: str, t: float) -> Event:
@@ -345,6 +368,6 @@ WANTED = frozenset(_PARSERS) | {"UserEvent"}
 def wanted(event: str, variable: str | None) -> bool:
     """Cheap pre-filter on the event name (and VarSet's variable) before any parsing."""
     if event == "VarSet":
-        return variable == VM_FILE_VARIABLE
+        return variable in VARIABLES
     return event in WANTED
 

@@ -16,7 +16,7 @@ Master.csv would flood the panels).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -26,7 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.ami import calls as sm
 from callcenter.ami import cdr
+from callcenter.ami import events as ev
+from callcenter.ami.cdrzone import ZoneCheck
 from callcenter.ami.contract import ASTERISK_SPOOL_ROOT
+from callcenter.ami.events import MAX_VALUE, unescape_c
 from callcenter.db import calls as store
 from callcenter.db.models import Call, CdrRow
 from callcenter.transcribe.voicemail import VoicemailError, read_metadata
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from callcenter.ami.recorder import Recorder
 
 log = logging.getLogger(__name__)
+UTC = ZoneInfo("UTC")  # CDR rows are parsed as UTC first, then re-read in the effective zone
 CSV_CURSOR = "master_csv"
 MAX_CSV_CHUNK = 8 << 20
 RECOVERED = "call_recovered"  # the type of the live-feed message of a call recovered from the CDR
@@ -61,7 +65,8 @@ class Reconciler:
         self.sessions = sessions
         self.recorder = recorder
         self.link = link
-        self.tz = ZoneInfo(cdr_tz)
+        self.zone = ZoneCheck(cdr_tz)  # the setting, checked against the PBX's own clocks
+        self._zone_warned: str | None = None
         self.cdr_csv = cdr_csv
         self.spool_dir = spool_dir
         self.disconnected_at: float | None = None
@@ -132,13 +137,36 @@ class Reconciler:
     async def store_ami_cdr(
         self, session: AsyncSession, events: list[dict[str, str]], call_ids: dict[str, int] | None = None
     ) -> None:
-        rows = []
+        naive = []
         for headers in events:
             try:
-                rows.append(cdr.row_from_ami(headers, self.tz))
+                row = cdr.row_from_ami(headers, UTC)
             except cdr.CdrError as exc:
                 log.warning("reconcile: Cdr event skipped: %s", exc)
+                continue
+            naive.append(row)
+            self.zone.observe_row(row.uniqueid, row.start)
+            # the row that closes the call is written as its Cdr event is sent
+            if row.end is not None and headers.get("Timestamp"):
+                self.zone.observe(row.end, ev.event_time(headers, 0.0) or None)
+        rows = self._in_zone(naive)
         await store.store_cdr_rows(session, rows, "ami", call_ids)
+
+    @property
+    def tz(self) -> tzinfo:
+        """The zone CDR times are read in: the setting unless the PBX's clocks contradict it."""
+        return self.zone.effective()
+
+    def _in_zone(self, naive: list[cdr.Row]) -> list[cdr.Row]:
+        """Rows parsed as UTC, re-read in the effective zone; warns when the setting is wrong."""
+        message = self.zone.message()
+        if message != self._zone_warned:
+            if message:
+                log.warning("reconcile: %s", message)
+            elif self._zone_warned:
+                log.info("reconcile: CDR time zone agrees with the PBX again (%s)", self.zone.configured_name)
+            self._zone_warned = message
+        return [cdr.in_zone(row, self.tz) for row in naive]
 
     async def complete_from_cdr(
         self, session: AsyncSession, state: sm.CallState, rec: dict[str, Any]
@@ -193,7 +221,10 @@ class Reconciler:
                 chunk = _read_complete_lines(path, offset, MAX_CSV_CHUNK)
                 if not chunk:
                     break
-                rows, errors = cdr.parse_master_csv(chunk.decode("utf-8", "replace"), self.tz)
+                naive, errors = cdr.parse_master_csv(chunk.decode("utf-8", "replace"), UTC)
+                for row in naive:
+                    self.zone.observe_row(row.uniqueid, row.start)
+                rows = self._in_zone(naive)
                 for error in errors:
                     log.warning("reconcile: %s: %s", path, error)
                 self.stats["csv_errors"] += len(errors)
@@ -297,7 +328,7 @@ def adopted_state(linkedid: str, chans: list[dict[str, str]], now: float) -> sm.
         state.legs[uid] = leg
         if role == "caller":
             state.caller_number = ch.get("CallerIDNum", "")
-            state.caller_name = ch.get("CallerIDName", "")
+            state.caller_name = unescape_c(ch.get("CallerIDName", ""))[: MAX_VALUE]
             state.dialed_number = ch.get("Exten", "")
             if ch.get("Application", "").lower() == "voicemail":
                 state.in_voicemail_at = now

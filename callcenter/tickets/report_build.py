@@ -12,7 +12,8 @@ Excel reads the Chinese). Definitions:
   end (or now, if earlier) — with the responsible person, and how late in hours;
 * callback rate (回访率, target 100 %): of the resolved cases that need a callback (D8),
   the share called back;
-* second complaints (二次投诉) filed in the period; calls answered / abandoned / voicemail.
+* second complaints (二次投诉) filed in the period; calls answered / abandoned / no clerk available /
+  voicemail.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class _Ctx:
             ["calls 来电总数", sum(calls.values())],
             ["calls answered 接听", calls.get("answered", 0)],
             ["calls abandoned 未接/放弃", calls.get("abandoned", 0)],
+            ["no clerk available 无坐席可接", calls.get("busy", 0)],
             ["voicemails 留言", calls.get("voicemail", 0)],
         ]
         return Section("summary", ["figure 指标", "value 数值"], rows)

@@ -127,3 +127,42 @@ def test_unknown_events_are_ignored() -> None:
 )
 def test_extension_of_channel(channel: str, extension: str | None) -> None:
     assert sm.extension_of(channel) == extension
+
+
+def _no_clerk_call(status: str, *, message: bool = False) -> dict:
+    base = {"Uniqueid": "1.1", "Linkedid": "1.1", "Channel": "PJSIP/carrier-00000001"}
+    headers = [
+        {"Event": "Newchannel", **base, "CallerIDNum": "13909511234", "Exten": "6085708"},
+        {"Event": "VarSet", **base, "Variable": "QUEUESTATUS", "Value": status},
+        {"Event": "Newexten", **base, "Exten": "6085708", "Application": "VoiceMail"},
+    ]
+    if message:
+        headers.append({"Event": "VarSet", **base, "Variable": "VM_MESSAGEFILE",
+                        "Value": "/var/spool/asterisk/voicemail/hotline/6085708/INBOX/msg0000"})
+    headers.append({"Event": "Hangup", **base, "Cause": "16"})
+    state = None
+    for i, h in enumerate(headers):
+        assert ev.wanted(h["Event"], h.get("Variable"))
+        state, _ = sm.apply(state, ev.parse_event(h, 100.0 + i))
+    return sm.record(state)
+
+
+@pytest.mark.parametrize("status", ["JOINEMPTY", "LEAVEEMPTY"])
+def test_no_clerk_available_is_busy_not_a_greeting_hangup(status: str) -> None:
+    rec = _no_clerk_call(status)
+    assert (rec["disposition"], rec["abandon_stage"]) == ("busy", None)
+
+
+def test_timeout_then_greeting_hangup_stays_abandoned() -> None:
+    rec = _no_clerk_call("TIMEOUT")
+    assert (rec["disposition"], rec["abandon_stage"]) == ("abandoned", "voicemail")
+
+
+def test_no_clerk_available_with_a_message_is_voicemail() -> None:
+    assert _no_clerk_call("JOINEMPTY", message=True)["disposition"] == "voicemail"
+
+
+def test_other_variables_are_not_wanted() -> None:
+    assert not ev.wanted("VarSet", "SIPURI")
+    assert ev.parse_event({"Event": "VarSet", "Uniqueid": "1.1", "Linkedid": "1.1",
+                           "Variable": "QUEUESTATUS2", "Value": "x"}, 1.0) is None

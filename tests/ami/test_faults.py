@@ -92,7 +92,7 @@ async def test_sigkill_mid_stream_and_restart(migrated: str, traces: Path, tmp_p
         second = await _serve(env)
         try:
             await asyncio.wait_for(pbx.wait_finished(), 120)
-            await wait_until(lambda: _settled(migrated, 300), 30, "300 ended calls")
+            await wait_until(lambda: _settled(migrated, 300), 90, "300 ended calls")  # a loaded 2-core box is slow
         finally:
             second.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(second.communicate(), 20)

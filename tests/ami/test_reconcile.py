@@ -85,3 +85,39 @@ async def test_a_recovered_voicemail_call_is_announced_after_its_commit(
     assert message == {"type": RECOVERED, "call_id": call.id, "linkedid": "1795898756.321",
                        "caller_number": "13909511234", "voicemail": True}  # fmt: skip
     assert committed is not None and committed.id == call.id  # readable by others when announced
+
+
+def _shift_local_times(text: str, hours: int) -> str:
+    """Master.csv as a PBX whose /etc/localtime is UTC+hours would have written it."""
+    import re
+    from datetime import datetime, timedelta
+
+    def shift(m: re.Match[str]) -> str:
+        return (datetime.strptime(m.group(0), "%Y-%m-%d %H:%M:%S") + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
+
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", shift, text)
+
+
+async def test_a_wrong_cdr_zone_does_not_move_a_recovered_call(
+    migrated: str, traces: Path, tmp_path: Path, caplog: Any
+) -> None:
+    """The PBX runs on Asia/Shanghai, the service is told UTC: the recovered call is stored at the
+    moment the PBX's epoch clock says (its uniqueid), and the log names the wrong setting."""
+    master_csv = tmp_path / "Master.csv"
+    master_csv.write_text(_shift_local_times((traces / "voicemail" / "cdr.csv").read_text(), 8))
+    engine = create_engine(migrated)
+    sessions = session_factory(engine)
+    reconciler = Reconciler(sessions, Recorder(sessions, EventQueue(), feed=LiveFeed()), cdr_csv=master_csv,
+                            cdr_tz="UTC", spool_dir=spool_copy(traces, tmp_path))  # fmt: skip
+    try:
+        with caplog.at_level("WARNING", logger="callcenter.ami.reconcile"):
+            assert await reconciler.scan_and_recover() == 1
+        async with sessions() as session:
+            call = (await session.scalars(select(Call))).one()
+    finally:
+        await engine.dispose()
+    started = call.started_at if call.started_at.tzinfo else call.started_at.replace(tzinfo=ZoneInfo("UTC"))
+    assert started.timestamp() == 1795898756.0  # 2026-11-28 20:45:56 UTC, as in the uniqueid
+    assert call.duration_seconds == 45.0
+    assert reconciler.zone.mismatch == (8 * 3600, 0)
+    assert "CALLCENTER_CDR_TIMEZONE=UTC (UTC+00:00) contradicts the PBX" in caplog.text
