@@ -66,6 +66,10 @@ class Recorder:
         self._logged: asyncio.Queue[int] = asyncio.Queue()
         self.awaiting_cdr: dict[str, float] = {}  # linkedid -> monotonic deadline
         self.reconciler: Any = None  # set by the service: callcenter.ami.reconcile.Reconciler
+        # Followers of the same stream (e.g. callcenter.ami.clerk_tracker): ``on_message(headers,
+        # arrival)`` before parsing, ``on_call(state, time)`` after a call changed, ``await
+        # on_connected(t)`` after the reconciler. Each failure is logged; the call log goes on.
+        self.observers: list[Any] = []
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -118,9 +122,12 @@ class Recorder:
             try:
                 if kind == "message":
                     self.handle_message(payload, t)
-                elif kind == "connected" and self.reconciler is not None:
-                    await self.flush()
-                    await self.reconciler.on_connected(t)
+                elif kind == "connected":
+                    if self.reconciler is not None:
+                        await self.flush()
+                        await self.reconciler.on_connected(t)
+                    for observer in self.observers:
+                        await observer.on_connected(t)
                 elif kind == "disconnected" and self.reconciler is not None:
                     self.reconciler.on_disconnected(payload, t)
                 elif kind == "scan" and self.reconciler is not None:
@@ -134,6 +141,8 @@ class Recorder:
 
     def handle_message(self, headers: dict[str, str], arrival: float) -> None:
         self.counters["messages"] += 1
+        for observer in self.observers:
+            self._observe(observer.on_message, headers, arrival)
         try:
             event = ev.parse_event(headers, arrival, user_event=self.user_event)
         except ev.MalformedEvent as exc:
@@ -173,12 +182,21 @@ class Recorder:
             new_state.adopted = not (isinstance(event, ev.NewChannel) and event.uniqueid == linkedid)
             self.states[linkedid] = new_state
         self.last_seen[linkedid] = event.time
+        for observer in self.observers:
+            self._observe(observer.on_call, new_state, event.time)
         if effects:
             kinds = self.dirty.setdefault(linkedid, [])
             kinds.extend(e.kind for e in effects)
             if any(e.kind == "ended" for e in effects):
                 self.hangup_times[linkedid] = arrival if arrival is not None else time.time()
             self._wake.set()
+
+    def _observe(self, method: Callable[..., None], *args: Any) -> None:
+        try:
+            method(*args)
+        except Exception:  # noqa: BLE001 - a follower's failure is its own
+            self.counters["errors"] += 1
+            log.exception("recorder: observer %s failed", getattr(method, "__qualname__", method))
 
     def mark_dirty(self, linkedid: str, kind: str) -> None:
         self.dirty.setdefault(linkedid, []).append(kind)

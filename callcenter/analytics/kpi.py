@@ -1,0 +1,334 @@
+"""Queue and clerk figures: every definition written down once, here (and in docs/supervisors.md).
+
+A *call* is a row of the call log (``calls``) with ``status = 'ended'``, counted in the period
+its caller started (``started_at``, local days of the panel's time zone). Its *wait* is the
+call log's ``ring_seconds``: from the caller's first event until a clerk was bridged with the
+caller (answered), or until the voicemail took the call, or until the caller hung up.
+
+- **offered**: calls that reached the hotline (a queue, a clerk's phone or the voicemail):
+  answered + abandoned + voicemail + busy. ``failed`` calls (never reached any of them) are
+  counted apart and are not offered.
+- **answered**: a clerk was bridged with the caller (``disposition = 'answered'``).
+- **abandoned**, by stage: the caller hung up in the queue (``queue``), while a clerk's phone
+  rang (``ringing``) or during the voicemail greeting without leaving a message (``voicemail``).
+- **short abandon**: an abandoned call whose wait was under ``short_abandon_seconds`` (default
+  5 s): a misdial or a caller who changed their mind. Counted apart, left out of the abandon
+  rate and of the service level.
+- **voicemail**: a message was stored. **busy**: no clerk's phone rang and every attempt failed
+  (busy, unreachable, no clerk available).
+- **service level (SL %)**: answered with a wait ≤ ``service_level_seconds`` (default 20 s),
+  divided by offered minus short abandons.
+- **abandon rate**: abandoned minus short abandons, divided by offered minus short abandons.
+- **ASA** (average speed of answer): mean wait of the answered calls.
+- **AHT** (average handle time) = average talk time: mean ``talk_seconds`` of the answered calls
+  (the call log has no after-call work, so handle time is talk time).
+- **longest wait**: the longest wait of any offered call.
+- **wait distribution**: answered calls by wait, 0–5, 5–10, 10–15, 15–30 and over 30 s (a wait
+  of exactly 5 s is in 5–10).
+- per clerk (an extension): **answered** calls and their **talk time** (the clerk who answered,
+  the first responsible person, keeps the call through transfers); **missed rings**: the clerk's
+  phone rang (a ring-attempt leg with a ringing time) and that leg was never picked up, except
+  when a colleague answered the call meanwhile (ring-all: the other phones stop ringing); counted
+  in the period the phone rang. **cases opened**: cases whose first responsible person
+  (``first_responder``) is the clerk, accepted in the period.
+
+A value with nothing to divide by (no offered or no answered call) is ``None`` (shown as "–").
+Grouping: the database sums by UTC hour; hours are then placed on local days, hours and
+weekdays here, so every grouping adds up to the same totals (exact for whole-hour offsets,
+as Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, literal, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callcenter.db.models import Call, CallLeg
+from callcenter.tickets.models import Case
+
+DISPOSITIONS = ("answered", "abandoned", "voicemail", "busy", "failed")
+STAGES = ("queue", "ringing", "voicemail")
+WAIT_EDGES = (5.0, 10.0, 15.0, 30.0)  # buckets: [0,5) [5,10) [10,15) [15,30) [30,∞)
+WAIT_LABELS = ("0-5", "5-10", "10-15", "15-30", ">30")
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class KpiSettings:
+    service_level_seconds: float = 20.0
+    short_abandon_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days ``first`` … ``last`` (inclusive); ``until`` cuts the last day short (today)."""
+
+    first: dt.date
+    last: dt.date
+    until: dt.datetime | None = None
+
+    def bounds(self, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+        lo = dt.datetime.combine(self.first, dt.time(), tz)
+        hi = dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), tz)
+        if self.until is not None:
+            hi = min(hi, self.until)
+        return lo.astimezone(dt.timezone.utc), hi.astimezone(dt.timezone.utc)
+
+    def days(self) -> list[dt.date]:
+        return [self.first + dt.timedelta(days=i) for i in range((self.last - self.first).days + 1)]
+
+
+@dataclass
+class Figures:
+    """Additive counts and sums of a set of calls; the rates are derived (see the module)."""
+
+    offered: int = 0
+    answered: int = 0
+    abandoned_queue: int = 0
+    abandoned_ringing: int = 0
+    abandoned_voicemail: int = 0
+    short_abandons: int = 0
+    voicemail: int = 0
+    busy: int = 0
+    failed: int = 0
+    answered_in_sl: int = 0
+    wait_answered: float = 0.0  # sum of the answered calls' waits
+    talk: float = 0.0  # sum of the answered calls' talk time
+    longest_wait: float | None = None
+    waits: list[int] = field(default_factory=lambda: [0] * len(WAIT_LABELS))
+
+    def add(self, other: Figures) -> None:
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if f.name == "waits":
+                self.waits = [a + b for a, b in zip(mine, theirs)]
+            elif f.name == "longest_wait":
+                self.longest_wait = max((v for v in (mine, theirs) if v is not None), default=None)
+            else:
+                setattr(self, f.name, mine + theirs)
+
+    @property
+    def abandoned(self) -> int:
+        return self.abandoned_queue + self.abandoned_ringing + self.abandoned_voicemail
+
+    @property
+    def counted(self) -> int:
+        """Offered minus short abandons: the base of the service level and the abandon rate."""
+        return self.offered - self.short_abandons
+
+    @property
+    def service_level(self) -> float | None:
+        return _pct(self.answered_in_sl, self.counted)
+
+    @property
+    def abandon_rate(self) -> float | None:
+        return _pct(self.abandoned - self.short_abandons, self.counted)
+
+    @property
+    def asa(self) -> float | None:
+        return round(self.wait_answered / self.answered, 1) if self.answered else None
+
+    @property
+    def aht(self) -> float | None:
+        return round(self.talk / self.answered, 1) if self.answered else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "offered": self.offered, "answered": self.answered, "abandoned": self.abandoned,
+            "abandoned_queue": self.abandoned_queue, "abandoned_ringing": self.abandoned_ringing,
+            "abandoned_voicemail": self.abandoned_voicemail, "short_abandons": self.short_abandons,
+            "voicemail": self.voicemail, "busy": self.busy, "failed": self.failed,
+            "answered_in_sl": self.answered_in_sl, "service_level": self.service_level,
+            "abandon_rate": self.abandon_rate, "asa": self.asa, "aht": self.aht,
+            "talk_seconds": round(self.talk, 1),
+            "longest_wait": None if self.longest_wait is None else round(self.longest_wait, 1),
+            "waits": dict(zip(WAIT_LABELS, self.waits)),
+        }  # fmt: skip
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole > 0 else None
+
+
+@dataclass
+class ClerkFigures:
+    extension: str
+    answered: int = 0
+    talk: float = 0.0
+    missed_rings: int = 0
+    cases_opened: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"extension": self.extension, "answered": self.answered, "talk_seconds": round(self.talk, 1),
+                "aht": round(self.talk / self.answered, 1) if self.answered else None,
+                "missed_rings": self.missed_rings, "cases_opened": self.cases_opened}  # fmt: skip
+
+
+@dataclass
+class Report:
+    period: Period
+    settings: KpiSettings
+    total: Figures
+    by_day: dict[dt.date, Figures]
+    by_hour: list[Figures]  # 24 local hours
+    by_weekday: list[Figures]  # Monday = 0
+    clerks: list[ClerkFigures]
+
+
+# ---------------------------------------------------------------------------------- queries
+
+
+def _utc_hour(dialect: str) -> Any:
+    """The UTC hour of a call's start as 'YYYY-MM-DD HH' (SQLite stores naive UTC text)."""
+    if dialect == "sqlite":
+        return func.substr(Call.started_at, 1, 13)
+    return func.to_char(func.timezone("UTC", Call.started_at), "YYYY-MM-DD HH24")
+
+
+def _in_period(lo: dt.datetime, hi: dt.datetime) -> Any:
+    return and_(Call.started_at >= lo, Call.started_at < hi, Call.status == "ended")
+
+
+async def hourly(session: AsyncSession, lo: dt.datetime, hi: dt.datetime, settings: KpiSettings) -> dict[str, Figures]:
+    """Figures per UTC hour ('YYYY-MM-DD HH') of the calls started in [lo, hi): one grouped scan."""
+    hour = _utc_hour(session.bind.dialect.name).label("hour")
+    wait = func.coalesce(Call.ring_seconds, 0.0)
+    answered = Call.disposition == "answered"
+
+    def count_if(*conditions: Any) -> Any:
+        return func.sum(case((and_(*conditions), 1), else_=0))
+
+    buckets = [count_if(answered, wait < WAIT_EDGES[0])]
+    buckets += [count_if(answered, wait >= a, wait < b) for a, b in zip(WAIT_EDGES, WAIT_EDGES[1:])]
+    buckets.append(count_if(answered, wait >= WAIT_EDGES[-1]))
+    stmt = (
+        select(hour, Call.disposition, Call.abandon_stage, func.count(),
+               count_if(answered, wait <= settings.service_level_seconds),
+               count_if(Call.disposition == "abandoned", wait < settings.short_abandon_seconds),
+               func.sum(wait), func.sum(func.coalesce(Call.talk_seconds, 0.0)), func.max(wait), *buckets)
+        .where(_in_period(lo, hi))
+        .group_by(hour, Call.disposition, Call.abandon_stage)
+    )  # fmt: skip
+    out: dict[str, Figures] = {}
+    for row in await session.execute(stmt):
+        key, disposition, stage, n, in_sl, short, wait_sum, talk_sum, longest, *waits = row
+        figures = out.setdefault(key, Figures())
+        _place(figures, disposition, stage, int(n))
+        if disposition == "answered":
+            figures.answered_in_sl += int(in_sl or 0)
+            figures.wait_answered += float(wait_sum or 0.0)
+            figures.talk += float(talk_sum or 0.0)
+            figures.waits = [a + int(b or 0) for a, b in zip(figures.waits, waits)]
+        if disposition == "abandoned":
+            figures.short_abandons += int(short or 0)
+        if disposition in ("answered", "abandoned", "voicemail", "busy") and longest is not None:
+            figures.longest_wait = max(float(longest), figures.longest_wait or 0.0)
+    return out
+
+
+def _place(figures: Figures, disposition: str | None, stage: str | None, n: int) -> None:
+    if disposition == "failed" or disposition not in DISPOSITIONS:
+        figures.failed += n
+        return
+    figures.offered += n
+    if disposition == "answered":
+        figures.answered += n
+    elif disposition == "voicemail":
+        figures.voicemail += n
+    elif disposition == "busy":
+        figures.busy += n
+    elif stage == "ringing":
+        figures.abandoned_ringing += n
+    elif stage == "voicemail":
+        figures.abandoned_voicemail += n
+    else:
+        figures.abandoned_queue += n
+
+
+async def clerk_figures(session: AsyncSession, lo: dt.datetime, hi: dt.datetime) -> list[ClerkFigures]:
+    """Answered calls, talk time, missed rings and cases opened per extension (see the module)."""
+    clerks: dict[str, ClerkFigures] = {}
+
+    def one(ext: str) -> ClerkFigures:
+        return clerks.setdefault(ext, ClerkFigures(ext))
+
+    answered = await session.execute(
+        select(Call.answered_by, func.count(), func.sum(func.coalesce(Call.talk_seconds, 0.0)))
+        .where(_in_period(lo, hi), Call.disposition == "answered", Call.answered_by.is_not(None))
+        .group_by(Call.answered_by)
+    )  # fmt: skip
+    for ext, n, talk in answered:
+        one(ext).answered, one(ext).talk = int(n), float(talk or 0.0)
+    colleague_answered = and_(Call.disposition == "answered", Call.answered_by != CallLeg.extension)
+    missed = await session.execute(
+        select(CallLeg.extension, func.count())
+        .join(Call, Call.id == CallLeg.call_id)
+        .where(CallLeg.rang_at >= lo, CallLeg.rang_at < hi, CallLeg.role == "agent",
+               CallLeg.extension.is_not(None), CallLeg.up_at.is_(None), Call.status == "ended",
+               not_(func.coalesce(colleague_answered, literal(False))))
+        .group_by(CallLeg.extension)
+    )  # fmt: skip
+    for ext, n in missed:
+        one(ext).missed_rings = int(n)
+    cases = await session.execute(
+        select(Case.first_responder, func.count())
+        .where(Case.accepted_at >= lo, Case.accepted_at < hi, Case.first_responder.is_not(None),
+               Case.first_responder != "")
+        .group_by(Case.first_responder)
+    )  # fmt: skip
+    for ext, n in cases:
+        one(ext).cases_opened = int(n)
+    return sorted(clerks.values(), key=lambda c: c.extension)
+
+
+def _local_hour(key: str, tz: ZoneInfo) -> dt.datetime:
+    utc = dt.datetime.strptime(key, "%Y-%m-%d %H").replace(tzinfo=dt.timezone.utc)
+    return utc.astimezone(tz)
+
+
+def regroup(hours: dict[str, Figures], period: Period, tz: ZoneInfo) -> Report:
+    """UTC-hour figures placed on local days, hours of the day and weekdays."""
+    total, by_day = Figures(), {day: Figures() for day in period.days()}
+    by_hour, by_weekday = [Figures() for _ in range(24)], [Figures() for _ in range(7)]
+    for key, figures in hours.items():
+        local = _local_hour(key, tz)
+        for target in (total, by_day.setdefault(local.date(), Figures()), by_hour[local.hour],
+                       by_weekday[local.weekday()]):  # fmt: skip
+            target.add(figures)
+    return Report(period, KpiSettings(), total, by_day, by_hour, by_weekday, [])
+
+
+async def report(session: AsyncSession, period: Period, tz: ZoneInfo, settings: KpiSettings,
+                 *, clerks: bool = True) -> Report:  # fmt: skip
+    """Every figure of the period: totals, by local day, hour and weekday, and per clerk."""
+    lo, hi = period.bounds(tz)
+    result = regroup(await hourly(session, lo, hi, settings), period, tz)
+    result.settings = settings
+    if clerks:
+        result.clerks = await clerk_figures(session, lo, hi)
+    return result
+
+
+async def call_figures(session: AsyncSession, first: dt.date, last: dt.date, tz: ZoneInfo,
+                       settings: KpiSettings | None = None) -> dict[str, Any]:  # fmt: skip
+    """The call figures of local days ``first`` … ``last`` for the rule book's reports (R1/R2):
+    the totals (see :meth:`Figures.as_dict`) and one row per clerk. Read-only."""
+    settings = settings or KpiSettings()
+    result = await report(session, Period(first, last), tz, settings)
+    return {"period": [first.isoformat(), last.isoformat()],
+            "service_level_seconds": settings.service_level_seconds,
+            "short_abandon_seconds": settings.short_abandon_seconds,
+            **result.total.as_dict(), "clerks": [c.as_dict() for c in result.clerks]}  # fmt: skip
+
+
+def merge(items: Iterable[Figures]) -> Figures:
+    out = Figures()
+    for item in items:
+        out.add(item)
+    return out
