@@ -55,6 +55,10 @@ class Config:
     # The live feed across processes (callcenter.live.bridge): auto = on when ``serve --role``
     # splits the service over processes (or http_workers > 1), off when one process does it all.
     live_bridge: str = "auto"
+    # Queue figures (callcenter.analytics.kpi): answered within this many seconds counts for the
+    # service level; an abandon with a shorter wait is a short abandon, counted apart.
+    service_level_seconds: float = 20.0
+    short_abandon_seconds: float = 5.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

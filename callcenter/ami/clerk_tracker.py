@@ -116,7 +116,9 @@ class ClerkTracker:
 
     async def _ask(self, action: str) -> list[dict[str, str]] | None:
         try:
-            response = await self.link.action({"Action": action}, timeout=ACTION_TIMEOUT, as_list=True)
+            # as_list=None: a list when the answer says "EventList: start", else the one response
+            # (a refusal resolves at once instead of waiting for a list that never comes)
+            response = await self.link.action({"Action": action}, timeout=ACTION_TIMEOUT, as_list=None)
         except (asyncio.TimeoutError, TimeoutError, ConnectionError) as exc:
             self.counters["snapshot_failures"] += 1
             log.warning("clerks: %s got no answer (%s); the events that follow will tell", action,

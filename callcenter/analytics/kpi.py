@@ -332,3 +332,8 @@ def merge(items: Iterable[Figures]) -> Figures:
     for item in items:
         out.add(item)
     return out
+
+
+def settings_of(config: Any) -> KpiSettings:
+    """The configured thresholds (``CALLCENTER_SERVICE_LEVEL_SECONDS`` / ``_SHORT_ABANDON_SECONDS``)."""
+    return KpiSettings(float(config.service_level_seconds), float(config.short_abandon_seconds))
