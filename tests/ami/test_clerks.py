@@ -13,6 +13,7 @@ import pytest
 
 from callcenter.ami import clerk_store, clerks
 from callcenter.ami.replay import ReplayServer
+from callcenter.db.session import create_engine, session_factory
 from callcenter.service import CallLogService
 from tests.ami.harness import service_config, settle
 
@@ -88,8 +89,12 @@ async def test_clerk_states_follow_each_trace(migrated: str, traces: Path, scena
     ringing = {c for e, s, c in spy.log if s == "ringing"} - {None}
     assert ringing == {"13909511235" if scenario == "timestamped_answered" else "13909511234"}
     # the table every panel process reads says the same
-    async with service.sessions() as db:
-        rows = {v["extension"]: v for v in await clerk_store.load(db)}
+    engine = create_engine(migrated)
+    try:
+        async with session_factory(engine)() as db:
+            rows = {v["extension"]: v for v in await clerk_store.load(db)}
+    finally:
+        await engine.dispose()
     assert {ext: v["state"] for ext, v in rows.items()} == {"8001": "free", "8002": "free"}
     assert rows["8001"]["name"] == "Clerk 8001"  # MemberName of the queue rows
 
