@@ -318,10 +318,14 @@ def _on_legs(board: Board, ev: CallLegs) -> list[str]:
         clerk = board.clerk(leg.extension)
         if ev.linkedid in clerk.finished and leg.phase != "done":
             continue
+        known = clerk.calls.get(ev.linkedid)
         if leg.phase == "done":
-            clerk.calls.pop(ev.linkedid, None)
+            if known is not None and known.phase == "talking" and clerk.device in IN_USE:
+                # the phone's own "in use" lasts a few ms longer: the call stays shown until then
+                clerk.finished = [*clerk.finished[-(MAX_FINISHED - 1):], ev.linkedid]
+            else:
+                clerk.calls.pop(ev.linkedid, None)
         else:
-            known = clerk.calls.get(ev.linkedid)
             if known is None or known.phase != leg.phase:
                 clerk.calls[ev.linkedid] = ClerkCall(ev.linkedid, leg.peer_number, leg.peer_name, leg.hotline,
                                                      leg.phase, leg.since)  # fmt: skip
