@@ -47,15 +47,17 @@ class Spy:
         return out
 
 
-async def replay(db_url: str, traces: list[Path], calls: int, **server: Any) -> tuple[Spy, CallLogService, Any]:
-    async with ReplayServer(traces, speed=server.pop("speed", 25), inject_timestamps=True, **server) as pbx:
-        service = CallLogService(service_config(db_url, pbx.port))
+async def replay(db_url: str, traces: list[Path], calls: int, *, master: Path | None = None,
+                 **server: Any) -> tuple[Spy, CallLogService, Any]:  # fmt: skip
+    async with ReplayServer(traces, speed=server.pop("speed", 25), inject_timestamps=True, cdr_out=master,
+                            **server) as pbx:  # fmt: skip
+        service = CallLogService(service_config(db_url, pbx.port, cdr_csv=master))
         spy = Spy(service.clerks)
         service.recorder.observers.append(spy)
         await service.start()
         try:
             await asyncio.wait_for(pbx.wait_finished(), 120)
-            await settle(service, db_url, calls)
+            await settle(service, db_url, calls, timeout=40)
             await service.clerks.flush()
         finally:
             await service.stop()
@@ -109,9 +111,10 @@ async def test_busy_or_unavailable_never_shows_a_call(migrated: str, traces: Pat
     assert service.clerks.counters["events"] > 0
 
 
-async def test_load_trace_ends_with_both_clerks_free(migrated: str, traces: Path) -> None:
-    """300 calls by plain Dial to one phone at a time (many in parallel per phone)."""
-    spy, service, _ = await replay(migrated, [traces / "load"], 300, speed=5)
+async def test_load_trace_ends_with_both_clerks_free(migrated: str, traces: Path, tmp_path: Path) -> None:
+    """300 calls by plain Dial to one phone at a time (many in parallel per phone); played and
+    reconciled as tests/ami/test_faults.py plays it (speed 2.5, Master.csv)."""
+    spy, service, _ = await replay(migrated, [traces / "load"], 300, speed=2.5, master=tmp_path / "Master.csv")
     for ext in ("8001", "8002"):
         assert spy.states(ext)[-1] == "free" and "hotline_call" in spy.states(ext)
     assert {v["state"] for v in service.clerks.views()} == {"free"}

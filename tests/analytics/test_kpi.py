@@ -25,9 +25,9 @@ SCENARIOS = ["answered_caller_hangs_up", "abandoned_while_ringing", "anonymous_c
              "busy_or_unavailable", "blind_transfer", "attended_transfer", "timestamped_answered"]  # fmt: skip
 
 
-async def _replay(db_url: str, traces: list[Path], calls: int, speed: float = 25) -> None:
-    async with ReplayServer(traces, speed=speed, inject_timestamps=True) as pbx:
-        service = CallLogService(service_config(db_url, pbx.port))
+async def _replay(db_url: str, traces: list[Path], calls: int, speed: float = 25, master: Path | None = None) -> None:
+    async with ReplayServer(traces, speed=speed, inject_timestamps=True, cdr_out=master) as pbx:
+        service = CallLogService(service_config(db_url, pbx.port, cdr_csv=master))
         await service.start()
         try:
             await asyncio.wait_for(pbx.wait_finished(), 180)
@@ -115,9 +115,10 @@ async def test_cases_opened_count_for_their_first_responsible_clerk(scenarios: s
     assert (figures["offered"], figures["answered"], figures["service_level"]) == (10, 5, 50.0)
 
 
-async def test_load_trace_against_asterisks_own_cdr(migrated: str, traces: Path) -> None:
-    """300 calls by plain Dial, each answered after ~0.5 s of ringing, 2–3 s of talk."""
-    await _replay(migrated, [traces / "load"], 300, speed=5)
+async def test_load_trace_against_asterisks_own_cdr(migrated: str, traces: Path, tmp_path: Path) -> None:
+    """300 calls by plain Dial, each answered after ~0.5 s of ringing, 2–3 s of talk (played and
+    reconciled as tests/ami/test_faults.py plays it: speed 2.5, Master.csv)."""
+    await _replay(migrated, [traces / "load"], 300, speed=2.5, master=tmp_path / "Master.csv")
     with open(traces / "load" / "cdr.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     per_phone = Counter(r[6].split("/")[1].split("-")[0] for r in rows if r[14] == "ANSWERED")

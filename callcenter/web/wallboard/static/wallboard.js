@@ -11,7 +11,8 @@
     if (cls) e.className = cls;
     return e;
   }
-  function num(v, unit) { return v === null || v === undefined ? "–" : v + (unit || ""); }
+  // figures with a unit (%, s) as the page renders them: one decimal
+  function num(v, unit) { return v === null || v === undefined ? "–" : (unit ? Number(v).toFixed(1) : v) + (unit || ""); }
   function set(id, text) { var e = document.getElementById(id); if (e) e.textContent = text; }
   function mmss(seconds) {
     seconds = Math.max(0, Math.round(seconds));
