@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, not_, or_, select
+from sqlalchemy import and_, case, func, literal, literal_column, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.db.models import Call, CallLeg
@@ -104,14 +104,11 @@ class Figures:
     waits: list[int] = field(default_factory=lambda: [0] * len(WAIT_LABELS))
 
     def add(self, other: Figures) -> None:
-        for f in fields(self):
-            mine, theirs = getattr(self, f.name), getattr(other, f.name)
-            if f.name == "waits":
-                self.waits = [a + b for a, b in zip(mine, theirs)]
-            elif f.name == "longest_wait":
-                self.longest_wait = max((v for v in (mine, theirs) if v is not None), default=None)
-            else:
-                setattr(self, f.name, mine + theirs)
+        for name in _ADDITIVE:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.waits = [a + b for a, b in zip(self.waits, other.waits)]
+        if other.longest_wait is not None and (self.longest_wait is None or other.longest_wait > self.longest_wait):
+            self.longest_wait = other.longest_wait
 
     @property
     def abandoned(self) -> int:
@@ -150,6 +147,9 @@ class Figures:
             "longest_wait": None if self.longest_wait is None else round(self.longest_wait, 1),
             "waits": dict(zip(WAIT_LABELS, self.waits)),
         }  # fmt: skip
+
+
+_ADDITIVE = tuple(f.name for f in fields(Figures) if f.name not in ("waits", "longest_wait"))
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -191,64 +191,86 @@ def _utc_hour(dialect: str) -> Any:
     return func.to_char(func.timezone("UTC", Call.started_at), "YYYY-MM-DD HH24")
 
 
+def _local_day(dialect: str, offset: int) -> Any:
+    """The local day 'YYYY-MM-DD' of a call's start, for a zone ``offset`` seconds from UTC."""
+    if dialect == "sqlite":
+        return func.date(Call.started_at, f"{offset:+d} seconds")
+    shifted = func.timezone("UTC", Call.started_at) + literal_column(f"interval '{int(offset)} seconds'")
+    return func.to_char(shifted, "YYYY-MM-DD")
+
+
+def _utc_hour_of_day(dialect: str) -> Any:
+    if dialect == "sqlite":
+        return func.substr(Call.started_at, 12, 2)
+    return func.to_char(func.timezone("UTC", Call.started_at), "HH24")
+
+
+def fixed_offset(tz: ZoneInfo, lo: dt.datetime, hi: dt.datetime) -> int | None:
+    """The zone's offset from UTC in seconds if it is the same whole number of hours over the
+    whole period (Asia/Shanghai: always +8 h), else None (the figures are then grouped by UTC hour)."""
+    offsets = {tz.utcoffset(lo + dt.timedelta(hours=h)) for h in range(0, int((hi - lo).total_seconds() // 3600) + 1, 6)}
+    offsets.add(tz.utcoffset(hi))
+    if len(offsets) != 1:
+        return None
+    seconds = int(next(iter(offsets)).total_seconds())  # type: ignore[union-attr]
+    return seconds if seconds % 3600 == 0 else None
+
+
 def _in_period(lo: dt.datetime, hi: dt.datetime) -> Any:
     return and_(Call.started_at >= lo, Call.started_at < hi, Call.status == "ended")
 
 
 async def hourly(session: AsyncSession, lo: dt.datetime, hi: dt.datetime, settings: KpiSettings) -> dict[str, Figures]:
-    """Figures per UTC hour ('YYYY-MM-DD HH') of the calls started in [lo, hi): one grouped scan."""
-    hour = _utc_hour(session.bind.dialect.name).label("hour")
+    """Figures per UTC hour ('YYYY-MM-DD HH') of the calls started in [lo, hi)."""
+    return await grouped(session, lo, hi, settings, _utc_hour(session.bind.dialect.name))
+
+
+async def grouped(session: AsyncSession, lo: dt.datetime, hi: dt.datetime, settings: KpiSettings,
+                  key: Any) -> dict[str, Figures]:  # fmt: skip
+    """Figures of the calls started in [lo, hi) per value of ``key`` (an SQL expression): one
+    grouped scan (of the covering index ``ix_calls_kpi``), one row per key."""
+    hour = key.label("hour")
     wait = func.coalesce(Call.ring_seconds, 0.0)
-    answered = Call.disposition == "answered"
+    disposition = Call.disposition
+    answered = disposition == "answered"
+    abandoned = disposition == "abandoned"
+    reached = disposition.in_(("answered", "abandoned", "voicemail", "busy"))
 
     def count_if(*conditions: Any) -> Any:
         return func.sum(case((and_(*conditions), 1), else_=0))
+
+    def sum_if(value: Any, *conditions: Any) -> Any:
+        return func.sum(case((and_(*conditions), value), else_=0.0))
 
     buckets = [count_if(answered, wait < WAIT_EDGES[0])]
     buckets += [count_if(answered, wait >= a, wait < b) for a, b in zip(WAIT_EDGES, WAIT_EDGES[1:])]
     buckets.append(count_if(answered, wait >= WAIT_EDGES[-1]))
     stmt = (
-        select(hour, Call.disposition, Call.abandon_stage, func.count(),
+        select(hour, count_if(answered), count_if(abandoned, Call.abandon_stage == "ringing"),
+               count_if(abandoned, Call.abandon_stage == "voicemail"), count_if(abandoned),
+               count_if(disposition == "voicemail"), count_if(disposition == "busy"), count_if(or_(disposition.is_(None), not_(reached))),
                count_if(answered, wait <= settings.service_level_seconds),
-               count_if(Call.disposition == "abandoned", wait < settings.short_abandon_seconds),
-               func.sum(wait), func.sum(func.coalesce(Call.talk_seconds, 0.0)), func.max(wait), *buckets)
+               count_if(abandoned, wait < settings.short_abandon_seconds),
+               sum_if(wait, answered), sum_if(func.coalesce(Call.talk_seconds, 0.0), answered),
+               func.max(case((reached, wait), else_=None)), *buckets)
         .where(_in_period(lo, hi))
-        .group_by(hour, Call.disposition, Call.abandon_stage)
+        .group_by(hour)
     )  # fmt: skip
     out: dict[str, Figures] = {}
     for row in await session.execute(stmt):
-        key, disposition, stage, n, in_sl, short, wait_sum, talk_sum, longest, *waits = row
-        figures = out.setdefault(key, Figures())
-        _place(figures, disposition, stage, int(n))
-        if disposition == "answered":
-            figures.answered_in_sl += int(in_sl or 0)
-            figures.wait_answered += float(wait_sum or 0.0)
-            figures.talk += float(talk_sum or 0.0)
-            figures.waits = [a + int(b or 0) for a, b in zip(figures.waits, waits)]
-        if disposition == "abandoned":
-            figures.short_abandons += int(short or 0)
-        if disposition in ("answered", "abandoned", "voicemail", "busy") and longest is not None:
-            figures.longest_wait = max(float(longest), figures.longest_wait or 0.0)
+        (key, n_answered, ab_ringing, ab_vm, ab_all, vm, busy, failed, in_sl, short, wait_sum, talk_sum, longest,
+         *waits) = row  # fmt: skip
+        ab_ringing, ab_vm = int(ab_ringing or 0), int(ab_vm or 0)
+        f = Figures(answered=int(n_answered or 0), abandoned_ringing=ab_ringing, abandoned_voicemail=ab_vm,
+                    abandoned_queue=int(ab_all or 0) - ab_ringing - ab_vm,  # the queue, or no stage recorded
+                    voicemail=int(vm or 0), busy=int(busy or 0), failed=int(failed or 0),
+                    answered_in_sl=int(in_sl or 0), short_abandons=int(short or 0),
+                    wait_answered=float(wait_sum or 0.0), talk=float(talk_sum or 0.0),
+                    longest_wait=None if longest is None else float(longest),
+                    waits=[int(w or 0) for w in waits])  # fmt: skip
+        f.offered = f.answered + f.abandoned + f.voicemail + f.busy
+        out[key] = f
     return out
-
-
-def _place(figures: Figures, disposition: str | None, stage: str | None, n: int) -> None:
-    if disposition == "failed" or disposition not in DISPOSITIONS:
-        figures.failed += n
-        return
-    figures.offered += n
-    if disposition == "answered":
-        figures.answered += n
-    elif disposition == "voicemail":
-        figures.voicemail += n
-    elif disposition == "busy":
-        figures.busy += n
-    elif stage == "ringing":
-        figures.abandoned_ringing += n
-    elif stage == "voicemail":
-        figures.abandoned_voicemail += n
-    else:
-        figures.abandoned_queue += n
 
 
 async def clerk_figures(session: AsyncSession, lo: dt.datetime, hi: dt.datetime) -> list[ClerkFigures]:
@@ -288,7 +310,7 @@ async def clerk_figures(session: AsyncSession, lo: dt.datetime, hi: dt.datetime)
 
 
 def _local_hour(key: str, tz: ZoneInfo) -> dt.datetime:
-    utc = dt.datetime.strptime(key, "%Y-%m-%d %H").replace(tzinfo=dt.timezone.utc)
+    utc = dt.datetime(int(key[:4]), int(key[5:7]), int(key[8:10]), int(key[11:13]), tzinfo=dt.timezone.utc)
     return utc.astimezone(tz)
 
 
@@ -308,7 +330,23 @@ async def report(session: AsyncSession, period: Period, tz: ZoneInfo, settings: 
                  *, clerks: bool = True) -> Report:  # fmt: skip
     """Every figure of the period: totals, by local day, hour and weekday, and per clerk."""
     lo, hi = period.bounds(tz)
-    result = regroup(await hourly(session, lo, hi, settings), period, tz)
+    offset = fixed_offset(tz, lo, hi)
+    if offset is None:
+        result = regroup(await hourly(session, lo, hi, settings), period, tz)
+    else:  # two small groupings instead of one row per hour: by local day, by hour of the day
+        dialect = session.bind.dialect.name
+        days = await grouped(session, lo, hi, settings, _local_day(dialect, offset))
+        hours = await grouped(session, lo, hi, settings, _utc_hour_of_day(dialect))
+        by_day = {day: Figures() for day in period.days()}
+        by_weekday = [Figures() for _ in range(7)]
+        for key, figures in days.items():
+            day = dt.date.fromisoformat(key)
+            by_day.setdefault(day, Figures()).add(figures)
+            by_weekday[day.weekday()].add(figures)
+        by_hour = [Figures() for _ in range(24)]
+        for key, figures in hours.items():
+            by_hour[(int(key) + offset // 3600) % 24].add(figures)
+        result = Report(period, settings, merge(by_day.values()), by_day, by_hour, by_weekday, [])
     result.settings = settings
     if clerks:
         result.clerks = await clerk_figures(session, lo, hi)
