@@ -209,6 +209,7 @@ class ClerkCall:
     hotline: bool
     phase: str  # ringing | talking
     since: float
+    ending: bool = False  # over (AgentComplete, the leg hung up); shown until the phone is free
 
 
 @dataclass
@@ -272,9 +273,14 @@ def _on_member(board: Board, ev: Member) -> list[str]:
     if ev.device is not None:
         clerk.device = board.devices[ev.extension] = ev.device
         if ev.device == "NOT_INUSE":
-            for linkedid in clerk.finished:
-                clerk.calls.pop(linkedid, None)
+            _drop_ending(clerk)
     return [ev.extension]
+
+
+def _drop_ending(clerk: Clerk) -> None:
+    """The phone is free: calls that were over are gone now."""
+    for linkedid in [k for k, c in clerk.calls.items() if c.ending]:
+        del clerk.calls[linkedid]
 
 
 def _on_device(board: Board, ev: Device) -> list[str]:
@@ -283,8 +289,7 @@ def _on_device(board: Board, ev: Device) -> list[str]:
     if clerk is not None:
         clerk.device = ev.state
         if ev.state == "NOT_INUSE":
-            for linkedid in clerk.finished:
-                clerk.calls.pop(linkedid, None)
+            _drop_ending(clerk)
     return [ev.extension]
 
 
@@ -302,6 +307,8 @@ def _on_agent(board: Board, ev: Agent) -> list[str]:
         known = clerk.calls.get(ev.linkedid)
         if known is None or known.phase != "talking":
             clerk.calls.pop(ev.linkedid, None)
+        else:
+            known.ending = True
         clerk.finished = [*clerk.finished[-(MAX_FINISHED - 1):], ev.linkedid]
     else:
         known = clerk.calls.get(ev.linkedid)
@@ -322,6 +329,7 @@ def _on_legs(board: Board, ev: CallLegs) -> list[str]:
         if leg.phase == "done":
             if known is not None and known.phase == "talking" and clerk.device in IN_USE:
                 # the phone's own "in use" lasts a few ms longer: the call stays shown until then
+                known.ending = True
                 clerk.finished = [*clerk.finished[-(MAX_FINISHED - 1):], ev.linkedid]
             else:
                 clerk.calls.pop(ev.linkedid, None)
