@@ -244,10 +244,10 @@ class Recorder:
                 self.pending_cdr[:0] = cdr
                 raise
             now = time.time()
-            for linkedid, kinds in published:
-                self._after_commit(linkedid, kinds, now)
+            for linkedid, kinds, closed in published:
+                self._after_commit(linkedid, kinds, now, closed)
 
-    async def _commit(self, dirty: dict[str, list[str]], cdr: list[dict[str, str]]) -> list[tuple[str, list[str]]]:
+    async def _commit(self, dirty: dict[str, list[str]], cdr: list[dict[str, str]]) -> list[tuple[str, list[str], bool]]:
         """One transaction for the whole batch, a handful of statements whatever its size."""
         states = {lid: self.states[lid] for lid in dirty if lid in self.states}
         async with self.sessions() as session, session.begin():
@@ -264,6 +264,7 @@ class Recorder:
                 await self.reconciler.store_ami_cdr(session, cdr, links)
             await store.save_progress_many(session, [(ids[lid], st) for lid, st in states.items() if not st.ended])
             finishing, waiting = [], []
+            finished: set[str] = set()  # closed by this transaction (a call may end meanwhile: not these)
             for lid, st in states.items():
                 if st.ended:
                     rec, incomplete = sm.record(st), False
@@ -274,12 +275,13 @@ class Recorder:
                         continue
                     self.awaiting_cdr.pop(lid, None)
                     finishing.append((ids[lid], rec, st, incomplete))
+                    finished.add(lid)
             await store.save_progress_many(session, waiting)
             closed = await store.finish_many(session, finishing)
             await self._run_tx_hooks(session, [(cid, st.caller_number) for cid, _, st, _ in finishing if cid in closed])
         self.call_ids.update(ids)  # type: ignore[arg-type]
         self.counters["calls_logged"] += len(closed)
-        return [(lid, dirty[lid]) for lid in states if lid not in self.awaiting_cdr]
+        return [(lid, dirty[lid], lid in finished) for lid in states if lid not in self.awaiting_cdr]
 
     async def _run_tx_hooks(self, session: AsyncSession, calls: list[tuple[int, str]]) -> None:
         if not calls:
@@ -305,12 +307,14 @@ class Recorder:
         if self.reconciler is not None and self.reconciler.cdr_csv is not None:
             self.queue.put_nowait(("scan", None, 0.0))
 
-    def _after_commit(self, linkedid: str, kinds: list[str], now: float) -> None:
+    def _after_commit(self, linkedid: str, kinds: list[str], now: float, closed: bool) -> None:
         state = self.states.get(linkedid)
         if state is None:
             return
         self.feed.publish_call(kinds[-1], state)
-        if state.ended:
+        # Only a call this commit closed is forgotten: one that ended while the commit ran (the
+        # consumer goes on meanwhile) is still open in the database and is closed by the next batch.
+        if closed:
             rec = sm.record(state)
             log.info(
                 "call %s from %r: %s%s%s", linkedid, state.caller_number, rec["disposition"],
