@@ -273,7 +273,8 @@ async def grouped(session: AsyncSession, lo: dt.datetime, hi: dt.datetime, setti
     return out
 
 
-async def clerk_figures(session: AsyncSession, lo: dt.datetime, hi: dt.datetime) -> list[ClerkFigures]:
+async def clerk_figures(session: AsyncSession, lo: dt.datetime, hi: dt.datetime, *,
+                        cases: bool = True) -> list[ClerkFigures]:  # fmt: skip
     """Answered calls, talk time, missed rings and cases opened per extension (see the module)."""
     clerks: dict[str, ClerkFigures] = {}
 
@@ -298,15 +299,21 @@ async def clerk_figures(session: AsyncSession, lo: dt.datetime, hi: dt.datetime)
     )  # fmt: skip
     for ext, n in missed:
         one(ext).missed_rings = int(n)
-    cases = await session.execute(
+    if cases:
+        for ext, n in (await cases_opened(session, lo, hi)).items():
+            one(ext).cases_opened = n
+    return sorted(clerks.values(), key=lambda c: c.extension)
+
+
+async def cases_opened(session: AsyncSession, lo: dt.datetime, hi: dt.datetime) -> dict[str, int]:
+    """Cases accepted in [lo, hi) per first responsible person (首问责任人)."""
+    rows = await session.execute(
         select(Case.first_responder, func.count())
         .where(Case.accepted_at >= lo, Case.accepted_at < hi, Case.first_responder.is_not(None),
                Case.first_responder != "")
         .group_by(Case.first_responder)
     )  # fmt: skip
-    for ext, n in cases:
-        one(ext).cases_opened = int(n)
-    return sorted(clerks.values(), key=lambda c: c.extension)
+    return {ext: int(n) for ext, n in rows}
 
 
 def _local_hour(key: str, tz: ZoneInfo) -> dt.datetime:
@@ -326,30 +333,117 @@ def regroup(hours: dict[str, Figures], period: Period, tz: ZoneInfo) -> Report:
     return Report(period, KpiSettings(), total, by_day, by_hour, by_weekday, [])
 
 
-async def report(session: AsyncSession, period: Period, tz: ZoneInfo, settings: KpiSettings,
-                 *, clerks: bool = True) -> Report:  # fmt: skip
-    """Every figure of the period: totals, by local day, hour and weekday, and per clerk."""
-    lo, hi = period.bounds(tz)
+@dataclass
+class _Part:
+    """The figures of a stretch of whole local days (what :class:`PastCache` keeps)."""
+
+    by_day: dict[dt.date, Figures]
+    by_hour: list[Figures]
+    clerks: dict[str, ClerkFigures]
+
+
+async def _part(session: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt.date], tz: ZoneInfo,
+                settings: KpiSettings) -> _Part:  # fmt: skip
     offset = fixed_offset(tz, lo, hi)
+    by_day = {day: Figures() for day in days}
+    by_hour = [Figures() for _ in range(24)]
     if offset is None:
-        result = regroup(await hourly(session, lo, hi, settings), period, tz)
+        regrouped = regroup(await hourly(session, lo, hi, settings), Period(days[0], days[-1]), tz)
+        by_day.update(regrouped.by_day)
+        by_hour = regrouped.by_hour
     else:  # two small groupings instead of one row per hour: by local day, by hour of the day
         dialect = session.bind.dialect.name
-        days = await grouped(session, lo, hi, settings, _local_day(dialect, offset))
-        hours = await grouped(session, lo, hi, settings, _utc_hour_of_day(dialect))
-        by_day = {day: Figures() for day in period.days()}
-        by_weekday = [Figures() for _ in range(7)]
-        for key, figures in days.items():
-            day = dt.date.fromisoformat(key)
+        for key, figures in (await grouped(session, lo, hi, settings, _local_day(dialect, offset))).items():
+            by_day.setdefault(dt.date.fromisoformat(key), Figures()).add(figures)
+        for key, figures in (await grouped(session, lo, hi, settings, _utc_hour_of_day(dialect))).items():
+            by_hour[(int(key) + offset // 3600) % 24].add(figures)
+    clerks = {c.extension: c for c in await clerk_figures(session, lo, hi, cases=False)}
+    return _Part(by_day, by_hour, clerks)
+
+
+def _assemble(period: Period, settings: KpiSettings, parts: list[_Part]) -> Report:
+    by_day: dict[dt.date, Figures] = {}
+    by_hour, by_weekday = [Figures() for _ in range(24)], [Figures() for _ in range(7)]
+    clerks: dict[str, ClerkFigures] = {}
+    for part in parts:
+        for day, figures in part.by_day.items():
             by_day.setdefault(day, Figures()).add(figures)
             by_weekday[day.weekday()].add(figures)
-        by_hour = [Figures() for _ in range(24)]
-        for key, figures in hours.items():
-            by_hour[(int(key) + offset // 3600) % 24].add(figures)
-        result = Report(period, settings, merge(by_day.values()), by_day, by_hour, by_weekday, [])
-    result.settings = settings
+        for hour, figures in enumerate(part.by_hour):
+            by_hour[hour].add(figures)
+        for ext, c in part.clerks.items():
+            mine = clerks.setdefault(ext, ClerkFigures(ext))
+            mine.answered, mine.talk, mine.missed_rings = mine.answered + c.answered, mine.talk + c.talk, \
+                mine.missed_rings + c.missed_rings
+    by_day = dict(sorted(by_day.items()))
+    return Report(period, settings, merge(by_day.values()), by_day, by_hour, by_weekday,
+                  sorted(clerks.values(), key=lambda c: c.extension))  # fmt: skip
+
+
+class PastCache:
+    """Figures of the days before today, kept per process while the call log of those days is
+    unchanged: one aggregate over the stretch (count, highest id, answered, total wait and talk
+    time of its ended calls) is compared with the one taken when they were computed. A call
+    recovered later, a call that ends, a changed call: a new fingerprint, a fresh computation.
+    Today is always read afresh. Every process computes the same figures from the same rows."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._parts: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Part]] = {}
+        self.hits = self.misses = 0
+
+    async def part(self, session: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt.date],
+                   tz: ZoneInfo, settings: KpiSettings) -> _Part:  # fmt: skip
+        key = (str(session.bind.url), tz.key, settings, lo, hi)
+        fingerprint = await _fingerprint(session, lo, hi)
+        known = self._parts.get(key)
+        if known is not None and known[0] == fingerprint:
+            self.hits += 1
+            return known[1]
+        self.misses += 1
+        part = await _part(session, lo, hi, days, tz, settings)
+        self._parts.pop(key, None)
+        self._parts[key] = (fingerprint, part)
+        while len(self._parts) > self.size:
+            self._parts.pop(next(iter(self._parts)))
+        return part
+
+
+async def _fingerprint(session: AsyncSession, lo: dt.datetime, hi: dt.datetime) -> tuple[Any, ...]:
+    row = (await session.execute(
+        select(func.count(), func.max(Call.id), func.sum(case((Call.disposition == "answered", 1), else_=0)),
+               func.sum(func.coalesce(Call.ring_seconds, 0.0)), func.sum(func.coalesce(Call.talk_seconds, 0.0)))
+        .where(_in_period(lo, hi))
+    )).one()  # fmt: skip
+    return tuple(round(v, 3) if isinstance(v, float) else v for v in row)
+
+
+async def report(session: AsyncSession, period: Period, tz: ZoneInfo, settings: KpiSettings,
+                 *, clerks: bool = True, cache: PastCache | None = None,
+                 today: dt.date | None = None) -> Report:  # fmt: skip
+    """Every figure of the period: totals, by local day, hour and weekday, and per clerk.
+    ``cache``: reuse the figures of the days before ``today`` while they are unchanged."""
+    lo, hi = period.bounds(tz)
+    days = period.days()
+    if cache is None or today is None or days[0] >= today:
+        parts = [await _part(session, lo, hi, days, tz, settings)]
+    else:
+        past = [d for d in days if d < today]
+        split = dt.datetime.combine(past[-1] + dt.timedelta(days=1), dt.time(), tz).astimezone(dt.timezone.utc)
+        parts = [await cache.part(session, lo, min(split, hi), past, tz, settings)]
+        if split < hi:
+            parts.append(await _part(session, split, hi, [d for d in days if d >= today], tz, settings))
+    result = _assemble(period, settings, parts)
     if clerks:
-        result.clerks = await clerk_figures(session, lo, hi)
+        for ext, n in (await cases_opened(session, lo, hi)).items():
+            mine = next((c for c in result.clerks if c.extension == ext), None)
+            if mine is None:
+                mine = ClerkFigures(ext)
+                result.clerks.append(mine)
+            mine.cases_opened = n
+        result.clerks.sort(key=lambda c: c.extension)
+    else:
+        result.clerks = []
     return result
 
 

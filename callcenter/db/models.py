@@ -103,7 +103,7 @@ class Call(Base):
         Index("ix_calls_started_id", "started_at", "id"),
         # What the queue figures read of a call (callcenter.analytics.kpi): an index-only scan.
         Index("ix_calls_kpi", "started_at", "status", "disposition", "abandon_stage", "ring_seconds",
-              "talk_seconds", "answered_by"),
+              "talk_seconds", "answered_by", "id"),
     )
 
 

@@ -116,9 +116,9 @@ async def test_cases_opened_count_for_their_first_responsible_clerk(scenarios: s
 
 
 async def test_load_trace_against_asterisks_own_cdr(migrated: str, traces: Path, tmp_path: Path) -> None:
-    """300 calls by plain Dial, each answered after ~0.5 s of ringing, 2–3 s of talk (played and
-    reconciled as tests/ami/test_faults.py plays it: speed 2.5, Master.csv)."""
-    await _replay(migrated, [traces / "load"], 300, speed=2.5, master=tmp_path / "Master.csv")
+    """300 calls by plain Dial, each answered after ~0.5 s of ringing, 2–3 s of talk (at speed 5:
+    before the recorder's fix, 6-26 of them stayed open)."""
+    await _replay(migrated, [traces / "load"], 300, speed=5)
     with open(traces / "load" / "cdr.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     per_phone = Counter(r[6].split("/")[1].split("-")[0] for r in rows if r[14] == "ANSWERED")
@@ -155,3 +155,41 @@ async def test_period_bounds_are_local_days(migrated: str) -> None:
     assert one.by_hour[23].answered == 1 and one.by_weekday[4].offered == 1  # a Friday
     assert two.by_day[dt.date(2026, 11, 21)].short_abandons == 1  # 2 s < 5 s
     assert (two.total.abandon_rate, two.total.service_level) == (0.0, 100.0)  # 1 counted call
+
+
+async def test_past_days_kept_while_unchanged(migrated: str) -> None:
+    """The panel keeps the figures of past days (kpi.PastCache) and reads today afresh; a call
+    recovered later into a past day, or a past call that changes, is seen at once."""
+    from tests.web.conftest import add_call
+
+    engine = create_engine(migrated)
+    sessions = session_factory(engine)
+    today = dt.date(2026, 11, 21)
+    at = lambda day, hour: dt.datetime(2026, 11, day, hour, tzinfo=TZ).astimezone(dt.timezone.utc)  # noqa: E731
+    period, cache, settings = kpi.Period(dt.date(2026, 11, 15), today), kpi.PastCache(), kpi.KpiSettings()
+    try:
+        await add_call(sessions, started_at=at(16, 10))
+        await add_call(sessions, started_at=at(21, 9))
+        async with sessions() as db:
+            first = await kpi.report(db, period, TZ, settings, cache=cache, today=today)
+            again = await kpi.report(db, period, TZ, settings, cache=cache, today=today)
+        assert (cache.misses, cache.hits) == (1, 1) and first.total.as_dict() == again.total.as_dict()
+        await add_call(sessions, started_at=at(21, 10))  # today: always read afresh
+        late = await add_call(sessions, started_at=at(17, 11), disposition="busy", answered_by=None,
+                              answered_at=None, talk_seconds=0.0)  # recovered into a past day  # fmt: skip
+        async with sessions() as db:
+            now = await kpi.report(db, period, TZ, settings, cache=cache, today=today)
+            plain = await kpi.report(db, period, TZ, settings)
+        assert (now.total.offered, now.total.busy, now.by_day[dt.date(2026, 11, 17)].busy) == (4, 1, 1)
+        assert now.total.as_dict() == plain.total.as_dict() and cache.misses == 2
+        from sqlalchemy import update
+
+        from callcenter.db.models import Call
+
+        async with sessions() as db, db.begin():  # a past call changes in place
+            await db.execute(update(Call).where(Call.id == late).values(ring_seconds=40.0))
+        async with sessions() as db:
+            changed = await kpi.report(db, period, TZ, settings, cache=cache, today=today)
+        assert changed.total.longest_wait == 40.0 and cache.misses == 3
+    finally:
+        await engine.dispose()

@@ -34,9 +34,11 @@ async def wallboard(request: web.Request) -> dict[str, Any]:
 
 async def build_report(request: web.Request, query: ReportQuery) -> kpi.Report:
     config = request.app[keys.CONFIG]
-    period = reports.period_of(query.date_from, query.date_to, now(request).astimezone(config.tz).date())
+    today = now(request).astimezone(config.tz).date()
+    period = reports.period_of(query.date_from, query.date_to, today)
     async with request.app[keys.READS]() as db:
-        return await kpi.report(db, period, config.tz, kpi.settings_of(config))
+        return await kpi.report(db, period, config.tz, kpi.settings_of(config), cache=request.app[keys.WALLBOARD].past,
+                                today=today)  # fmt: skip
 
 
 @api.get("/api/queue-report", Perm.SUPERVISE, query=ReportQuery, response=ReportOut)

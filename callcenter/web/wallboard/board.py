@@ -99,6 +99,7 @@ class BoardCache:
         self._board: dict[str, Any] | None = None
         self._stamp = float("-inf")  # monotonic time its computation started
         self.computations = 0
+        self.past = kpi.PastCache()  # the queue reports' figures of past days (kpi.PastCache)
 
     def invalidate(self) -> float:
         """A change happened now: boards computed before it are stale. Returns the mark."""

@@ -7,7 +7,8 @@ Create Date: 2026-12-06 10:00:00
 ``clerk_states``: one row per clerk phone, written by the listener's clerk board, read by
 every panel process (stands alone, no foreign keys). ``ix_calls_kpi`` covers what the queue
 figures read of a call (callcenter.analytics.kpi), so a period's figures are read from the
-index alone on SQLite; ``ix_call_legs_rang_at`` finds the ring attempts of a period (missed rings).
+index alone (``id`` in it for the fingerprint of callcenter.analytics.kpi.PastCache);
+``ix_call_legs_rang_at`` finds the ring attempts of a period (missed rings).
 No project imports: this file must describe the schema as it was when written.
 """
 from typing import Sequence, Union
@@ -20,7 +21,8 @@ down_revision: Union[str, Sequence[str], None] = "0008"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-KPI_COLUMNS = ["started_at", "status", "disposition", "abandon_stage", "ring_seconds", "talk_seconds", "answered_by"]
+KPI_COLUMNS = ["started_at", "status", "disposition", "abandon_stage", "ring_seconds", "talk_seconds", "answered_by",
+               "id"]
 
 
 def upgrade() -> None:
