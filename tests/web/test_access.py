@@ -76,6 +76,13 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("GET", "/api/reports/{report_id}", "/api/reports/R3", None),
     ("GET", "/api/audit", "/api/audit", None),
     ("GET", "/api/audit/verify", "/api/audit/verify", None),
+    # the wallboard and the queue reports
+    ("GET", "/wallboard", "/wallboard", None),
+    ("GET", "/ws/wallboard", "/ws/wallboard", None),
+    ("GET", "/wallboard/reports", "/wallboard/reports", None),
+    ("GET", "/wallboard/reports/export", "/wallboard/reports/export?format=csv", None),
+    ("GET", "/api/wallboard", "/api/wallboard", None),
+    ("GET", "/api/queue-report", "/api/queue-report?group=hour", None),
     # administration
     ("GET", "/admin", "/admin", None),
     ("GET", "/admin/users", "/admin/users", None),
@@ -288,7 +295,7 @@ async def test_right_role_gets_through(panel: Panel) -> None:
     current = ""
     token = ""
     for method, template, path, body in ROUTES:
-        if path in ("/login", "/logout", "/ws/live"):
+        if path in ("/login", "/logout", "/ws/live", "/ws/wallboard"):  # sockets: test_live, test_wallboard
             continue
         user = right_user(_perm(panel, method, template))
         if user != current:
