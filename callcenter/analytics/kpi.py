@@ -47,9 +47,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, literal_column, not_, or_, select
+from sqlalchemy import Integer, String
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
-from callcenter.db.models import Call, CallLeg
+from callcenter.db.models import Base, Call, CallLeg
 from callcenter.tickets.models import Case
 
 DISPOSITIONS = ("answered", "abandoned", "voicemail", "busy", "failed")
@@ -382,9 +384,9 @@ def _assemble(period: Period, settings: KpiSettings, parts: list[_Part]) -> Repo
 
 class PastCache:
     """Figures of the days before today, kept per process while the call log of those days is
-    unchanged: one aggregate over the stretch (count, highest id, answered, total wait and talk
-    time of its ended calls) is compared with the one taken when they were computed. A call
-    recovered later, a call that ends, a changed call: a new fingerprint, a fresh computation.
+    unchanged: the per-day counters of ``kpi_day_versions`` (raised by a trigger on every write
+    of an ended call) are compared with those read when the figures were computed. A call
+    recovered later, a call that ends, a changed call: a new counter, a fresh computation.
     Today is always read afresh. Every process computes the same figures from the same rows."""
 
     def __init__(self, size: int = 64) -> None:
@@ -409,13 +411,25 @@ class PastCache:
         return part
 
 
+class KpiDayVersion(Base):
+    """A counter per UTC day ('YYYY-MM-DD'), raised by a trigger on ``calls`` whenever an ended
+    call of that day is written (migration 0010): what :class:`PastCache` compares."""
+
+    __tablename__ = "kpi_day_versions"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
 async def _fingerprint(session: AsyncSession, lo: dt.datetime, hi: dt.datetime) -> tuple[Any, ...]:
-    row = (await session.execute(
-        select(func.count(), func.max(Call.id), func.sum(case((Call.disposition == "answered", 1), else_=0)),
-               func.sum(func.coalesce(Call.ring_seconds, 0.0)), func.sum(func.coalesce(Call.talk_seconds, 0.0)))
-        .where(_in_period(lo, hi))
-    )).one()  # fmt: skip
-    return tuple(round(v, 3) if isinstance(v, float) else v for v in row)
+    """The counters of the UTC days the stretch touches (a handful of rows, read by key)."""
+    first, last = lo.astimezone(dt.timezone.utc).date(), hi.astimezone(dt.timezone.utc).date()
+    rows = await session.execute(
+        select(KpiDayVersion.day, KpiDayVersion.version)
+        .where(KpiDayVersion.day >= first.isoformat(), KpiDayVersion.day <= last.isoformat())
+        .order_by(KpiDayVersion.day)
+    )  # fmt: skip
+    return tuple((day, int(version)) for day, version in rows)
 
 
 async def report(session: AsyncSession, period: Period, tz: ZoneInfo, settings: KpiSettings,
