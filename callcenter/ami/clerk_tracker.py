@@ -68,6 +68,8 @@ class ClerkTracker:
         event = clerks.parse(headers, event_time(headers, arrival))
         if event is None:  # not about a phone (Queue:hotline's device state) or lacking its keys
             self.counters["ignored"] += 1
+            if headers.get("Event") != "DeviceStateChange":
+                log.warning("clerks: %s without a usable interface/queue skipped", headers.get("Event", "?")[:40])
             return
         self.counters["events"] += 1
         self._changed(clerks.apply(self.board, event))

@@ -196,3 +196,17 @@ def test_other_call_and_unknown_and_bad_input() -> None:
             clerks.apply(board, event)
     assert clerks.extension_of("Local/8001@from-queue/n") == "8001"
     assert clerks.extension_of("SIP/8001-0000000a") == "8001"
+
+
+async def test_malformed_clerk_events_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    from callcenter.ami.clerk_tracker import ClerkTracker
+    from callcenter.live import LiveFeed
+
+    tracker = ClerkTracker(None, LiveFeed())  # type: ignore[arg-type] - nothing is written here
+    tracker.on_message({"Event": "QueueMemberStatus", "Queue": "hotline"}, 1.0)  # no interface
+    tracker.on_message({"Event": "AgentConnect", "Interface": "SIP/8001"}, 1.0)  # no linkedid
+    tracker.on_message({"Event": "DeviceStateChange", "Device": "Queue:hotline", "State": "INUSE"}, 1.0)
+    tracker.on_message({"Event": "QueueMemberStatus", **MEMBER, "Paused": "\x00" * 5000}, 1.0)
+    assert tracker.counters["ignored"] == 3 and tracker.counters["events"] == 1
+    assert sum("skipped" in r.message for r in caplog.records) == 2
+    assert clerks.view(tracker.board.clerks["8001"])["state"] == "free"
