@@ -107,6 +107,7 @@ async def main(args: argparse.Namespace, url: str) -> int:
     from sqlalchemy import func, select
 
     from callcenter.analytics import kpi
+    from callcenter.analytics.past import PastCache
     from callcenter.db.migrate import upgrade
     from callcenter.db.models import Call
     from callcenter.db.session import create_engine, session_factory
@@ -142,7 +143,7 @@ async def main(args: argparse.Namespace, url: str) -> int:
                 period = kpi.Period(today - dt.timedelta(days=days - 1), today)
                 lo, hi = period.bounds(TZ)
 
-                cache = kpi.PastCache()
+                cache = PastCache()
 
                 async def report(period: kpi.Period = period) -> Any:
                     return await kpi.report(db, period, TZ, settings, cache=cache, today=today)

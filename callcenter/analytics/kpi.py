@@ -47,11 +47,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, literal_column, not_, or_, select
-from sqlalchemy import Integer, String
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from callcenter.db.models import Base, Call, CallLeg
+from callcenter.db.models import Call, CallLeg
 from callcenter.tickets.models import Case
 
 DISPOSITIONS = ("answered", "abandoned", "voicemail", "busy", "failed")
@@ -382,61 +380,12 @@ def _assemble(period: Period, settings: KpiSettings, parts: list[_Part]) -> Repo
                   sorted(clerks.values(), key=lambda c: c.extension))  # fmt: skip
 
 
-class PastCache:
-    """Figures of the days before today, kept per process while the call log of those days is
-    unchanged: the per-day counters of ``kpi_day_versions`` (raised by a trigger on every write
-    of an ended call) are compared with those read when the figures were computed. A call
-    recovered later, a call that ends, a changed call: a new counter, a fresh computation.
-    Today is always read afresh. Every process computes the same figures from the same rows."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self._parts: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Part]] = {}
-        self.hits = self.misses = 0
-
-    async def part(self, session: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt.date],
-                   tz: ZoneInfo, settings: KpiSettings) -> _Part:  # fmt: skip
-        key = (str(session.bind.url), tz.key, settings, lo, hi)
-        fingerprint = await _fingerprint(session, lo, hi)
-        known = self._parts.get(key)
-        if known is not None and known[0] == fingerprint:
-            self.hits += 1
-            return known[1]
-        self.misses += 1
-        part = await _part(session, lo, hi, days, tz, settings)
-        self._parts.pop(key, None)
-        self._parts[key] = (fingerprint, part)
-        while len(self._parts) > self.size:
-            self._parts.pop(next(iter(self._parts)))
-        return part
-
-
-class KpiDayVersion(Base):
-    """A counter per UTC day ('YYYY-MM-DD'), raised by a trigger on ``calls`` whenever an ended
-    call of that day is written (migration 0010): what :class:`PastCache` compares."""
-
-    __tablename__ = "kpi_day_versions"
-
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-
-
-async def _fingerprint(session: AsyncSession, lo: dt.datetime, hi: dt.datetime) -> tuple[Any, ...]:
-    """The counters of the UTC days the stretch touches (a handful of rows, read by key)."""
-    first, last = lo.astimezone(dt.timezone.utc).date(), hi.astimezone(dt.timezone.utc).date()
-    rows = await session.execute(
-        select(KpiDayVersion.day, KpiDayVersion.version)
-        .where(KpiDayVersion.day >= first.isoformat(), KpiDayVersion.day <= last.isoformat())
-        .order_by(KpiDayVersion.day)
-    )  # fmt: skip
-    return tuple((day, int(version)) for day, version in rows)
-
-
 async def report(session: AsyncSession, period: Period, tz: ZoneInfo, settings: KpiSettings,
-                 *, clerks: bool = True, cache: PastCache | None = None,
+                 *, clerks: bool = True, cache: Any = None,
                  today: dt.date | None = None) -> Report:  # fmt: skip
     """Every figure of the period: totals, by local day, hour and weekday, and per clerk.
-    ``cache``: reuse the figures of the days before ``today`` while they are unchanged."""
+    ``cache`` (:class:`callcenter.analytics.past.PastCache`): reuse the figures of the days
+    before ``today`` while they are unchanged."""
     lo, hi = period.bounds(tz)
     days = period.days()
     if cache is None or today is None or days[0] >= today:

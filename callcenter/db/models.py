@@ -173,4 +173,4 @@ from callcenter.tickets import models as _tickets_models  # noqa: E402,F401
 from callcenter.transcribe import models as _transcribe_models  # noqa: E402,F401
 from callcenter.live import events as _live_events
 from callcenter.ami import clerk_store as _clerk_store  # noqa: E402,F401
-from callcenter.analytics import kpi as _kpi  # noqa: E402,F401
+from callcenter.analytics import past as _kpi_past  # noqa: E402,F401

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callcenter.analytics import kpi
+from callcenter.analytics.past import PastCache
 from callcenter.ami.replay import ReplayServer
 from callcenter.db.session import create_engine, session_factory
 from callcenter.service import CallLogService
@@ -166,7 +167,7 @@ async def test_past_days_kept_while_unchanged(migrated: str) -> None:
     sessions = session_factory(engine)
     today = dt.date(2026, 11, 21)
     at = lambda day, hour: dt.datetime(2026, 11, day, hour, tzinfo=TZ).astimezone(dt.timezone.utc)  # noqa: E731
-    period, cache, settings = kpi.Period(dt.date(2026, 11, 15), today), kpi.PastCache(), kpi.KpiSettings()
+    period, cache, settings = kpi.Period(dt.date(2026, 11, 15), today), PastCache(), kpi.KpiSettings()
     try:
         await add_call(sessions, started_at=at(16, 10))
         await add_call(sessions, started_at=at(21, 9))

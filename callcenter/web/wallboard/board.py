@@ -24,6 +24,7 @@ from callcenter.ami import clerk_store
 from callcenter.ami.calls import CallState
 from callcenter.ami.clerks import STATES
 from callcenter.analytics import kpi
+from callcenter.analytics.past import PastCache
 from callcenter.db.models import Call
 from callcenter.web.calls.ledger import MISSED
 from callcenter.web.models import CallNote
@@ -99,7 +100,7 @@ class BoardCache:
         self._board: dict[str, Any] | None = None
         self._stamp = float("-inf")  # monotonic time its computation started
         self.computations = 0
-        self.past = kpi.PastCache()  # the queue reports' figures of past days (kpi.PastCache)
+        self.past = PastCache()  # the queue reports' figures of past days (kpi.PastCache)
 
     def invalidate(self) -> float:
         """A change happened now: boards computed before it are stale. Returns the mark."""
