@@ -58,6 +58,10 @@ class Config:
     # The audit chain's HMAC keys (callcenter.audit_keys): a file the database does not hold;
     # created (mode 0600) on first use. Back it up apart from the database.
     audit_key_file: Path = Path("var/audit.key")
+    # Queue figures (callcenter.analytics.kpi): answered within this many seconds counts for the
+    # service level; an abandon with a shorter wait is a short abandon, counted apart.
+    service_level_seconds: float = 20.0
+    short_abandon_seconds: float = 5.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from callcenter.live import bridge as live_bridge
+from callcenter.ami.clerk_tracker import ClerkTracker
 from callcenter.ami.contract import VOICEMAIL_USER_EVENT
 from callcenter.ami.listener import AmiLink
 from callcenter.ami.reconcile import Reconciler
@@ -54,6 +55,9 @@ class CallLogService:
             cdr_csv=config.cdr_csv,
             spool_dir=config.spool_dir,
         )
+        # The clerk phones' states (the wallboard): follows the recorder's stream.
+        self.clerks = ClerkTracker(self.sessions, self.feed, link=self.link, recorder=self.recorder)
+        self.recorder.observers.append(self.clerks)
         self._scanner: asyncio.Task[None] | None = None
         from callcenter.tickets.repeat import link_many
 
@@ -63,6 +67,7 @@ class CallLogService:
         if self.migrate:
             await upgrade(self.engine, audit_keys=self.audit_keys)
         await self.recorder.start()
+        await self.clerks.start()
         # Calls that ended while the service was down are in Master.csv: recover them now,
         # even if the PBX is unreachable.
         self.link.queue.put_nowait(("scan", None, 0.0))
@@ -75,6 +80,7 @@ class CallLogService:
             await asyncio.gather(self._scanner, return_exceptions=True)
         await self.link.close()
         await self.recorder.close()
+        await self.clerks.close()
         await self.engine.dispose()
 
     async def _scan_loop(self) -> None:

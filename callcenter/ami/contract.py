@@ -14,10 +14,18 @@ AMI_USERNAME = "callcenter"
 #   user      - UserEvent (the voicemail notification below)
 #   dialplan  - VarSet/Newexten (VM_MESSAGEFILE when the UserEvent is not configured)
 #   system    - FullyBooted / Shutdown (Asterisk restarts)
-#   reporting - CoreShowChannels responses
+#   reporting - CoreShowChannels / DeviceStateList responses
+# The clerk board (ami/clerks.py) reads QueueMember*/Agent* (agent), DeviceStateChange (call)
+# and ContactStatus/PeerStatus (system): no class beyond these.
 AMI_READ_CLASSES = ("call", "agent", "cdr", "user", "dialplan", "system", "reporting")
 # Write classes: none beyond what the actions need (Ping needs none; CoreShowChannels: reporting).
+# The clerk board's snapshot after a connect (ami/clerk_tracker.py) is read-only: QueueStatus needs
+# no class, DeviceStateList "reporting" (or "call"). PJSIPShowContacts would need "system", which
+# also allows Reload, ModuleLoad and DBPut: not granted; the refusal is logged and ContactStatus
+# events tell registrations instead.
 AMI_WRITE_CLASSES = ("reporting",)
+CLERK_SNAPSHOT_ACTIONS = {"QueueStatus": None, "DeviceStateList": "reporting", "PJSIPShowContacts": "system"}
+GRANTED_SNAPSHOT_ACTIONS = tuple(a for a, cls in CLERK_SNAPSHOT_ACTIONS.items() if cls is None or cls in AMI_WRITE_CLASSES)
 
 # The UserEvent the dialplan raises after VoiceMail() stored a message, so that the
 # service does not have to guess which file belongs to which call. Headers:

@@ -361,8 +361,14 @@ _PARSERS = {
     "Shutdown": _p_shutdown,
 }
 
-# Events the call log reads; everything else is dropped at the edge (the listener), unread.
-WANTED = frozenset(_PARSERS) | {"UserEvent"}
+# Events the call log reads, and those the clerk board reads (callcenter.ami.clerks.EVENTS);
+# everything else is dropped at the edge (the listener), unread.
+CLERK_EVENTS = frozenset({
+    "QueueMemberStatus", "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPause", "QueueMember",
+    "DeviceStateChange", "ContactStatus", "ContactList", "PeerStatus",
+    "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "AgentDump",
+})  # fmt: skip
+WANTED = frozenset(_PARSERS) | {"UserEvent"} | CLERK_EVENTS
 
 
 def wanted(event: str, variable: str | None) -> bool:

@@ -164,7 +164,8 @@ class AmiLink:
             ping_delay=10**9,
             reconnect_timeout=10**9,
             protocol_factory=HotlineProtocol,
-            forgetable_actions=("ping", "login", "coreshowchannels"),
+            forgetable_actions=("ping", "login", "coreshowchannels", "queuestatus", "devicestatelist",
+                                "pjsipshowcontacts"),  # the clerk board's snapshot: asked again at login
         )
         self.manager.register_event("*", self._on_message)
         # FullyBooted re-sends "awaiting actions" in panoramisk; we never queue any.

@@ -66,6 +66,10 @@ class Recorder:
         self._logged: asyncio.Queue[int] = asyncio.Queue()
         self.awaiting_cdr: dict[str, float] = {}  # linkedid -> monotonic deadline
         self.reconciler: Any = None  # set by the service: callcenter.ami.reconcile.Reconciler
+        # Followers of the same stream (e.g. callcenter.ami.clerk_tracker): ``on_message(headers,
+        # arrival)`` before parsing, ``on_call(state, time)`` after a call changed, ``await
+        # on_connected(t)`` after the reconciler. Each failure is logged; the call log goes on.
+        self.observers: list[Any] = []
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -118,9 +122,12 @@ class Recorder:
             try:
                 if kind == "message":
                     self.handle_message(payload, t)
-                elif kind == "connected" and self.reconciler is not None:
-                    await self.flush()
-                    await self.reconciler.on_connected(t)
+                elif kind == "connected":
+                    if self.reconciler is not None:
+                        await self.flush()
+                        await self.reconciler.on_connected(t)
+                    for observer in self.observers:
+                        await observer.on_connected(t)
                 elif kind == "disconnected" and self.reconciler is not None:
                     self.reconciler.on_disconnected(payload, t)
                 elif kind == "scan" and self.reconciler is not None:
@@ -134,6 +141,8 @@ class Recorder:
 
     def handle_message(self, headers: dict[str, str], arrival: float) -> None:
         self.counters["messages"] += 1
+        for observer in self.observers:
+            self._observe(observer.on_message, headers, arrival)
         try:
             event = ev.parse_event(headers, arrival, user_event=self.user_event)
         except ev.MalformedEvent as exc:
@@ -173,12 +182,21 @@ class Recorder:
             new_state.adopted = not (isinstance(event, ev.NewChannel) and event.uniqueid == linkedid)
             self.states[linkedid] = new_state
         self.last_seen[linkedid] = event.time
+        for observer in self.observers:
+            self._observe(observer.on_call, new_state, event.time)
         if effects:
             kinds = self.dirty.setdefault(linkedid, [])
             kinds.extend(e.kind for e in effects)
             if any(e.kind == "ended" for e in effects):
                 self.hangup_times[linkedid] = arrival if arrival is not None else time.time()
             self._wake.set()
+
+    def _observe(self, method: Callable[..., None], *args: Any) -> None:
+        try:
+            method(*args)
+        except Exception:  # noqa: BLE001 - a follower's failure is its own
+            self.counters["errors"] += 1
+            log.exception("recorder: observer %s failed", getattr(method, "__qualname__", method))
 
     def mark_dirty(self, linkedid: str, kind: str) -> None:
         self.dirty.setdefault(linkedid, []).append(kind)
@@ -226,10 +244,10 @@ class Recorder:
                 self.pending_cdr[:0] = cdr
                 raise
             now = time.time()
-            for linkedid, kinds in published:
-                self._after_commit(linkedid, kinds, now)
+            for linkedid, kinds, closed in published:
+                self._after_commit(linkedid, kinds, now, closed)
 
-    async def _commit(self, dirty: dict[str, list[str]], cdr: list[dict[str, str]]) -> list[tuple[str, list[str]]]:
+    async def _commit(self, dirty: dict[str, list[str]], cdr: list[dict[str, str]]) -> list[tuple[str, list[str], bool]]:
         """One transaction for the whole batch, a handful of statements whatever its size."""
         states = {lid: self.states[lid] for lid in dirty if lid in self.states}
         async with self.sessions() as session, session.begin():
@@ -246,6 +264,7 @@ class Recorder:
                 await self.reconciler.store_ami_cdr(session, cdr, links)
             await store.save_progress_many(session, [(ids[lid], st) for lid, st in states.items() if not st.ended])
             finishing, waiting = [], []
+            finished: set[str] = set()  # closed by this transaction (a call may end meanwhile: not these)
             for lid, st in states.items():
                 if st.ended:
                     rec, incomplete = sm.record(st), False
@@ -256,12 +275,13 @@ class Recorder:
                         continue
                     self.awaiting_cdr.pop(lid, None)
                     finishing.append((ids[lid], rec, st, incomplete))
+                    finished.add(lid)
             await store.save_progress_many(session, waiting)
             closed = await store.finish_many(session, finishing)
             await self._run_tx_hooks(session, [(cid, st.caller_number) for cid, _, st, _ in finishing if cid in closed])
         self.call_ids.update(ids)  # type: ignore[arg-type]
         self.counters["calls_logged"] += len(closed)
-        return [(lid, dirty[lid]) for lid in states if lid not in self.awaiting_cdr]
+        return [(lid, dirty[lid], lid in finished) for lid in states if lid not in self.awaiting_cdr]
 
     async def _run_tx_hooks(self, session: AsyncSession, calls: list[tuple[int, str]]) -> None:
         if not calls:
@@ -287,12 +307,14 @@ class Recorder:
         if self.reconciler is not None and self.reconciler.cdr_csv is not None:
             self.queue.put_nowait(("scan", None, 0.0))
 
-    def _after_commit(self, linkedid: str, kinds: list[str], now: float) -> None:
+    def _after_commit(self, linkedid: str, kinds: list[str], now: float, closed: bool) -> None:
         state = self.states.get(linkedid)
         if state is None:
             return
         self.feed.publish_call(kinds[-1], state)
-        if state.ended:
+        # Only a call this commit closed is forgotten: one that ended while the commit ran (the
+        # consumer goes on meanwhile) is still open in the database and is closed by the next batch.
+        if closed:
             rec = sm.record(state)
             log.info(
                 "call %s from %r: %s%s%s", linkedid, state.caller_number, rec["disposition"],

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.ami.channel_table import ChannelTable
+from callcenter.ami.member_table import MemberTable
 from callcenter.ami.playlist import Step, concat_traces, loop_period, timeline
 from callcenter.ami.trace import BANNER, Message, TraceError, load_trace
 from callcenter.ami.wire import ActionReader, Headers, ProtocolError, encode_message, get, header
@@ -35,6 +36,7 @@ MAX_BACKLOG = 8 * 1024 * 1024  # unsent bytes after which a slow client is dropp
 AUTH_FAILURE_DELAY = 0.2  # seconds between "Authentication failed" and closing
 CLOSE_GRACE = 1.0  # seconds a closing server lets clients take their last bytes
 _YIELD_EVERY = 200  # messages emitted in a row before letting clients be served
+_LISTS = frozenset({"queuestatus", "devicestatelist", "pjsipshowcontacts"})  # member_table.py
 
 
 def _reply(action: Headers, status: str, *pairs: tuple[str, str]) -> bytes:
@@ -129,6 +131,7 @@ class ReplayServer:
         self._banner = (self.traces[0].banner or BANNER).encode() + b"\r\n"
         self._booted = self.traces[0].connections[0].fully_booted
         self._channels = ChannelTable()
+        self._members = MemberTable()  # QueueStatus / DeviceStateList answers
         self._sessions: set[_Session] = set()
         self._tasks: set[asyncio.Task] = set()
         self._server: asyncio.Server | None = None
@@ -274,6 +277,8 @@ class ReplayServer:
             session.send(_reply(action, "Success", ("Ping", "Pong"), stamp))
         elif name == "coreshowchannels":
             session.send(self._core_show_channels(action))
+        elif name in _LISTS:
+            session.send(self._list(action, name))
         else:
             session.send(_reply(action, "Error", ("Message", "Invalid/unknown command")))
 
@@ -300,6 +305,20 @@ class ReplayServer:
         out += [encode_message((("Event", "CoreShowChannel"),) + echo + row) for row in rows]
         complete = (("EventList", "Complete"), ("ListItems", str(len(rows))))
         out.append(encode_message((("Event", "CoreShowChannelsComplete"),) + echo + complete))
+        return b"".join(out)
+
+    def _list(self, action: Headers, name: str) -> bytes:
+        """QueueStatus / DeviceStateList / PJSIPShowContacts: what the played events told."""
+        row_event, complete, rows = {
+            "queuestatus": ("QueueMember", "QueueStatusComplete", self._members.queue_members()),
+            "devicestatelist": ("DeviceStateChange", "DeviceStateListComplete", self._members.devices()),
+            "pjsipshowcontacts": ("ContactList", "ContactListComplete", []),
+        }[name]  # fmt: skip
+        echo = (("ActionID", header(action, "ActionID")),) if header(action, "ActionID") else ()
+        out = [_reply(action, "Success", ("EventList", "start"), ("Message", "List will follow"))]
+        out += [encode_message((("Event", row_event),) + echo + tuple(row)) for row in rows]
+        done = (("EventList", "Complete"), ("ListItems", str(len(rows))))
+        out.append(encode_message((("Event", complete),) + echo + done))
         return b"".join(out)
 
     # -- playing ---------------------------------------------------------------------------
@@ -344,10 +363,12 @@ class ReplayServer:
             log.info("replay: recorded Asterisk restart, closing every connection")
             self.drop()
             self._channels.clear()
+            self._members.clear()
         if step.message is None:
             return
         headers = step.headers(self._start_wall, self.loop_period, inject=self._inject)
         self._channels.apply(headers, step.tau)
+        self._members.apply(headers)
         if self._cdr_file is not None and get(headers, "Event") == "Cdr":
             self._cdr_file.write(step.cdr_row(self._start_wall, self.loop_period).encode())
             self._cdr_file.flush()

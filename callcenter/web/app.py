@@ -48,6 +48,9 @@ from callcenter.web.admin import extraction as views_extraction
 from callcenter.web.live import pages as views_live
 from callcenter.web.reports import pages as views_reports
 from callcenter.web.supervision import pages as views_supervision
+from callcenter.web.wallboard import api as api_wallboard
+from callcenter.web.wallboard import pages as views_wallboard
+from callcenter.web.wallboard.board import BoardCache
 from callcenter.web.audit.view import VerdictCache
 from callcenter.web.auth.session import cookie_storage
 from callcenter.web.list_reads import ThreadReads
@@ -62,12 +65,13 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SHUTDOWN_TIMEOUT = 5.0
 # The panel's features: each folder holds its pages (templates/, static/), API and strings.
-FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports", "audit", "admin")
+FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports", "audit", "admin", "wallboard")
 
 # Every module with a ``routes`` table, in registration order.
 ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, case_edit, views_drafts,
                  api_drafts, views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
-                 views_directory, views_extraction, auth_password, openapi)  # fmt: skip
+                 views_directory, views_extraction, auth_password, views_wallboard, api_wallboard,
+                 openapi)  # fmt: skip
 
 
 def utc_now() -> datetime:
@@ -159,6 +163,7 @@ def create_app(
     app[keys.AUDIT] = VerdictCache()
     app[keys.NAMES] = Names()
     app[keys.LOGINS] = LoginCache()
+    app[keys.WALLBOARD] = BoardCache()
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader([HERE / "templates", *(HERE / f / "templates" for f in FEATURES)]),

@@ -8,6 +8,7 @@ from callcenter.web.admin import strings as strings_admin
 from callcenter.web.auth import strings as strings_auth
 from callcenter.web.cases import strings as strings_cases
 from callcenter.web.cases import strings_edit
+from callcenter.web.wallboard import strings as strings_wallboard
 
 DEFAULT = "zh"
 LANGUAGES = ("zh", "en")
@@ -130,7 +131,7 @@ EN: dict[str, str] = {
 }
 
 # The other areas' strings live next to them, one module each.
-for _module in (strings_cases, strings_admin, strings_edit, strings_auth):
+for _module in (strings_cases, strings_admin, strings_edit, strings_auth, strings_wallboard):
     ZH.update(_module.ZH)
     EN.update(_module.EN)
 

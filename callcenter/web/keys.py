@@ -19,6 +19,7 @@ from callcenter.web.auth.logins import LoginCache
 from callcenter.web.models import User
 from callcenter.web.names import Names
 from callcenter.web.settings import WebSettings
+from callcenter.web.wallboard.board import BoardCache
 
 Clock = Callable[[], datetime]
 
@@ -43,6 +44,9 @@ RULES = web.AppKey("rules", RuleBook)
 AUDIT = web.AppKey("audit_verdict", VerdictCache)
 # Units, people and clerks' names, refreshed every few seconds (names.py).
 NAMES = web.AppKey("names", Names)
+
+# The wallboard, computed once per change for every socket of this process (wallboard/board.py).
+WALLBOARD = web.AppKey("wallboard", BoardCache)
 
 # Logins found valid a moment ago (auth.LoginCache): one lookup per burst of requests.
 LOGINS = web.AppKey("logins", LoginCache)

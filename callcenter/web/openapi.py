@@ -22,6 +22,7 @@ from callcenter.web.admin import extraction as admin_extraction
 from callcenter.web.auth import pages as auth_pages
 from callcenter.web.auth import password as auth_password
 from callcenter.web.calls import api as calls_api
+from callcenter.web.wallboard import api as wallboard_api
 from callcenter.web.endpoints import Declared, Endpoints, Error, Params
 from callcenter.web.calls.ledger import DISPOSITIONS, MAX_LIMIT
 from callcenter.web.calls.notes import CATEGORIES
@@ -38,7 +39,8 @@ _TIME = {"type": ["string", "null"], "format": "date-time"}
 
 REF = "#/components/schemas/{model}"
 # Every feature's declared endpoints (the document is generated from them).
-TABLES = (auth_pages.api, calls_api.api, auth_password.api, admin_api.api, admin_directory.api, admin_extraction.api)
+TABLES = (auth_pages.api, calls_api.api, auth_password.api, admin_api.api, admin_directory.api,
+          admin_extraction.api, wallboard_api.api)
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ NAV = (
     ("nav.drafts", "/drafts", Perm.CASES_CREATE, True),
     ("nav.cases", "/cases", Perm.CASES_VIEW, True),
     ("nav.supervision", "/supervision", Perm.SUPERVISE, True),
+    ("nav.wallboard", "/wallboard", Perm.SUPERVISE, True),
     ("nav.reports", "/reports", Perm.SUPERVISE, True),
     ("nav.audit", "/audit", Perm.SUPERVISE, True),
     ("nav.admin", "/admin", Perm.ADMIN_VIEW, True),

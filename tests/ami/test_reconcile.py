@@ -106,7 +106,7 @@ async def test_a_wrong_cdr_zone_does_not_move_a_recovered_call(
     master_csv = tmp_path / "Master.csv"
     master_csv.write_text(_shift_local_times((traces / "voicemail" / "cdr.csv").read_text(), 8))
     engine = create_engine(migrated)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, AUDIT_KEYS)
     reconciler = Reconciler(sessions, Recorder(sessions, EventQueue(), feed=LiveFeed()), cdr_csv=master_csv,
                             cdr_tz="UTC", spool_dir=spool_copy(traces, tmp_path))  # fmt: skip
     try:

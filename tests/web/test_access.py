@@ -80,6 +80,13 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("GET", "/api/reports/{report_id}", "/api/reports/R3", None),
     ("GET", "/api/audit", "/api/audit", None),
     ("GET", "/api/audit/verify", "/api/audit/verify", None),
+    # the wallboard and the queue reports
+    ("GET", "/wallboard", "/wallboard", None),
+    ("GET", "/ws/wallboard", "/ws/wallboard", None),
+    ("GET", "/wallboard/reports", "/wallboard/reports", None),
+    ("GET", "/wallboard/reports/export", "/wallboard/reports/export?format=csv", None),
+    ("GET", "/api/wallboard", "/api/wallboard", None),
+    ("GET", "/api/queue-report", "/api/queue-report?group=hour", None),
     # administration
     ("GET", "/admin", "/admin", None),
     ("GET", "/admin/users", "/admin/users", None),
@@ -297,8 +304,8 @@ async def test_right_role_gets_through(panel: Panel) -> None:
     current = ""
     token = ""
     for method, template, path, body in ROUTES:
-        if path in ("/login", "/logout", "/ws/live") or (method, path) in CHANGES_OWN_PASSWORD:
-            continue  # (changing one's password: tests/web/test_login_limits.py)
+        if path in ("/login", "/logout", "/ws/live", "/ws/wallboard") or (method, path) in CHANGES_OWN_PASSWORD:
+            continue  # sockets: test_live, test_wallboard; changing one's password: test_login_limits
         user = right_user(_perm(panel, method, template))
         if user != current:
             _, token = await login(panel.client, user)

@@ -1,0 +1,1 @@
+"""Queue and clerk figures (KPIs) over the call log: definitions in :mod:`kpi`."""

@@ -1,0 +1,70 @@
+"""Figures of past days kept per process while those days' calls are unchanged (the queue
+reports over long periods): :class:`PastCache`, and the per-day counters it compares,
+``kpi_day_versions``, raised by a trigger on ``calls`` (migration 0010)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from callcenter.db.models import Base
+
+if TYPE_CHECKING:
+    from callcenter.analytics import kpi
+
+
+class PastCache:
+    """Figures of the days before today, kept per process while the call log of those days is
+    unchanged: the per-day counters of ``kpi_day_versions`` (raised by a trigger on every write
+    of an ended call) are compared with those read when the figures were computed. A call
+    recovered later, a call that ends, a changed call: a new counter, a fresh computation.
+    Today is always read afresh. Every process computes the same figures from the same rows."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._parts: dict[tuple[Any, ...], tuple[tuple[Any, ...], kpi._Part]] = {}
+        self.hits = self.misses = 0
+
+    async def part(self, session: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt.date],
+                   tz: ZoneInfo, settings: kpi.KpiSettings) -> kpi._Part:  # fmt: skip
+        key = (str(session.bind.url), tz.key, settings, lo, hi)
+        stamp = await fingerprint(session, lo, hi)
+        known = self._parts.get(key)
+        if known is not None and known[0] == stamp:
+            self.hits += 1
+            return known[1]
+        self.misses += 1
+        from callcenter.analytics import kpi  # here: db.models imports this module to register the table
+
+        part = await kpi._part(session, lo, hi, days, tz, settings)
+        self._parts.pop(key, None)
+        self._parts[key] = (stamp, part)
+        while len(self._parts) > self.size:
+            self._parts.pop(next(iter(self._parts)))
+        return part
+
+
+class KpiDayVersion(Base):
+    """A counter per UTC day ('YYYY-MM-DD'), raised by a trigger on ``calls`` whenever an ended
+    call of that day is written (migration 0010): what :class:`PastCache` compares."""
+
+    __tablename__ = "kpi_day_versions"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+async def fingerprint(session: AsyncSession, lo: dt.datetime, hi: dt.datetime) -> tuple[Any, ...]:
+    """The counters of the UTC days the stretch touches (a handful of rows, read by key)."""
+    first, last = lo.astimezone(dt.timezone.utc).date(), hi.astimezone(dt.timezone.utc).date()
+    rows = await session.execute(
+        select(KpiDayVersion.day, KpiDayVersion.version)
+        .where(KpiDayVersion.day >= first.isoformat(), KpiDayVersion.day <= last.isoformat())
+        .order_by(KpiDayVersion.day)
+    )  # fmt: skip
+    return tuple((day, int(version)) for day, version in rows)

@@ -1,0 +1,53 @@
+"""Strings of the wallboard and the queue reports, zh (default) and en."""
+
+from __future__ import annotations
+
+ZH: dict[str, str] = {
+    "nav.wallboard": "话务看板", "wb.title": "话务看板", "wb.screen": "大屏模式", "wb.leave_screen": "退出大屏",
+    "wb.waiting": "排队等待", "wb.longest": "最长等待", "wb.offered": "今日来电", "wb.answered": "已接听",
+    "wb.abandoned": "放弃", "wb.short": "其中短放弃（<{s} 秒）", "wb.voicemail": "留言", "wb.busy": "占线/无人可接",
+    "wb.sl": "服务水平（{s} 秒内接听）", "wb.asa": "平均应答时间", "wb.aht": "平均通话时长",
+    "wb.abandon_rate": "放弃率", "wb.missed": "未接待回电", "wb.clerks": "专线员状态",
+    "wb.clerk": "专线员", "wb.state": "状态", "wb.since": "持续", "wb.with": "通话对象", "wb.answered_today": "今日接听",
+    "wb.missed_rings": "今日漏接", "wb.no_clerks": "尚未收到专线话机的状态。",
+    "wb.connected": "实时连接正常", "wb.reconnecting": "连接中断，正在重连…", "wb.updated": "更新于",
+    "clerk.hotline_call": "热线通话中", "clerk.other_call": "其他通话", "clerk.ringing": "振铃中",
+    "clerk.offline": "离线", "clerk.paused": "暂停", "clerk.free": "空闲", "clerk.unknown": "未知",
+    "clerk.offline.unreachable": "话机不可达", "clerk.offline.logged_out": "已退出队列",
+    "qr.title": "话务报表", "qr.period": "统计期间", "qr.group": "分组", "qr.group.day": "按日", "qr.group.hour": "按小时",
+    "qr.group.weekday": "按星期", "qr.summary": "汇总", "qr.by_clerk": "按专线员", "qr.export_csv": "导出 CSV",
+    "qr.export_xlsx": "导出 Excel", "qr.key": "时段", "qr.offered": "来电", "qr.answered": "接听",
+    "qr.abandoned_queue": "排队放弃", "qr.abandoned_ringing": "振铃放弃", "qr.abandoned_voicemail": "留言提示放弃",
+    "qr.short": "短放弃", "qr.voicemail": "留言", "qr.busy": "占线/无人可接", "qr.sl": "服务水平 %",
+    "qr.asa": "平均应答（秒）", "qr.aht": "平均通话（秒）", "qr.longest": "最长等待（秒）", "qr.abandon_rate": "放弃率 %",
+    "qr.waits": "等待时长分布（已接听）", "qr.talk": "通话总时长（秒）", "qr.missed_rings": "漏接振铃",
+    "qr.cases_opened": "首问受理工单", "qr.chart_calls": "来电与结果", "qr.chart_sl": "服务水平 %",
+    "qr.chart_waits": "等待时长分布", "qr.definitions": "指标定义见 docs/supervisors.md。",
+    "wd.0": "周一", "wd.1": "周二", "wd.2": "周三", "wd.3": "周四", "wd.4": "周五", "wd.5": "周六", "wd.6": "周日",
+}
+
+EN: dict[str, str] = {
+    "nav.wallboard": "Wallboard", "wb.title": "Wallboard", "wb.screen": "Big screen", "wb.leave_screen": "Leave big screen",
+    "wb.waiting": "Waiting", "wb.longest": "Longest wait", "wb.offered": "Calls today", "wb.answered": "Answered",
+    "wb.abandoned": "Abandoned", "wb.short": "of which short (<{s} s)", "wb.voicemail": "Voicemail",
+    "wb.busy": "Busy / no clerk", "wb.sl": "Service level (answered within {s} s)", "wb.asa": "Avg. speed of answer",
+    "wb.aht": "Avg. talk time", "wb.abandon_rate": "Abandon rate", "wb.missed": "Missed, not called back",
+    "wb.clerks": "Clerks", "wb.clerk": "Clerk", "wb.state": "State", "wb.since": "For", "wb.with": "With",
+    "wb.answered_today": "Answered today", "wb.missed_rings": "Missed rings today",
+    "wb.no_clerks": "No clerk phone has reported yet.", "wb.connected": "Live",
+    "wb.reconnecting": "Connection lost, reconnecting…", "wb.updated": "Updated",
+    "clerk.hotline_call": "On a hotline call", "clerk.other_call": "On another call", "clerk.ringing": "Ringing",
+    "clerk.offline": "Offline", "clerk.paused": "Paused", "clerk.free": "Free", "clerk.unknown": "Unknown",
+    "clerk.offline.unreachable": "phone unreachable", "clerk.offline.logged_out": "logged out of the queue",
+    "qr.title": "Queue reports", "qr.period": "Period", "qr.group": "Group by", "qr.group.day": "Day",
+    "qr.group.hour": "Hour", "qr.group.weekday": "Weekday", "qr.summary": "Summary", "qr.by_clerk": "By clerk",
+    "qr.export_csv": "Export CSV", "qr.export_xlsx": "Export Excel", "qr.key": "Period", "qr.offered": "Offered",
+    "qr.answered": "Answered", "qr.abandoned_queue": "Abandoned in queue", "qr.abandoned_ringing": "Abandoned ringing",
+    "qr.abandoned_voicemail": "Abandoned at voicemail", "qr.short": "Short abandons", "qr.voicemail": "Voicemail",
+    "qr.busy": "Busy / no clerk", "qr.sl": "SL %", "qr.asa": "ASA (s)", "qr.aht": "AHT (s)", "qr.longest": "Longest wait (s)",
+    "qr.abandon_rate": "Abandon rate %", "qr.waits": "Wait distribution (answered)", "qr.talk": "Talk time (s)",
+    "qr.missed_rings": "Missed rings", "qr.cases_opened": "Cases opened (first responsible)",
+    "qr.chart_calls": "Calls and outcomes", "qr.chart_sl": "Service level %", "qr.chart_waits": "Wait distribution",
+    "qr.definitions": "Definitions: docs/supervisors.md.",
+    "wd.0": "Mon", "wd.1": "Tue", "wd.2": "Wed", "wd.3": "Thu", "wd.4": "Fri", "wd.5": "Sat", "wd.6": "Sun",
+}
