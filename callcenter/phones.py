@@ -145,7 +145,8 @@ def search_digits(text: str) -> str:
         digits = digits[len(COUNTRY) :]
     elif digits.startswith("00" + COUNTRY):
         digits = digits[4:]
-    digits = digits[1:] if digits.startswith("0") else digits
+    if digits.startswith("0") and len(digits) > MIN_SEARCH_DIGITS:  # a trunk 0 (0951 alone: as it is)
+        digits = digits[1:]
     if len(digits) < MIN_SEARCH_DIGITS:
         raise ValueError(f"at least {MIN_SEARCH_DIGITS} digits of the number")
     return digits
