@@ -87,6 +87,7 @@ SEARCHES = [
     ({"mine": "1"}, [CASED, ZHANG]),  # the clerk is extension 8001
     ({"number": "1390951", "name": "Zhang", "clerk": "8001"}, [ZHANG]),
     ({"number": "1390951", "clerk": "8002"}, []),
+    ({"from": "", "to": "", "min_seconds": "", "time_from": "", "number": "1390951"}, [ZHANG]),  # the form's blanks
 ]
 
 

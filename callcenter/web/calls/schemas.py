@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from callcenter.web.calls.ledger import DEFAULT_LIMIT, DISPOSITIONS, MAX_LIMIT, MISSED, Filters
 from callcenter.web.calls.notes import CATEGORIES, LIMITS
@@ -56,6 +56,14 @@ class LedgerQuery(Params):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
     cursor: line(200) | None = Field(None, description="next_cursor of the previous page (older calls)")
     before: line(200) | None = Field(None, description="prev_cursor of a page (the newer calls before it)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_no_filter(cls, raw: Any) -> Any:
+        """The page's form sends its empty fields (``from=&min_seconds=``): no filter, not a 400."""
+        if isinstance(raw, dict):
+            return {k: v for k, v in raw.items() if not (isinstance(v, str) and not v.strip())}
+        return raw
 
     @field_validator("name")
     @classmethod
