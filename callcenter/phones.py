@@ -120,7 +120,12 @@ def parse(text: str | None) -> Phone | None:
         text, ext = text[: m.start()], m[1]
     if not text or not _TYPED.fullmatch(text) or "+" in text.lstrip()[1:]:
         return None
-    return from_digits(re.sub(r"\D", "", text), ext)
+    return from_digits(_international(text, re.sub(r"\D", "", text)), ext)
+
+
+def _international(text: str, digits: str) -> str:
+    """A number written with ``+`` is dialled with ``00`` (+86… is 0086…, +1… no number here)."""
+    return "00" + digits if text.lstrip().startswith("+") else digits
 
 
 def stored(text: str | None) -> str | None:
@@ -138,15 +143,13 @@ def search_digits(text: str) -> str:
     if len(text) > 64 or not _TYPED.fullmatch(text):
         raise ValueError("a number holds only digits, spaces, dashes, dots, brackets and a leading +")
     digits = re.sub(r"\D", "", text)
-    phone = from_digits(digits)
+    phone = from_digits(_international(text, digits))
     if phone is not None:
         return phone.subscriber if phone.area == HOME_AREA else phone.national
-    if text.startswith("+") and digits.startswith(COUNTRY):
-        digits = digits[len(COUNTRY) :]
-    elif digits.startswith("00" + COUNTRY):
-        digits = digits[4:]
-    if digits.startswith("0") and len(digits) > MIN_SEARCH_DIGITS:  # a trunk 0 (0951 alone: as it is)
-        digits = digits[1:]
+    # A prefix goes only when enough digits remain (0951 alone, 0086 alone: as typed).
+    for prefix in ("00" + COUNTRY, COUNTRY if text.startswith("+") else "", "0"):
+        if prefix and digits.startswith(prefix) and len(digits) - len(prefix) >= MIN_SEARCH_DIGITS:
+            digits = digits[len(prefix) :]
     if len(digits) < MIN_SEARCH_DIGITS:
         raise ValueError(f"at least {MIN_SEARCH_DIGITS} digits of the number")
     return digits

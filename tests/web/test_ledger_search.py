@@ -105,7 +105,7 @@ async def test_search_finds_the_caller(panel: Panel, query: dict[str, str], expe
 
 
 @pytest.mark.parametrize("query", [
-    {"number": "1' OR 1=1 --"}, {"number": "12"}, {"number": "+86 12"}, {"number": "Zhang"}, {"number": "1" * 2_000},
+    {"number": "1' OR 1=1 --"}, {"number": "12"}, {"number": "Zhang"}, {"number": "1" * 2_000},
     {"number": "12%34"}, {"name": "z"}, {"name": "x" * 65}, {"name": "a\x00b"}, {"time_from": "25:00"},
     {"min_seconds": "-1"}, {"max_seconds": "9" * 30}, {"cursor": "nonsense"}, {"before": "bm9uc2Vuc2U"},
 ], ids=lambda q: repr(q)[:40])  # fmt: skip
