@@ -34,6 +34,7 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 _SERVICE = re.compile(r"[48]00\d{7}")
 _LANDLINE = re.compile(r"(?:(10|2\d)([2-9]\d{7})|([3-9]\d\d)([2-9]\d{6,7}))")
 _LOCAL = re.compile(r"[2-9]\d{6}")
+_LENGTHS = frozenset((7, 10, 11, 12, 13, 14, 15))  # local … 0086 + an 11-digit national number
 _EXT_TEXT = re.compile(r"\s*(?:;\s*ext=|转分机|分机号?|转|ext\.?|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _TYPED = re.compile(r"[\d\s\-–—.()+/]*")  # what a typed number may hold besides an extension
 
@@ -100,7 +101,7 @@ def _national(digits: str) -> str | None:
 def from_digits(digits: str, ext: str = "") -> Phone | None:
     """The number a string of digits (as said or dialled) is, or None: ``13909511234``,
     ``013909511234``, ``8613909511234``, ``008613909511234``, ``09536085708``, ``6085708``…"""
-    if not digits.isascii() or not digits.isdigit() or len(digits) > 16:
+    if len(digits) not in _LENGTHS or not digits.isascii() or not digits.isdigit():
         return None
     national = _national(digits)
     for prefix in ("0086", "86"):

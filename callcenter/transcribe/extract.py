@@ -54,7 +54,7 @@ _MAX_DIGITS = 15  # 0086 + an 11-digit national number
 # one of the others is an account, an order, an identity card...
 _NOT_PHONE_AFTER = ("元", "块", "万", "千", "百", "亿", "度", "室", "年", "月", "日", "楼",
                     "栋", "幢", "单元", "平", "米", "岁", "次", "个", "斤", "吨", "%", "人")  # fmt: skip
-_ADDRESS_BEFORE = ("单元", "号楼", "栋", "幢", "室")
+_ADDRESS_BEFORE = ("单元", "号楼", "栋", "幢")  # a number right after them is a room (not a mobile)
 _NOT_PHONE_BEFORE = ("户号", "编号", "账号", "帐号", "卡号", "单号", "证号", "身份证",
                      "订单", "工号", "邮编", "¥", "$")  # fmt: skip
 # Words before a number that make it the one to call back, and words around one that do not.
@@ -77,7 +77,7 @@ def _phone_at(text: str, start: int, end: int, digits: str) -> Phone | None:
     if phone is None or text[end : end + 4].lstrip().startswith(_NOT_PHONE_AFTER):
         return None
     before = text[max(0, start - 6) : start]
-    if before.rstrip().endswith(_ADDRESS_BEFORE):  # 二单元 五零二 六零八…: the room, then a number
+    if phone.kind != "mobile" and before.rstrip().endswith(_ADDRESS_BEFORE):  # 二单元五零二六零八…
         return None
     return None if any(word in before for word in _NOT_PHONE_BEFORE) else phone
 
@@ -89,9 +89,13 @@ def _overlong(text: str, start: int, end: int, digits: str) -> _Found | None:
         return None
     head = _phone_at(text, start, start + 11, digits[:11])
     tail = _phone_at(text, end - 11, end, digits[-11:])
-    if head and tail or not (head or tail) or (head or tail).kind != "mobile":  # type: ignore[union-attr]
+    if head and not tail:
+        found = _Found(head, start, start + 11)
+    elif tail and not head:
+        found = _Found(tail, end - 11, end)
+    else:
         return None
-    return _Found(head, start, start + 11) if head else _Found(tail, end - 11, end)  # type: ignore[arg-type]
+    return found if found.phone.kind == "mobile" else None
 
 
 def _phones_in_run(text: str, groups: list[re.Match[str]]) -> Iterable[_Found]:
