@@ -65,8 +65,8 @@ FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports"
 
 # Every module with a ``routes`` table, in registration order.
 ROUTE_MODULES = (views_auth, views_calls, calls_export, api_calls, views_live, views_cases, api_cases, case_edit,
-                 views_drafts, api_drafts, views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
-                 views_directory, views_extraction, openapi)  # fmt: skip
+                 views_drafts, api_drafts, views_supervision, views_reports, api_supervision, views_admin,
+                 views_calendar, api_admin, views_directory, views_extraction, openapi)  # fmt: skip
 
 
 def utc_now() -> datetime:

@@ -231,7 +231,8 @@ class Shape:
 def _where(stmt: Select[Any], shape: Shape) -> Select[Any]:
     given = shape.given
     simple = (("date_from", Call.started_at >= _param("date_from")), ("date_to", Call.started_at < _param("date_to")),
-              ("number", Call.caller_number == _param("number")), ("clerk", Call.answered_by == _param("clerk")), ("disposition", Call.disposition == _param("disposition")),
+              ("number", Call.caller_number == _param("number")), ("clerk", Call.answered_by == _param("clerk")),
+              ("disposition", Call.disposition == _param("disposition")),
               ("min_seconds", func.coalesce(Call.duration_seconds, 0) >= _param("min_seconds")),
               ("max_seconds", func.coalesce(Call.duration_seconds, 0) <= _param("max_seconds")))  # fmt: skip
     for key, condition in simple:

@@ -38,14 +38,16 @@ PG_INDEXES = (
 )
 SQLITE_TRIGGERS = {
     "calls_search_ai": "AFTER INSERT ON calls BEGIN "
-    "INSERT INTO calls_search(rowid, caller_number, caller_name) VALUES (new.id, new.caller_number, new.caller_name); END",
+    "INSERT INTO calls_search(rowid, caller_number, caller_name) "
+    "VALUES (new.id, new.caller_number, new.caller_name); END",
     "calls_search_ad": "AFTER DELETE ON calls BEGIN "
     "INSERT INTO calls_search(calls_search, rowid, caller_number, caller_name) "
     "VALUES ('delete', old.id, old.caller_number, old.caller_name); END",
     "calls_search_au": "AFTER UPDATE OF caller_number, caller_name ON calls BEGIN "
     "INSERT INTO calls_search(calls_search, rowid, caller_number, caller_name) "
     "VALUES ('delete', old.id, old.caller_number, old.caller_name); "
-    "INSERT INTO calls_search(rowid, caller_number, caller_name) VALUES (new.id, new.caller_number, new.caller_name); END",
+    "INSERT INTO calls_search(rowid, caller_number, caller_name) "
+    "VALUES (new.id, new.caller_number, new.caller_name); END",
 }
 
 
