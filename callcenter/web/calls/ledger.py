@@ -73,6 +73,7 @@ class Filters:
             "transferred": "1" if self.transferred else "",
             "mine": "1" if self.mine else "",
             "pending": "1" if self.pending else "",
+            "limit": "" if self.limit == DEFAULT_LIMIT else str(self.limit),
         }
         return {k: v for k, v in args.items() if v}
 
