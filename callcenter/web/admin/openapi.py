@@ -76,8 +76,10 @@ SCHEMAS: dict[str, Any] = {
     "TryExtraction": {"type": "object", "required": ["text"], "properties": {
         "text": {**S, "maxLength": 2000}, "keywords": {**S, "description": "TOML to try instead of the table in force"},
         "gazetteer": {**S, "description": "TOML to try instead of the table in force"}}},
-    "Tried": obj(text=S, extracted=obj(phones=arr(S), address=obj(compound=NS, building=NS, unit=NS, room=NS),
-                                       temperature_c=NN, category=NS, station=NS),
+    "Tried": obj(text=S, extracted=obj(phones={**arr(S), "description": "E.164, in the order said (+869516085708;ext=8001)"},
+                                       address=obj(compound=NS, building=NS, unit=NS, room=NS),
+                                       temperature_c=NN, category=NS, station=NS,
+                                       callback={**NS, "description": "the phone most likely meant for calling back"}),
                  case=obj(kind=NS, urgent=BOOL, severity=NS, label=NS), tables=obj(keywords=S, gazetteer=S)),
 }  # fmt: skip
 _TABLE = [path_param("name", {"type": "string", "enum": ["keywords", "gazetteer"]})]
