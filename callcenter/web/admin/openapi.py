@@ -76,7 +76,7 @@ SCHEMAS: dict[str, Any] = {
     "TryExtraction": {"type": "object", "required": ["text"], "properties": {
         "text": {**S, "maxLength": 2000}, "keywords": {**S, "description": "TOML to try instead of the table in force"},
         "gazetteer": {**S, "description": "TOML to try instead of the table in force"}}},
-    "Tried": obj(text=S, extracted=obj(phones={**arr(S), "description": "E.164, in the order said (+869516085708;ext=8001)"},
+    "Tried": obj(text=S, extracted=obj(phones={**arr(S), "description": "E.164 in the order said (+869516085708)"},
                                        address=obj(compound=NS, building=NS, unit=NS, room=NS),
                                        temperature_c=NN, category=NS, station=NS,
                                        callback={**NS, "description": "the phone most likely meant for calling back"}),
