@@ -259,18 +259,35 @@ def _where(stmt: Select[Any], shape: Shape) -> Select[Any]:
     return stmt
 
 
+SEARCHES = frozenset({"number_like", "name_like"})
+
+
 @functools.lru_cache(maxsize=512)
 def _page(shape: Shape, limit: int, newer: bool = False) -> Select[Any]:
-    stmt = _where(select(*CALL_COLUMNS, *NOTE_COLUMNS).outerjoin(CallNote, CallNote.call_id == Call.id), shape)
+    """The page's rows. A search sorts what the trigram index found: it sorts ids first (a
+    sorter carrying two columns, not the row and its note) and reads only the page's rows."""
+    columns = select(*CALL_COLUMNS, *NOTE_COLUMNS).outerjoin(CallNote, CallNote.call_id == Call.id)
+    if not shape.given & SEARCHES:
+        return _ordered(_where(columns, shape), shape, limit, newer)
+    ids = select(Call.id).outerjoin(CallNote, CallNote.call_id == Call.id) if shape.pending else select(Call.id)
+    found = _ordered(_where(ids, shape), shape, limit, newer)
+    return _order(columns.where(Call.id.in_(found)), newer)
+
+
+def _ordered(stmt: Select[Any], shape: Shape, limit: int, newer: bool) -> Select[Any]:
     if "cursor_started" in shape.given:
         started, ident = _param("cursor_started"), _param("cursor_id")
         if newer:
             stmt = stmt.where(and_(Call.started_at >= started, or_(Call.started_at > started, Call.id > ident)))
         else:
             stmt = stmt.where(and_(Call.started_at <= started, or_(Call.started_at < started, Call.id < ident)))
+    return _order(stmt, newer).limit(limit)
+
+
+def _order(stmt: Select[Any], newer: bool) -> Select[Any]:
     if newer:
-        return stmt.order_by(Call.started_at.asc(), Call.id.asc()).limit(limit)
-    return stmt.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
+        return stmt.order_by(Call.started_at.asc(), Call.id.asc())
+    return stmt.order_by(Call.started_at.desc(), Call.id.desc())
 
 
 @functools.lru_cache(maxsize=128)
