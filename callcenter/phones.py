@@ -139,8 +139,11 @@ def search_digits(text: str) -> str:
     """The digits to look for inside stored caller numbers (which hold them whatever prefix
     the carrier added): a whole number's core (mobile, 0951 subscriber, other area's
     national number), else the typed digits without ``+86``/``0086`` and trunk ``0``.
-    Raises ValueError for anything but digits and separators, or fewer than 4 digits."""
+    An extension (转 8001) is left out. Raises ValueError for anything but digits and separators,
+    or fewer than 4 digits."""
     text = text.strip()
+    if len(text) <= 64 and (m := _EXT_TEXT.search(text)):  # the extension is not in the caller number
+        text = text[: m.start()].strip()
     if len(text) > 64 or not _TYPED.fullmatch(text):
         raise ValueError("a number holds only digits, spaces, dashes, dots, brackets and a leading +")
     digits = re.sub(r"\D", "", text)

@@ -66,6 +66,7 @@ SEARCHES = [
     ({"number": "0951-6088794"}, [NOTED]),
     ({"number": "6088794"}, [NOTED]),
     ({"number": "8794"}, [NOTED]),
+    ({"number": "6088794 转 8012"}, [NOTED]),  # a case's phone with its extension (the case page links it)
     ({"name": "李明"}, [NOTED]),
     ({"number": "186 0951 6677"}, [CASED]),
     ({"number": "018609516677"}, [CASED]),
