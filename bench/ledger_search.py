@@ -11,6 +11,7 @@ page without a filter: an index range scan); the same partial search forced thro
 full scan (``LIKE`` on the table, no index; a few runs only) shows what the index saves.
 
 Usage: python bench/ledger_search.py [--calls 100000] [--million] [--clients 10] [--seconds 3] [--url URL]
+       [--no-sqlite]
 The default run takes about a minute per database; ``--million`` loads 1,000,000 calls (SQLite:
 about 8 minutes to load, row by row through the index triggers as the service writes them).
 """
@@ -186,7 +187,8 @@ async def bench(url: str, numbers: list[str], clients: int, seconds: float) -> N
 async def main(args: argparse.Namespace) -> None:
     targets = []
     with tempfile.TemporaryDirectory() as tmp:
-        targets.append(("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'ledger.sqlite3'}"))
+        if not args.no_sqlite:
+            targets.append(("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'ledger.sqlite3'}"))
         pg = args.url or os.environ.get("CALLCENTER_TEST_DATABASE_URL")
         if pg:
             head, _, _ = pg.replace("postgresql://", "postgresql+asyncpg://", 1).rpartition("/")
@@ -204,6 +206,7 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--url", help="a PostgreSQL URL (its database is dropped and created afresh)")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parsed = parser.parse_args()
     if parsed.million:
         parsed.calls = 1_000_000
