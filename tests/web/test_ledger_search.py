@@ -214,3 +214,22 @@ async def test_search_goes_through_the_trigram_index(panel: Panel, migrated: str
             plan = (await db.execute(text("EXPLAIN " + sql))).all()
             details = " | ".join(str(row[0]) for row in plan)
             assert "ix_calls_caller_number_trgm" in details, details
+
+
+async def test_a_search_pages_back_and_forth(panel: Panel) -> None:
+    """Paging a number search (on PostgreSQL the search planned alone through the trigram index)."""
+    ids = [await add_call(panel.sessions, caller_number=number, started_at=T0 + timedelta(minutes=i))
+           for i, number in enumerate(("13909511234", "+8613909511234", "6085708", "013909511234"))]  # fmt: skip
+    await login(panel.client, "clerk")
+
+    async def get(**query: str) -> dict[str, Any]:
+        response = await panel.client.get("/api/calls", params={"number": "1390951", "limit": "1", **query})
+        return await response.json()
+
+    first = await get()
+    second = await get(cursor=first["next_cursor"])
+    third = await get(cursor=second["next_cursor"])
+    assert [p["items"][0]["id"] for p in (first, second, third)] == [ids[3], ids[1], ids[0]]
+    assert third["next_cursor"] is None
+    back = await get(before=third["prev_cursor"])
+    assert [item["id"] for item in back["items"]] == [ids[1]]

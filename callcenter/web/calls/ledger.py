@@ -192,8 +192,17 @@ def statement(
     if cursor or before:
         values["cursor_started"], values["cursor_id"] = decode_cursor(cursor or before or "")
     shape = Shape(frozenset(values), filters.missed and not filters.disposition, filters.voicemail,
-                  filters.pending, filters.transferred, _span(filters), dialect, str(tz))  # fmt: skip
+                  filters.pending, filters.transferred, _span(filters), dialect, str(tz), _fence(filters, dialect))
     return _page(shape, filters.limit + 1, newer=bool(before) and not cursor), values
+
+
+def _fence(filters: Filters, dialect: str) -> bool:
+    """Whether PostgreSQL must search through the trigram index first. For 5 digits or more
+    its planner overestimates the matches (0.16 % for 0.016 % at 1 M calls) and walks the
+    time index instead, reading ~400,000 rows (400 ms) where the index needs 20 ms; for 4
+    digits its choice is right often enough (a common 0951 is found faster by the walk)."""
+    return dialect == "postgresql" and bool(filters.number) and not filters.exact and len(
+        search_digits(filters.number or "")) >= 5  # fmt: skip
 
 
 def totals_statement(filters: Filters, tz: ZoneInfo, dialect: str = "sqlite") -> tuple[Select[Any], dict[str, Any]]:
@@ -227,6 +236,7 @@ class Shape:
     span: str
     dialect: str
     tz: str
+    fence: bool = False  # PostgreSQL: plan the search alone (see _page)
 
 
 def _where(stmt: Select[Any], shape: Shape) -> Select[Any]:
@@ -270,11 +280,18 @@ def _page(shape: Shape, limit: int, newer: bool = False) -> Select[Any]:
     if not shape.given & SEARCHES:
         return _ordered(_where(columns, shape), shape, limit, newer)
     ids = select(Call.id).outerjoin(CallNote, CallNote.call_id == Call.id) if shape.pending else select(Call.id)
-    found = _ordered(_where(ids, shape), shape, limit, newer)
+    if shape.fence:  # OFFSET 0: PostgreSQL plans the subquery alone (no walk of the time index)
+        inner = _ordered(_where(ids.add_columns(Call.started_at), shape), shape, None, newer).order_by(None)
+        fenced = inner.offset(0).subquery()
+        order = (fenced.c.started_at.asc(), fenced.c.id.asc()) if newer else (fenced.c.started_at.desc(),
+                                                                               fenced.c.id.desc())  # fmt: skip
+        found = select(fenced.c.id).order_by(*order).limit(limit)
+    else:
+        found = _ordered(_where(ids, shape), shape, limit, newer)
     return _order(columns.where(Call.id.in_(found)), newer)
 
 
-def _ordered(stmt: Select[Any], shape: Shape, limit: int, newer: bool) -> Select[Any]:
+def _ordered(stmt: Select[Any], shape: Shape, limit: int | None, newer: bool) -> Select[Any]:
     if "cursor_started" in shape.given:
         started, ident = _param("cursor_started"), _param("cursor_id")
         if newer:
