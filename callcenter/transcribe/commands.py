@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from callcenter.phones import shown
 from callcenter.transcribe.extract import (
     default_gazetteer,
     default_keywords,
@@ -49,7 +50,8 @@ def _run_extract(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     keywords = load_keywords(args.keywords) if args.keywords else default_keywords()
     gazetteer = load_gazetteer(args.gazetteer) if args.gazetteer else default_gazetteer()
-    fields = extract(text, keywords=keywords, gazetteer=gazetteer).to_dict()
+    extracted = extract(text, keywords=keywords, gazetteer=gazetteer)
+    fields = extracted.to_dict()
     hint = keywords.hint(fields["category"])
     if args.json:
         print(json.dumps({"text": text, "extracted": fields, "case": dataclasses.asdict(hint)}, ensure_ascii=False))
@@ -59,7 +61,7 @@ def _run_extract(args: argparse.Namespace) -> int:
     if station and gazetteer.demo:
         station += f" (demo gazetteer {gazetteer.source})"
     lines = [
-        ("phones", ", ".join(fields["phones"])),
+        ("phones", ", ".join(shown(p) for p in extracted.callback_first())),  # the callback number first
         *((name, address[name]) for name in ("compound", "building", "unit", "room")),
         ("temperature_c", fields["temperature_c"]),
         ("category", fields["category"]),

@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.audit import record_change
+from callcenter.phones import parse
 from callcenter.tickets.cases import normalize_phone
 from callcenter.tickets.models import AuditEntry, Case, CaseDeadline
 from callcenter.transcribe.extract import Address, Extracted, merge_into, normalize
@@ -50,11 +51,21 @@ def extracted_from(data: Mapping[str, Any] | None) -> Extracted:
     address = data.get("address") or {}
     return Extracted(
         phones=tuple(str(p) for p in data.get("phones") or ()),
+        callback=str(data["callback"]) if data.get("callback") else None,
         address=Address(**{k: address.get(k) for k in ("compound", "building", "unit", "room")}),
         temperature_c=data.get("temperature_c"),
         category=data.get("category"),
         station=data.get("station"),
     )
+
+
+def case_phone(value: str) -> str:
+    """A number read from a transcript as the case's phone: dialled as the hotline dials it
+    (the form the call log holds caller numbers in), with its extension (6085708 转 8001)."""
+    phone = parse(value)
+    if phone is None:
+        return normalize_phone(value) or value
+    return phone.dialled + (f" 转 {phone.ext}" if phone.ext else "")
 
 
 def current_of(case: Case) -> dict[str, Any]:
@@ -75,8 +86,7 @@ def proposals(case: Case, extracted: Extracted, transcript: str, hint: CaseHint 
     merged = merge_into(current, extracted)
     out: dict[str, Any] = {}
     if not current["phones"] and merged["phones"]:
-        phone = str(merged["phones"][0])
-        out["caller_phone"] = normalize_phone(phone) or phone
+        out["caller_phone"] = case_phone(extracted.callback_first()[0])
     for key, column in _ADDRESS:
         value = merged["address"].get(key)
         if current["address"][key] is None and value not in (None, ""):

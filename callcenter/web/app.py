@@ -41,6 +41,7 @@ from callcenter.web.admin import pages as views_admin
 from callcenter.web.auth import pages as views_auth
 from callcenter.web.admin import calendar as views_calendar
 from callcenter.web.calls import pages as views_calls
+from callcenter.web.calls import export as calls_export
 from callcenter.web.cases import pages as views_cases
 from callcenter.web.admin import directory as views_directory
 from callcenter.web.drafts import pages as views_drafts
@@ -68,10 +69,10 @@ SHUTDOWN_TIMEOUT = 5.0
 FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports", "audit", "admin", "wallboard")
 
 # Every module with a ``routes`` table, in registration order.
-ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, case_edit, views_drafts,
-                 api_drafts, views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
-                 views_directory, views_extraction, auth_password, views_wallboard, api_wallboard,
-                 openapi)  # fmt: skip
+ROUTE_MODULES = (views_auth, views_calls, calls_export, api_calls, views_live, views_cases, api_cases, case_edit,
+                 views_drafts, api_drafts, views_supervision, views_reports, api_supervision, views_admin,
+                 views_calendar, api_admin, views_directory, views_extraction, auth_password, views_wallboard,
+                 api_wallboard, openapi)  # fmt: skip
 
 
 def utc_now() -> datetime:

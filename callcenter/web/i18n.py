@@ -7,6 +7,7 @@ from typing import Any
 from callcenter.web.admin import strings as strings_admin
 from callcenter.web.auth import strings as strings_auth
 from callcenter.web.cases import strings as strings_cases
+from callcenter.web.calls import strings as strings_calls
 from callcenter.web.cases import strings_edit
 from callcenter.web.wallboard import strings as strings_wallboard
 
@@ -131,7 +132,7 @@ EN: dict[str, str] = {
 }
 
 # The other areas' strings live next to them, one module each.
-for _module in (strings_cases, strings_admin, strings_edit, strings_auth, strings_wallboard):
+for _module in (strings_cases, strings_admin, strings_edit, strings_auth, strings_wallboard, strings_calls):
     ZH.update(_module.ZH)
     EN.update(_module.EN)
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from aiohttp import web
 
-from callcenter import audit
+from callcenter import audit, phones
 from callcenter.calls_export import call_to_dict
 from callcenter.db.models import Call
 from callcenter.web import keys
@@ -86,7 +86,7 @@ def make_filters(tz: ZoneInfo) -> dict[str, Any]:
             return value or ""
 
     return {"localtime": localtime, "epoch_local": epoch_local, "duration": duration, "iso_local": iso_local,
-            "countdown": countdown, "fromjson": audit.decoded}  # fmt: skip
+            "countdown": countdown, "fromjson": audit.decoded, "phone": phones.shown}  # fmt: skip
 
 
 def countdown(seconds: int, state: str = "open", lang: str = "zh") -> str:

@@ -66,39 +66,39 @@ NOTHING = {"phones": [], "address": NO_ADDRESS, "temperature_c": None, "category
 # (text, expected subset of Extracted.to_dict())
 CASES = [
     # --- the whole sentence, written and as Vosk prints it
-    pytest.param(CHECK, {"phones": ["13909511234"], "address": {"compound": "幸福小区", "building": "3",
+    pytest.param(CHECK, {"phones": ["+8613909511234"], "address": {"compound": "幸福小区", "building": "3",
                  "unit": "2", "room": "302"}, "temperature_c": 15, "category": "temperature",
                  "station": "湖滨"}, id="check-sentence"),  # fmt: skip
     pytest.param("我 家 在 幸福 小区 三 号 楼 二 单元 三 零 二 室 暖气 不 热 只有 十五 度 "
                  "电话 一 三 九 零 九 五 幺 幺 二 三 四",
-                 {"phones": ["13909511234"], "address": {"compound": "幸福小区", "building": "3",
+                 {"phones": ["+8613909511234"], "address": {"compound": "幸福小区", "building": "3",
                  "unit": "2", "room": "302"}, "temperature_c": 15, "category": "temperature",
                  "station": "湖滨"}, id="vosk-spaces"),  # fmt: skip
     pytest.param("喂 你好 我 是 唐徕 小区 的 住户 我们 家 暖气 一直 不 热 屋里 才 十 二 度 我 的 电话 是 "
                  "幺 三 九 零 九 五 一 一 二 三 四 麻烦 你们 尽快 来 看 一下",
-                 {"phones": ["13909511234"], "address": {**NO_ADDRESS, "compound": "唐徕小区"},
+                 {"phones": ["+8613909511234"], "address": {**NO_ADDRESS, "compound": "唐徕小区"},
                   "temperature_c": 12, "category": "temperature", "station": None}, id="vosk-voicemail"),
     pytest.param("银湖花园十八号楼一单元六零一楼上漏水了，手机一八六 零九五幺 六六七七",
-                 {"phones": ["18609516677"], "address": {"compound": "银湖花园", "building": "18", "unit": "1",
+                 {"phones": ["+8618609516677"], "address": {"compound": "银湖花园", "building": "18", "unit": "1",
                   "room": "601"}, "category": "urgent_repair"}, id="upstairs-leak"),
     pytest.param("", NOTHING, id="empty"),
     pytest.param("   \n\t ", NOTHING, id="blank"),
     # --- phones
-    pytest.param("电话一三九零九五幺幺二三四", {"phones": ["13909511234"]}, id="mobile-numerals"),
-    pytest.param("手机 139 0951 1234", {"phones": ["13909511234"]}, id="mobile-groups"),
-    pytest.param("1 3 9 0 9 5 1 1 2 3 4", {"phones": ["13909511234"]}, id="mobile-digit-spaces"),
-    pytest.param("电话幺三八洞洞洞洞幺幺幺幺", {"phones": ["13800001111"]}, id="yao-dong"),
-    pytest.param("电话139零九五1一二三四", {"phones": ["13909511234"]}, id="mixed-digits"),
-    pytest.param("１３９０９５１１２３４", {"phones": ["13909511234"]}, id="full-width"),
-    pytest.param("+86 139 0951 1234", {"phones": ["13909511234"]}, id="country-code"),
-    pytest.param("座机六零八五七零八", {"phones": ["6085708"]}, id="local-numerals"),
-    pytest.param("打0951-6085708没人接，(0951)6085708", {"phones": ["6085708"]}, id="area-code-dedup"),
-    pytest.param("电话13909511234，6085708", {"phones": ["13909511234", "6085708"]}, id="two-phones"),
-    pytest.param("1 3 9 0 9 5 1 1 2 3 4 6 0 8 5 7 0 8", {"phones": ["13909511234", "6085708"]},
+    pytest.param("电话一三九零九五幺幺二三四", {"phones": ["+8613909511234"]}, id="mobile-numerals"),
+    pytest.param("手机 139 0951 1234", {"phones": ["+8613909511234"]}, id="mobile-groups"),
+    pytest.param("1 3 9 0 9 5 1 1 2 3 4", {"phones": ["+8613909511234"]}, id="mobile-digit-spaces"),
+    pytest.param("电话幺三八洞洞洞洞幺幺幺幺", {"phones": ["+8613800001111"]}, id="yao-dong"),
+    pytest.param("电话139零九五1一二三四", {"phones": ["+8613909511234"]}, id="mixed-digits"),
+    pytest.param("１３９０９５１１２３４", {"phones": ["+8613909511234"]}, id="full-width"),
+    pytest.param("+86 139 0951 1234", {"phones": ["+8613909511234"]}, id="country-code"),
+    pytest.param("座机六零八五七零八", {"phones": ["+869516085708"]}, id="local-numerals"),
+    pytest.param("打0951-6085708没人接，(0951)6085708", {"phones": ["+869516085708"]}, id="area-code-dedup"),
+    pytest.param("电话13909511234，6085708", {"phones": ["+8613909511234", "+869516085708"]}, id="two-phones"),
+    pytest.param("1 3 9 0 9 5 1 1 2 3 4 6 0 8 5 7 0 8", {"phones": ["+8613909511234", "+869516085708"]},
                  id="two-phones-spaced"),  # fmt: skip
-    pytest.param("三零二一三九零九五幺幺二三四", {"phones": ["13909511234"]}, id="glued-to-room"),
-    pytest.param("电话一三九零九五幺幺二三四一直没人接", {"phones": ["13909511234"]}, id="glued-to-yizhi"),
-    pytest.param("302 13909511234", {"phones": ["13909511234"]}, id="room-then-phone"),
+    pytest.param("三零二一三九零九五幺幺二三四", {"phones": ["+8613909511234"]}, id="glued-to-room"),
+    pytest.param("电话一三九零九五幺幺二三四一直没人接", {"phones": ["+8613909511234"]}, id="glued-to-yizhi"),
+    pytest.param("302 13909511234", {"phones": ["+8613909511234"]}, id="room-then-phone"),
     pytest.param("交了2000元，一共二零二三年", {"phones": []}, id="money-year"),
     pytest.param("2023年11月5日下午", {"phones": []}, id="date"),
     pytest.param("交了1580000元暖气费", {"phones": [], "category": "billing"}, id="seven-digit-money"),
@@ -214,12 +214,12 @@ def test_very_long_input_is_linear(text: str, gazetteer: Gazetteer) -> None:
 def test_long_transcript_finds_fields(gazetteer: Gazetteer) -> None:
     text = "喂你好" * 20_000 + CHECK
     got = run(text, gazetteer)
-    assert got["phones"] == ["13909511234"] and got["temperature_c"] == 15
+    assert got["phones"] == ["+8613909511234"] and got["temperature_c"] == 15
 
 
 def test_ignore_phones_drops_the_hotline(gazetteer: Gazetteer) -> None:
     got = extract("打6085708没人接，我电话13909511234", gazetteer=gazetteer, ignore_phones={"6085708"})
-    assert got.phones == ("13909511234",)
+    assert got.phones == ("+8613909511234",)
 
 
 def test_extracted_is_frozen() -> None:
@@ -254,7 +254,7 @@ def test_merge_fills_only_empty_fields() -> None:
 
 
 def test_merge_keeps_typed_values_and_ignores_nothing_found() -> None:
-    current = {"phones": ["6085708"], "address": "幸福小区3-2-302", "temperature_c": 0, "station": "银湖"}
+    current = {"phones": ["+869516085708"], "address": "幸福小区3-2-302", "temperature_c": 0, "station": "银湖"}
     found = Extracted(("13909511234",), Address("丽景苑"), 16.0, None, "北苑")
     assert merge_into(current, found) == current
     assert merge_into({}, Extracted()) == {}
@@ -353,11 +353,12 @@ def test_cli_extract_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(out) == {
         "text": CHECK,
         "extracted": {
-            "phones": ["13909511234"],
+            "phones": ["+8613909511234"],
             "address": {"compound": "幸福小区", "building": "3", "unit": "2", "room": "302"},
             "temperature_c": 15.0,
             "category": "temperature",
             "station": "湖滨",
+            "callback": "+8613909511234",
         },
         "case": {"kind": "temperature", "urgent": False, "severity": None, "label": "温度不达标 / 测温"},
     }
@@ -366,7 +367,7 @@ def test_cli_extract_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_extract_human(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli("extract", CHECK) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "phones:        13909511234"
+    assert lines[0] == "phones:        139 0951 1234"
     assert "room:          302" in lines and "category:      temperature" in lines
     assert "case:          temperature" in lines
     assert lines[-1].startswith("station:       湖滨 (demo gazetteer")

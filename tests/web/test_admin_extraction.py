@@ -71,7 +71,7 @@ async def test_try_a_sentence_with_the_tables_in_force_or_the_text_being_edited(
     assert status == 200 and "温度不达标" in page and "幸福小区 3号楼" in page and "湖滨" in page
     status, page = await post(panel, "/admin/extraction/try", token, text=SAID, table="keywords", version="0",
                               content=packaged_text("keywords") + NOISE)  # fmt: skip
-    assert status == 200 and "噪音扰民" in page and "13909511234" in page and "正在编辑的" in page
+    assert status == 200 and "噪音扰民" in page and "13909511234" in page and "139 0951 1234" in page and "正在编辑的" in page
     status, page = await post(panel, "/admin/extraction/try", token, text=SAID, table="keywords", version="0",
                               content=BAD)  # fmt: skip
     assert status == 422 and "name must be lower-case" in page

@@ -74,7 +74,8 @@ async def transcribe(sessions: async_sessionmaker[AsyncSession], feed: LiveFeed,
         words = [{"word": w, "start": i * 0.3, "end": i * 0.3 + 0.25, "conf": 0.4 if w == "三" else 0.9}
                  for i, w in enumerate(SAID.split())]  # fmt: skip
         result = JobResult(pid=0, transcript={"text": SAID, "words": words, "confidence": 0.8},
-                           extracted={"phones": [], "address": {"compound": "湖滨花园", "building": "3"},
+                           extracted={"phones": ["+869516085708", "+8613909511234"], "callback": "+8613909511234",
+                                      "address": {"compound": "湖滨花园", "building": "3"},
                                       "temperature_c": None, "category": "temperature", "station": "湖滨"})  # fmt: skip
         assert await store_transcript(sessions, job, "t", NOW, result, "test-model")
     publish(feed, draft_message(case_id=job.case_id, call_id=job.call_id, linkedid=job.linkedid,
@@ -112,6 +113,10 @@ async def test_the_draft_inbox_updates_itself(served: Served, browser: Any) -> N
     assert await form.locator("input[name=building]").input_value() == "5"
     assert "转写结果： 3" in await form.inner_text()  # the transcript's building, next to the typed one
     assert await form.locator("select[name=kind]").input_value() == "temperature"
+    phones = clerk.locator("[data-testid=draft-phone]")  # every number said, the callback number first
+    assert [t.split(" ")[0:3] for t in await phones.all_inner_texts()] == [["139", "0951", "1234"],
+                                                                          ["0951-6085708", "拨", "6085708"]]
+    assert await clerk.locator("[data-testid=draft-phone][data-callback='1'] .badge").inner_text() == "回电号码"
     await clerk.locator("[data-testid=draft-notice]").wait_for()
     second_row = clerk.locator(f'[data-testid=drafts] tr[data-case="{second}"]')
     assert "转写中" in await second_row.inner_text()

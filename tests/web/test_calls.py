@@ -20,9 +20,9 @@ async def _json(panel: Panel, path: str) -> dict:
 
 
 async def test_filters(panel: Panel) -> None:
-    a = await add_call(panel.sessions, started_at=T0, caller_number="111")
-    b = await add_call(panel.sessions, started_at=T0 + timedelta(days=1), caller_number="222", answered_by="8002")
-    c = await add_call(panel.sessions, started_at=T0 + timedelta(days=2), caller_number="111", disposition="voicemail",
+    a = await add_call(panel.sessions, started_at=T0, caller_number="13909511111")
+    b = await add_call(panel.sessions, started_at=T0 + timedelta(days=1), caller_number="6085222", answered_by="8002")
+    c = await add_call(panel.sessions, started_at=T0 + timedelta(days=2), caller_number="13909511111", disposition="voicemail",
                        answered_by=None, voicemail_path=VM, voicemail_duration=12.0)  # fmt: skip
     await login(panel.client, "clerk")
 
@@ -30,7 +30,8 @@ async def test_filters(panel: Panel) -> None:
         return [item["id"] for item in (await _json(panel, "/api/calls" + query))["items"]]
 
     assert await ids("") == [c, b, a]
-    assert await ids("?number=111") == [c, a]
+    assert await ids("?number=13909511111") == [c, a]
+    assert await ids("?number=1111") == [c, a] and await ids("?number=+86 139 0951 1111") == [c, a]
     assert await ids("?clerk=8002") == [b]
     assert await ids("?disposition=voicemail") == [c]
     assert await ids("?voicemail=1") == [c]
@@ -39,11 +40,11 @@ async def test_filters(panel: Panel) -> None:
     assert await ids("?from=2026-11-21") == [c, b]
     assert (await panel.client.get("/api/calls?from=yesterday")).status == 400
     assert (await panel.client.get("/api/calls?disposition=nonsense")).status == 400
-    item = (await _json(panel, "/api/calls?number=111"))["items"][0]
+    item = (await _json(panel, "/api/calls?number=13909511111"))["items"][0]
     assert item["voicemail"] == {"mailbox": None, "duration_seconds": 12.0, "audio_url": f"/calls/{c}/audio"}
     assert item["started_at"].endswith("+08:00")
-    page = await (await panel.client.get("/calls?number=222")).text()
-    assert "李强" in page and "222" in page and "111" not in page
+    page = await (await panel.client.get("/calls?number=0951-6085222")).text()
+    assert "李强" in page and "6085222" in page and "13909511111" not in page
 
 
 async def test_keyset_pagination_walks_everything_once(panel: Panel) -> None:
@@ -174,10 +175,12 @@ async def test_hostile_caller_id_is_text(panel: Panel) -> None:
     _, token = await login(panel.client, "clerk")
     await panel.client.patch(f"/api/calls/{call_id}/notes", json={"version": 0, "caller_name": HOSTILE,
                                                                   "summary": HOSTILE}, headers={"X-CSRF-Token": token})  # fmt: skip
-    for path in ("/calls", f"/calls/{call_id}", "/calls?number=" + HOSTILE):
+    for path in ("/calls", f"/calls/{call_id}", "/calls?name=" + HOSTILE):
         html = await (await panel.client.get(path)).text()
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    response = await panel.client.get("/calls?number=" + HOSTILE)  # no number: refused, not echoed raw
+    assert response.status == 400 and "<script>alert(1)</script>" not in await response.text()
     data = await _json(panel, "/api/calls")
     assert data["items"][0]["caller_number"] == HOSTILE  # the API returns it as data, unchanged
     assert len(await _json(panel, "/api/calls")) > 0  # and the table is still there

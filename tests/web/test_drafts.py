@@ -150,3 +150,24 @@ async def test_a_station_may_not_touch_drafts(panel: Panel) -> None:
     assert (await panel.client.get("/drafts")).status == 403
     status, _ = await post(panel, f"/api/drafts/{case_id}/confirm", token, {})
     assert status == 403
+
+
+async def test_the_draft_shows_every_number_the_callback_number_first(panel: Panel) -> None:
+    """Issue 15: the numbers the transcript holds, as clerks write them, the one to call back first
+    (older drafts stored digits only; stored text that is no number is shown, never dialled)."""
+    from sqlalchemy import update
+
+    from callcenter.transcribe.extract import extract
+
+    case_id = await add_draft(panel)
+    said = extract("打了零九五一六零八五七零八没人接，四零零八一零五八八八转二也不通，请回电话幺三九零九五幺幺二三四")
+    assert said.phones == ("+869516085708", "+864008105888;ext=2", "+8613909511234")
+    stored = {**said.to_dict(), "phones": [*said.phones, "18609516677", "<b>x</b>"]}
+    async with panel.sessions() as db, db.begin():
+        await db.execute(update(VoicemailDraft).where(VoicemailDraft.case_id == case_id).values(extracted=stored))
+    await login(panel.client, "clerk")
+    page = await (await panel.client.get(f"/drafts/{case_id}")).text()
+    shown = [part.split('<span class="num">', 1)[1].split("</span>", 1)[0]
+             for part in page.split('data-testid="draft-phone"')[1:]]  # fmt: skip
+    assert shown == ["139 0951 1234", "0951-6085708", "400-810-5888 转 2", "186 0951 6677", "&lt;b&gt;x&lt;/b&gt;"]
+    assert page.count("data-callback=1") == 1 and "回电号码" in page and "拨 6085708" in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +24,7 @@ from callcenter.web.present import call_json, iso, json_response, names_of
 from callcenter.web.auth.roles import Perm
 from callcenter.web.scope import case_scope
 from callcenter.web.calls.schemas import (
-    CallDetail, Caller, CallerQuery, CallPage, CallPath, LedgerQuery, MissedQuery, NotesIn,
+    CallDetail, Caller, CallerQuery, CallPage, CallPath, LedgerQuery, MissedQuery, NotesIn, Totals,
 )
 from callcenter.web.endpoints import Endpoints
 
@@ -31,19 +33,43 @@ routes = api.routes
 PREVIOUS_CALLS = 10
 
 
+async def filters_for(request: web.Request, query: LedgerQuery) -> ledger.Filters:
+    """The query's filters; "my calls" is the logged-in user's extension (none: a 400)."""
+    filters = query.filters()
+    for cursor in (query.cursor, query.before):
+        if cursor:
+            ledger.decode_cursor(cursor)  # a 400 naming the field, on every route of the filter
+    if filters.mine:
+        user = await current_user(request)
+        if user is None or not user.extension:
+            raise BadRequest("mine: your account has no phone extension", field="mine")
+        filters = replace(filters, clerk=user.extension)
+    return filters
+
+
 async def _list(request: web.Request, query: LedgerQuery) -> web.Response:
     tz = request.app[keys.CONFIG].tz
+    filters = await filters_for(request, query)
     async with request.app[keys.LIST_READS].connect() as db:
-        page = await ledger.fetch_page(db, query.filters(), tz, query.cursor or None)
+        page = await ledger.fetch_page(db, filters, tz, query.cursor or None, before=query.before or None)
     clerks = (await names_of(request)).clerks
     items = [call_json(call, note, tz, clerks) for call, note in page.rows]
-    return json_response({"items": items, "next_cursor": page.next_cursor})
+    return json_response({"items": items, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor})
 
 
 @api.get("/api/calls", Perm.CALLS_VIEW, query=LedgerQuery, response=CallPage)
 async def list_calls(request: web.Request, query: LedgerQuery) -> web.Response:
-    """the phone ledger, newest first (keyset pages)"""
+    """the phone ledger, newest first (keyset pages both ways); a number or name matches in part"""
     return await _list(request, query)
+
+
+@api.get("/api/calls/totals", Perm.CALLS_VIEW, query=LedgerQuery, response=Totals)
+async def ledger_totals(request: web.Request, query: LedgerQuery) -> dict[str, Any]:
+    """the totals of the ledger's filter: calls, answered, with voicemail, transferred, talk time"""
+    filters = await filters_for(request, query)
+    async with request.app[keys.LIST_READS].connect() as db:
+        totals = await ledger.fetch_totals(db, filters, request.app[keys.CONFIG].tz)
+    return dataclasses.asdict(totals)
 
 
 @api.get("/api/calls/missed", Perm.CALLS_VIEW, query=MissedQuery, response=CallPage)
@@ -111,7 +137,7 @@ async def caller(request: web.Request, query: CallerQuery) -> dict[str, Any]:
     if not number:
         raise BadRequest("number: required", field="number")
     tz = request.app[keys.CONFIG].tz
-    filters = ledger.Filters(number=number, limit=PREVIOUS_CALLS)
+    filters = ledger.Filters(number=number, limit=PREVIOUS_CALLS, exact=True)
     async with request.app[keys.READS]() as db:
         page = await ledger.fetch_page(db, filters, tz)
         names = (

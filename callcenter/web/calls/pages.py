@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from callcenter.web.render import page
 from callcenter.web.auth.roles import Perm, allowed
 from callcenter.web.scope import Scope, case_scope
 from callcenter.web.calls.timeline import timeline
+from callcenter.web.calls.api import filters_for
 from callcenter.web.calls.schemas import LedgerQuery, MissedQuery
 from callcenter.web.endpoints import parse_query, record_id
 
@@ -33,18 +35,21 @@ def call_id_of(request: web.Request) -> int:
     return record_id(request, "call_id", "no such call")
 
 
-async def _list_context(request: web.Request, filters: ledger.Filters) -> dict[str, Any]:
+async def _list_context(request: web.Request, query: LedgerQuery) -> dict[str, Any]:
     tz = request.app[keys.CONFIG].tz
+    filters = await filters_for(request, query)
     async with request.app[keys.LIST_READS].connect() as db:
-        page = await ledger.fetch_page(db, filters, tz, request.query.get("cursor") or None)
+        page = await ledger.fetch_page(db, filters, tz, query.cursor or None, before=query.before or None)
+        totals = await ledger.fetch_totals(db, filters, tz) if not filters.missed else None
     clerks = (await names_of(request)).clerks
-    next_url = None
-    if page.next_cursor:
-        next_url = str(request.rel_url.with_query({**filters.query_args(), "cursor": page.next_cursor}))
+    args = filters.query_args()
+    next_url = str(request.rel_url.with_query({**args, "cursor": page.next_cursor})) if page.next_cursor else None
+    prev_url = str(request.rel_url.with_query({**args, "before": page.prev_cursor})) if page.prev_cursor else None
     user = await current_user(request)
     return {
-        "page": page, "filters": filters, "clerks": clerks, "next_url": next_url,
-        "first_url": str(request.rel_url.with_query(filters.query_args())),
+        "page": page, "filters": filters, "clerks": clerks, "next_url": next_url, "prev_url": prev_url,
+        "first_url": str(request.rel_url.with_query(args)), "totals": totals,
+        "export_query": urlencode(args), "has_extension": bool(user and user.extension),
         "can_edit": user is not None and allowed(user.role, Perm.CALLS_EDIT),
         "dispositions": ledger.MISSED if filters.missed else ledger.DISPOSITIONS,
     }  # fmt: skip
@@ -54,14 +59,14 @@ async def _list_context(request: web.Request, filters: ledger.Filters) -> dict[s
 @requires(Perm.CALLS_VIEW)
 @page("calls.html")
 async def calls_page(request: web.Request) -> dict[str, Any]:
-    return await _list_context(request, parse_query(LedgerQuery, request).filters())
+    return await _list_context(request, parse_query(LedgerQuery, request))
 
 
 @routes.get("/calls/missed", name="missed")
 @requires(Perm.CALLS_VIEW)
 @page("missed.html")
 async def missed_page(request: web.Request) -> dict[str, Any]:
-    return await _list_context(request, parse_query(MissedQuery, request).filters())
+    return await _list_context(request, parse_query(MissedQuery, request))
 
 
 async def load_call(request: web.Request, call_id: int) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from callcenter.web.calls.ledger import DEFAULT_LIMIT, DISPOSITIONS, MAX_LIMIT, MISSED, Filters
 from callcenter.web.calls.notes import CATEGORIES, LIMITS
@@ -15,30 +16,69 @@ Disposition = Literal[DISPOSITIONS]  # type: ignore[valid-type]
 Category = Literal[("", *CATEGORIES)]  # type: ignore[valid-type]
 
 
+MIN_NAME = 2
+
+
 def _on(flag: str | None) -> bool:
     return (flag or "").lower() in ("1", "true", "yes", "on")
+
+
+def _minute(value: dt.time | None) -> dt.time | None:
+    return value.replace(second=0, microsecond=0, tzinfo=None) if value else None
 
 
 class CallPath(Params):
     call_id: Id
 
 
+MAX_SECONDS = 7 * 24 * 3600
+
+
 class LedgerQuery(Params):
-    """The ledger's filters (the page's form and ``GET /api/calls`` alike)."""
+    """The ledger's filters (the page's form, its export and ``GET /api/calls`` alike)."""
 
     date_from: Day | None = Field(None, alias="from", description="first day (Asia/Shanghai), inclusive")
     date_to: Day | None = Field(None, alias="to", description="last day (Asia/Shanghai), inclusive")
-    number: line(64) | None = Field(None, description="caller number")
+    number: line(64) | None = Field(None, description="caller number: a whole number in any form (+86, 0086, "
+                                    "trunk 0, 0951, spaces, dashes) or at least 4 of its digits")
+    name: line(64) | None = Field(None, description="part of the caller ID name, the name in the notes or on "
+                                  "a linked case (at least 2 characters)")
     clerk: line(64) | None = Field(None, description="extension that answered")
+    mine: Flag | None = Field(None, description="1: the calls you answered (your extension)")
     disposition: Literal[("", *DISPOSITIONS)] | None = Field(None, description="outcome")  # type: ignore[valid-type]
+    time_from: dt.time | None = Field(None, description="started at or after this local time of day (HH:MM)")
+    time_to: dt.time | None = Field(None, description="started before this local time of day (HH:MM); "
+                                    "before time_from: the span crosses midnight")
+    min_seconds: int | None = Field(None, ge=0, le=MAX_SECONDS, description="duration at least (seconds)")
+    max_seconds: int | None = Field(None, ge=0, le=MAX_SECONDS, description="duration at most (seconds)")
     voicemail: Flag | None = Field(None, description="1: only calls with a voicemail")
+    transferred: Flag | None = Field(None, description="1: only calls that were transferred")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
-    cursor: line(200) | None = Field(None, description="next_cursor of the previous page")
+    cursor: line(200) | None = Field(None, description="next_cursor of the previous page (older calls)")
+    before: line(200) | None = Field(None, description="prev_cursor of a page (the newer calls before it)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_no_filter(cls, raw: Any) -> Any:
+        """The page's form sends its empty fields (``from=&min_seconds=``): no filter, not a 400."""
+        if isinstance(raw, dict):
+            return {k: v for k, v in raw.items() if not (isinstance(v, str) and not v.strip())}
+        return raw
+
+    @field_validator("name")
+    @classmethod
+    def _name_long_enough(cls, value: str | None) -> str | None:
+        if value is not None and 0 < len(value.strip()) < MIN_NAME:
+            raise ValueError(f"at least {MIN_NAME} characters of the name")
+        return value
 
     def filters(self) -> Filters:
         return Filters(date_from=self.date_from, date_to=self.date_to, number=(self.number or "").strip() or None,
                        clerk=(self.clerk or "").strip() or None, disposition=self.disposition or None,
-                       voicemail=_on(self.voicemail), limit=self.limit)  # fmt: skip
+                       voicemail=_on(self.voicemail), limit=self.limit, name=(self.name or "").strip() or None,
+                       time_from=_minute(self.time_from), time_to=_minute(self.time_to),
+                       min_seconds=self.min_seconds, max_seconds=self.max_seconds,
+                       transferred=_on(self.transferred), mine=_on(self.mine))  # fmt: skip
 
 
 class MissedQuery(LedgerQuery):
@@ -107,6 +147,15 @@ class CallOut(Schema):
 class CallPage(Schema):
     items: list[CallOut]
     next_cursor: str | None
+    prev_cursor: str | None = Field(None, description="pass as ``before`` for the newer calls")
+
+
+class Totals(Schema):
+    calls: int
+    answered: int
+    voicemail: int
+    transferred: int
+    talk_seconds: float
 
 
 class Change(Schema):

@@ -42,7 +42,8 @@ def draft_json(draft: Draft, tz: ZoneInfo, units: dict[int, Any], people: dict[i
     if suggest is not None:
         station = suggest.get("station")
         data["suggested"] = {"kind": suggest["kind"], "urgent": suggest["urgent"],
-                             "station_id": station.id if station else None}  # fmt: skip
+                             "station_id": station.id if station else None,
+                             "phones": suggest.get("phones", [])}  # fmt: skip
     return data
 
 

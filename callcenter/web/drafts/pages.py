@@ -11,6 +11,7 @@ from callcenter.tickets.errors import CaseError
 from callcenter.tickets.errors import Forbidden as CaseForbidden
 from callcenter.tickets.models import Case
 from callcenter.tickets.workflow import KINDS, SEVERITIES
+from callcenter import phones
 from callcenter.web import keys
 from callcenter.web.calls import audio
 from callcenter.web.auth.session import now, requires
@@ -36,6 +37,7 @@ from callcenter.web.cases.pages import case_id_of, the_user
 
 routes = web.RouteTableDef()
 INBOX = 200
+MAX_PHONES = 20  # numbers shown of one draft
 # What drafts.js writes (the live queue, the transcript arriving).
 LIVE_STRINGS = ("vm.", "drafts.", "calls.anonymous", "live.reconnecting", "field.urgent")
 # The transcript's category hint (transcribe/keywords.toml) → the kind of case it suggests.
@@ -50,8 +52,25 @@ def suggestion(draft: Draft, stations: list[Any]) -> dict[str, Any]:
     category = extracted.get("category") if isinstance(extracted, dict) else None
     hint = str(extracted.get("station") or "") if isinstance(extracted, dict) else ""
     station = next((u for u in stations if hint and u.name_zh.startswith(hint)), None)
+    extracted = extracted if isinstance(extracted, dict) else {}
     return {"kind": CATEGORY_KIND.get(str(category or ""), draft.case.kind), "urgent": category == "urgent_repair",
-            "station": station, "extracted": extracted if isinstance(extracted, dict) else {}}  # fmt: skip
+            "station": station, "extracted": extracted, "phones": phones_of(extracted)}  # fmt: skip
+
+
+def phones_of(extracted: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every number the transcript holds, the likeliest callback number first, as clerks read
+    them (``display``) and dial them (``dial``); stored JSON is untrusted (and older drafts
+    hold digits only): what does not parse is shown as it is, never dialled."""
+    raw = extracted.get("phones")
+    said = [str(p) for p in raw if isinstance(p, (str, int))] if isinstance(raw, list) else []
+    callback = extracted.get("callback")
+    order = ([callback] if callback in said else []) + [p for p in said if p != callback]
+    out = []
+    for value in order[:MAX_PHONES]:
+        phone = phones.parse(value)
+        out.append({"display": phone.display if phone else value[:64], "dial": phone.dialled if phone else "",
+                    "callback": value == callback})  # fmt: skip
+    return out
 
 
 def role_of(user: User) -> str:

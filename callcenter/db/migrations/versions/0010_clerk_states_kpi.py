@@ -1,7 +1,7 @@
 """clerk states and KPI indexes: the wallboard's clerk table; indexes for the queue figures
 
 Revision ID: 0010_clerk_states_kpi
-Revises: 0008
+Revises: audit_key
 Create Date: 2026-12-06 10:00:00
 
 ``clerk_states``: one row per clerk phone, written by the listener's clerk board, read by

@@ -142,6 +142,22 @@
     document.querySelectorAll("input[name=version]").forEach(function (v) { v.value = String(d.case.version); });
     return changed;
   }
+  function renderPhones(phones) {
+    // Every number the transcript holds, the callback number first (as the page renders them).
+    var list = document.getElementById("draft-phones");
+    if (!list || !phones) return;
+    list.textContent = "";
+    phones.forEach(function (p) {
+      var li = el("li");
+      li.dataset.testid = "draft-phone";
+      if (p.callback) li.dataset.callback = "1";
+      li.appendChild(el("span", p.display, "num"));
+      if (p.callback) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", t("drafts.x.callback"), "badge")); }
+      if (p.dial) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("small", t("drafts.x.dial", { number: p.dial }), "muted")); }
+      list.appendChild(li);
+    });
+    document.getElementById("draft-phones-box").hidden = phones.length === 0;
+  }
   function renderSelected(d) {
     var badge = document.getElementById("draft-status");
     badge.textContent = t("vm." + d.status);
@@ -150,6 +166,7 @@
     reason.textContent = d.reason || "";
     reason.hidden = !d.reason;
     renderTranscript(d);
+    renderPhones(d.suggested && d.suggested.phones);
     if (mergeFields(d)) notice("drafts.arrived");
   }
   function drop() {

@@ -1,0 +1,213 @@
+"""Ledger search benchmark: part of a caller number (and a name) over a large call log.
+
+A fresh database (SQLite file by default; PostgreSQL too when ``CALLCENTER_TEST_DATABASE_URL``
+is set or ``--url`` names one: that database is dropped and created afresh) gets ``--calls``
+calls by bulk insert, their caller numbers in the forms carriers send (``139…``, ``+86139…``,
+``0139…``, 7-digit local, ``0951…``, other areas), then migration 0009's trigram index is
+used as the panel uses it (``ledger.fetch_page`` through the panel's list readers), by
+``--clients`` concurrent clients for ``--seconds`` per query kind. Printed per kind: p50 and
+p95 in ms, and the ratio of p50 to the baseline measured in the same run (the ledger's first
+page without a filter: an index range scan); the same partial search forced through a
+full scan (``LIKE`` on the table, no index; a few runs only) shows what the index saves.
+
+Usage: python bench/ledger_search.py [--calls 100000] [--million] [--clients 10] [--seconds 3] [--url URL]
+       [--no-sqlite]
+The default run takes about a minute per database; ``--million`` loads 1,000,000 calls (SQLite:
+about 8 minutes to load, row by row through the index triggers as the service writes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.panel import bulk, percentile  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+COLUMNS = ("id", "linkedid", "status", "source", "caller_number", "caller_name", "dialed_number", "started_at",
+           "ended_at", "duration_seconds", "talk_seconds", "disposition", "answered_by", "transferred_to",
+           "incomplete", "updated_at")  # fmt: skip
+SURNAMES = ("Zhang", "Wang", "Li", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu", "Xu", "Sun", "Ma", "Zhu",
+            "Hu", "Guo", "He", "Gao", "Lin", "Luo")  # fmt: skip
+GIVEN = ("Wei", "Fang", "Na", "Min", "Jing", "Li", "Qiang", "Lei", "Jun", "Yang", "Yong", "Yan", "Jie", "Tao", "Ming",
+         "Chao", "Xiu", "Hua", "Ping", "Gang")  # fmt: skip
+# Half the calls carry a caller ID name, one of 2,000 (about 50 calls each at 200,000 calls).
+NAMES = tuple(f"{s} {g}{k or ''}" for s in SURNAMES for g in GIVEN for k in range(5))
+SCAN_RUNS = 5
+
+
+def number(rng: random.Random) -> str:
+    """A caller number in one of the forms carriers send."""
+    mobile = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+    local = f"{rng.randint(2, 9)}{rng.randrange(10**6):06d}"
+    form = rng.random()
+    if form < 0.55:
+        return mobile
+    if form < 0.65:
+        return "+86" + mobile
+    if form < 0.72:
+        return "0" + mobile
+    if form < 0.88:
+        return local
+    if form < 0.95:
+        return "0951" + local
+    return f"0{rng.choice(('10', '21', '953', '952'))}{rng.randint(2, 9)}{rng.randrange(10**6):06d}"
+
+
+def rows(n: int, numbers: list[str]) -> Iterator[tuple[Any, ...]]:
+    rng = random.Random(6085708)
+    step = dt.timedelta(days=365) / n
+    for i in range(1, n + 1):
+        at = NOW - dt.timedelta(days=365) + step * i
+        talk = rng.uniform(20, 300)
+        name = rng.choice(NAMES) if rng.random() < 0.5 else ""
+        yield (i, f"L{i}", "ended", "live", numbers[i - 1], name, "6085708", at,
+               at + dt.timedelta(seconds=talk), talk, talk, "answered", f"80{rng.randint(1, 9):02d}", [], False, at)
+
+
+async def populate(url: str, n: int) -> list[str]:
+    from sqlalchemy import text
+
+    from callcenter.db.migrate import upgrade
+    from callcenter.db.session import create_engine
+
+    if url.startswith("postgresql"):
+        from bench.deadline_sweep import recreate_pg
+
+        await recreate_pg(url)
+    engine = create_engine(url)
+    await upgrade(engine)
+    rng = random.Random(951)
+    numbers = [number(rng) for _ in range(n)]
+    started = time.perf_counter()
+    await bulk(url, "calls", COLUMNS, rows(n, numbers))
+    async with engine.connect() as conn:
+        await conn.execute(text("ANALYZE"))
+    await engine.dispose()
+    print(f"{n} calls loaded in {time.perf_counter() - started:.1f} s")
+    return numbers
+
+
+def queries(numbers: list[str], rng: random.Random) -> dict[str, Callable[[], dict[str, str]]]:
+    """Each kind: a function giving the next query's filters (random each time)."""
+
+    def part(size: int) -> dict[str, str]:
+        digits = "".join(ch for ch in rng.choice(numbers) if ch.isdigit())
+        at = rng.randrange(0, len(digits) - size + 1)
+        return {"number": digits[at : at + size]}
+
+    def whole() -> dict[str, str]:
+        digits = "".join(ch for ch in rng.choice(numbers) if ch.isdigit())[-11:]
+        return {"number": f"+86 {digits}" if len(digits) == 11 and digits[0] == "1" else digits}
+
+    return {
+        "first page (baseline)": dict,
+        "7 digits of a number": lambda: part(7),
+        "5 digits of a number": lambda: part(5),
+        "4 digits of a number": lambda: part(4),
+        "a whole number, +86 form": whole,
+        "a caller's name": lambda: {"name": rng.choice(NAMES)},
+        "a common surname (Zhang)": lambda: {"name": "Zhang"},
+    }
+
+
+async def measure(run: Callable[[dict[str, str]], Awaitable[None]], make: Callable[[], dict[str, str]],
+                  clients: int, seconds: float) -> list[float]:  # fmt: skip
+    took: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def client() -> None:
+        while time.perf_counter() < stop:
+            query = make()
+            t = time.perf_counter()
+            await run(query)
+            took.append((time.perf_counter() - t) * 1000)
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return took
+
+
+async def bench(url: str, numbers: list[str], clients: int, seconds: float) -> None:
+    from sqlalchemy import create_engine as create_sync_engine
+    from sqlalchemy import func, select
+
+    from callcenter.db.models import Call
+    from callcenter.db.session import create_engine
+    from callcenter.web.calls import ledger
+    from callcenter.web.calls.schemas import LedgerQuery
+    from callcenter.web.list_reads import ThreadReads
+
+    engine = create_engine(url)
+    sqlite = url.startswith("sqlite")
+    reads: Any = ThreadReads(create_sync_engine(url.replace("+aiosqlite", ""))) if sqlite else engine
+
+    async def run(query: dict[str, str]) -> None:
+        async with reads.connect() as db:
+            await ledger.fetch_page(db, LedgerQuery.model_validate(query).filters(), TZ)
+
+    rng = random.Random(5708)
+    base_p50 = None
+    print(f"{'query':<30}{'p50 ms':>9}{'p95 ms':>9}{'runs':>8}{'× baseline':>12}")
+    for kind, make in queries(numbers, rng).items():
+        await run(make())  # warm
+        took = await measure(run, make, clients, seconds)
+        p50, p95 = percentile(took, 50), percentile(took, 95)
+        base_p50 = base_p50 or p50
+        print(f"{kind:<30}{p50:>9.1f}{p95:>9.1f}{len(took):>8}{p50 / base_p50:>12.2f}")
+    scan = []
+    for _ in range(SCAN_RUNS):  # the same search without the index: a full scan
+        digits = queries(numbers, rng)["5 digits of a number"]()["number"]
+        stmt = select(Call.id).where(func.coalesce(Call.caller_number, "").like(f"%{digits}%"))
+        stmt = stmt.order_by(Call.started_at.desc(), Call.id.desc()).limit(51)
+        t = time.perf_counter()
+        async with reads.connect() as db:
+            await db.execute(stmt)
+        scan.append((time.perf_counter() - t) * 1000)
+    print(f"{'5 digits, LIKE scan (no index)':<30}{percentile(scan, 50):>9.1f}{percentile(scan, 95):>9.1f}"
+          f"{len(scan):>8}{percentile(scan, 50) / (base_p50 or 1):>12.2f}")  # fmt: skip
+    if sqlite:
+        reads.close()
+    await engine.dispose()
+
+
+async def main(args: argparse.Namespace) -> None:
+    targets = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.no_sqlite:
+            targets.append(("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'ledger.sqlite3'}"))
+        pg = args.url or os.environ.get("CALLCENTER_TEST_DATABASE_URL")
+        if pg:
+            head, _, _ = pg.replace("postgresql://", "postgresql+asyncpg://", 1).rpartition("/")
+            targets.append(("PostgreSQL", f"{head}/cc_bench_ledger"))
+        for name, url in targets:
+            print(f"\n== {name}: {args.calls} calls, {args.clients} clients, {args.seconds:g} s per query kind")
+            numbers = await populate(url, args.calls)
+            await bench(url, numbers, args.clients, args.seconds)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument("--million", action="store_true", help="1,000,000 calls (takes minutes)")
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--url", help="a PostgreSQL URL (its database is dropped and created afresh)")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parsed = parser.parse_args()
+    if parsed.million:
+        parsed.calls = 1_000_000
+    asyncio.run(main(parsed))
