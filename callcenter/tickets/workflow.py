@@ -21,6 +21,7 @@ stops deadline clocks on them. Nothing here does I/O or reads a clock.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -86,6 +87,18 @@ class Action:
     guard: Guard | None = None  # state-dependent: hides the action in the panel
     require: Require | None = None  # input-dependent: the panel shows a form
     needs_reason: bool = False
+    # The reason is the action's content (反馈: what was done, the result): at least this many
+    # letters or digits, so an empty or placeholder text ("。", "ok") is refused.
+    min_content: int = 0
+
+
+# "反馈信息必须真实、可靠、准确": a station's feedback says what was done and the result.
+FEEDBACK_MIN_CONTENT = 6
+
+
+def content_chars(text: str | None) -> int:
+    """How many letters and digits ``text`` has (CJK characters count one each)."""
+    return sum(1 for ch in text or "" if unicodedata.category(ch)[0] in "LN")
 
 
 @dataclass(frozen=True)
@@ -174,7 +187,8 @@ ACTIONS: dict[str, Action] = {
         Action("handle", "处理完毕", _same("accepted", "assigned"), HOTLINE | {"station"},
                ("handled",), guard=_not_handled),
         Action("feedback", "反馈", {"assigned": "feedback_received"},
-               HOTLINE | {"station", "office_head"}, ("handled", "feedback_received")),
+               HOTLINE | {"station", "office_head"}, ("handled", "feedback_received"),
+               needs_reason=True, min_content=FEEDBACK_MIN_CONTENT),
         Action("report_upward", "上报物业办", _same("feedback_received", "resolved", "called_back"),
                HOTLINE, ("reported_to_property_office",), guard=_supervision_unreported),
         Action("resolve", "办结", {"feedback_received": "resolved"}, HOTLINE | {"office_head"},
@@ -239,6 +253,9 @@ def plan(case: CaseView, name: str, role: str, data: Mapping[str, Any] | None = 
     why = action.require(case, data) if action.require else None
     if why:
         raise InvalidInput(f"{name}: {why}")
+    if action.min_content and content_chars(reason) < action.min_content:
+        raise InvalidInput(f"{name}: reason: say what was done and the result "
+                           f"(at least {action.min_content} characters; 反馈信息必须真实、可靠、准确)")  # fmt: skip
     if action.needs_reason and not (reason or "").strip():
         raise InvalidInput(f"{name}: reason: say why")
     to_state = target_state(action, case)

@@ -29,6 +29,8 @@ async def seed(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
     await new_case(sessions, at("2026-09-22 10:00"), kind="repair")  # not in R1's kinds
 
     async def go(case_id: int, action: str, when: str, role: str = "clerk", **kw: object) -> None:
+        if action == "feedback":
+            kw.setdefault("reason", "已上门处理，暖气恢复正常")
         await transition(sessions, case_id, action, actor="8001", role=role, now=at(when), **kw)  # type: ignore[arg-type]
 
     await go(a.id, "feedback", "2026-09-22 16:00", "station")

@@ -171,7 +171,8 @@ async def test_second_complaint_escalates_level_by_level_until_resolved(sessions
 async def test_resolving_stops_the_escalation(sessions) -> None:
     case = await assigned_case(sessions, at(f"{MON} 10:00"))
     await transition(sessions, case.id, "second_complaint", actor=CLERK, role="clerk", now=at(f"{MON} 15:00"))
-    await transition(sessions, case.id, "feedback", actor="s", role="station", now=at("2026-09-22 09:00"))
+    await transition(sessions, case.id, "feedback", actor="s", role="station", now=at("2026-09-22 09:00"),
+                     reason="已上门处理，暖气恢复正常")
     await transition(sessions, case.id, "resolve", actor=CLERK, role="office_head", now=at("2026-09-22 10:00"))
     await Sweeper(sessions).run_once(at("2026-09-30 12:00"))
     assert [n.level for n in await outbox(sessions, kind="escalation")] == [1]

@@ -173,3 +173,15 @@ def test_allowed_actions_per_role_on_an_assigned_case() -> None:
     assert allowed_actions(case, "station") == ["handle", "feedback"]
     assert allowed_actions(case, "department_head") == ["second_complaint"]
     assert allowed_actions(C(state="closed"), "clerk") == []
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", "。。。", "ok", "已处理", "好 的 !"])
+def test_feedback_without_real_content_is_refused(reason: str | None) -> None:
+    """反馈信息必须真实、可靠、准确: an empty or placeholder feedback does not stop D5."""
+    with pytest.raises(InvalidInput, match="what was done and the result"):
+        plan(C(state="assigned"), "feedback", "station", {}, reason)
+
+
+def test_feedback_with_what_was_done_is_taken() -> None:
+    step = plan(C(state="assigned"), "feedback", "station", {}, "已更换阀门，室温20度")
+    assert (step.to_state, step.events) == ("feedback_received", ("handled", "feedback_received"))

@@ -50,7 +50,7 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("POST", "/calls/{call_id}/case", "/calls/{id}/case", {"kind": "complaint"}),
     ("GET", "/api/cases", "/api/cases", None),
     ("GET", "/api/cases/{case_id}", "/api/cases/{case}", None),
-    ("POST", "/api/cases/{case_id}/actions/{action}", "/api/cases/{case}/actions/feedback", {"reason": "ok"}),
+    ("POST", "/api/cases/{case_id}/actions/{action}", "/api/cases/{case}/actions/feedback", {"reason": "已上门处理，暖气恢复正常"}),
     ("POST", "/api/calls/{call_id}/case", "/api/calls/{id}/case", {"kind": "repair"}),
     # correcting a case
     ("POST", "/cases/{case_id}/edit", "/cases/{edit}/edit", {"version": "3", "caller_name": "王先生"}),

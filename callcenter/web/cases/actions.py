@@ -48,7 +48,7 @@ INPUTS: dict[str, tuple[Input, ...]] = {
     "reassign": (Input("station_id", "station", True), Input("responsible_person_id", "person"),
                  Input("reason", "text", True)),
     "handle": (Input("reason", "text"),),
-    "feedback": (Input("reason", "textarea"),),
+    "feedback": (Input("reason", "textarea", True),),
     "report_upward": (Input("reason", "text"),),
     "resolve": (Input("reason", "text"),),
     "answer": (Input("reason", "textarea", True),),
