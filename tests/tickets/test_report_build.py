@@ -84,7 +84,7 @@ async def test_weekly_report_figures_in_excel_and_csv(sessions, tmp_path: Path) 
 async def test_property_office_report_counts_supervision_cases_of_the_previous_month(sessions, tmp_path: Path,
                                                                                       monkeypatch, capsys) -> None:  # fmt: skip
     ids = await seed(sessions)
-    doc = await build_report(sessions, "R3", dt.date(2026, 10, 23), now=at("2026-10-20 09:00"))
+    doc = await build_report(sessions, "R3", dt.date(2026, 9, 23), now=at("2026-10-20 09:00"))
     assert doc.period == (dt.date(2026, 9, 1), dt.date(2026, 9, 30))
     summary = dict((r[0], r[1]) for r in doc.section("summary").rows)
     assert summary["cases accepted 受理件数"] == 1 and summary["calls 来电总数"] == 5

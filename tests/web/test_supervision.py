@@ -82,7 +82,7 @@ async def test_reports_download_as_real_excel_and_csv(panel: Panel) -> None:
     assert csv.startswith("\ufeff".encode()) and "督办件月报".encode() in csv
     assert (await panel.client.get("/reports/R1/download?format=pdf")).status == 400
     assert (await panel.client.get("/reports/R9/download")).status == 404
-    page = await (await panel.client.get("/reports?report=R2&anchor=2026-11-20")).text()
+    page = await (await panel.client.get("/reports?report=R2&anchor=2026-10-20")).text()
     assert "统计期间 2026-10-01 至 2026-10-31" in page
     data = await (await panel.client.get("/api/reports/R1?anchor=2026-11-20")).json()
     assert data["from"] == "2026-11-16" and data["sections"][0]["name"] == "summary"
