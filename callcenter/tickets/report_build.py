@@ -12,7 +12,9 @@ Excel reads the Chinese). Definitions:
   end (or now, if earlier) — with the responsible person, and how late in hours;
 * callback rate (回访率, target 100 %): of the resolved cases that need a callback (D8),
   the share called back;
-* second complaints (二次投诉) filed in the period; calls answered / abandoned / voicemail.
+* second complaints (二次投诉) filed in the period; calls by every outcome the call log knows
+  (answered, abandoned, voicemail, busy, failed; and in progress, if any): they add up to the
+  calls of the period.
 """
 
 from __future__ import annotations
@@ -123,7 +125,11 @@ class _Ctx:
             ["calls answered 接听", calls.get("answered", 0)],
             ["calls abandoned 未接/放弃", calls.get("abandoned", 0)],
             ["voicemails 留言", calls.get("voicemail", 0)],
+            ["calls busy 占线未接", calls.get("busy", 0)],
+            ["calls failed 呼叫失败", calls.get("failed", 0)],
         ]
+        if calls.get(None):  # still in progress when the report was made
+            rows.append(["calls in progress 进行中", calls[None]])
         return Section("summary", ["figure 指标", "value 数值"], rows)
 
     async def _late_at_resolution(self, resolved: list[Case]) -> set[int]:

@@ -44,6 +44,7 @@ async def seed(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
     await go(d.id, "second_complaint", "2026-09-25 10:00")  # reopened by a second complaint
     for when, disposition in (("2026-09-21 10:00", "answered"), ("2026-09-21 11:00", "answered"),
                               ("2026-09-22 12:00", "abandoned"), ("2026-09-23 20:00", "voicemail"),
+                              ("2026-09-24 08:00", "busy"), ("2026-09-24 08:01", "busy"),
                               ("2026-09-29 10:00", "answered")):  # the last one is next week  # fmt: skip
         await add_call(sessions, number="13900000009", started=at(when), disposition=disposition)
     await Sweeper(sessions).run_once(at("2026-09-28 09:00"))
@@ -61,8 +62,9 @@ async def test_weekly_report_figures_in_excel_and_csv(sessions, tmp_path: Path) 
     assert summary == {
         "cases accepted 受理件数": 4, "cases resolved 办结件数": 2, "resolved on time 按期办结": 1,
         "on-time completion rate % 按期办结率": 50.0, "callbacks needed 应回访": 2, "callbacks done 已回访": 2,
-        "callback rate % 回访率 (target 100)": 100.0, "second complaints 二次投诉": 1, "calls 来电总数": 4,
+        "callback rate % 回访率 (target 100)": 100.0, "second complaints 二次投诉": 1, "calls 来电总数": 6,
         "calls answered 接听": 2, "calls abandoned 未接/放弃": 1, "voicemails 留言": 1,
+        "calls busy 占线未接": 2, "calls failed 呼叫失败": 0,
     }  # fmt: skip
     kinds = list(book["by_kind"].iter_rows(min_row=3, values_only=True))
     assert kinds == [("complaint", "投诉", 3), ("supervision", "督办件", 1)]
@@ -87,7 +89,7 @@ async def test_property_office_report_counts_supervision_cases_of_the_previous_m
     doc = await build_report(sessions, "R3", dt.date(2026, 9, 23), now=at("2026-10-20 09:00"))
     assert doc.period == (dt.date(2026, 9, 1), dt.date(2026, 9, 30))
     summary = dict((r[0], r[1]) for r in doc.section("summary").rows)
-    assert summary["cases accepted 受理件数"] == 1 and summary["calls 来电总数"] == 5
+    assert summary["cases accepted 受理件数"] == 1 and summary["calls 来电总数"] == 7
     assert [r[0] for r in doc.section("overdue").rows] == [ids["c"], ids["c"]]  # D5 and D6 of the open case
     monkeypatch.setenv("CALLCENTER_DATABASE_URL", str(sessions.kw["bind"].url.render_as_string(hide_password=False)))
     out = tmp_path / "r3.xlsx"

@@ -10,7 +10,7 @@ ZH: dict[str, str] = {
     "sv.overdue_cases": "超期工单", "sv.soon_cases": "24小时内到期", "sv.running_cases": "计时中工单",
     "sv.on_time_week": "本周按期办结率", "sv.callback_week": "本周回访率", "sv.calls_period": "期间来电",
     "sv.charts": "统计图表", "sv.per_day": "每日来电", "sv.per_hour": "来电时段分布（按小时）",
-    "sv.share": "接听 / 未接 / 留言占比", "sv.on_time": "按期办结率", "sv.callback_rate": "回访率",
+    "sv.share": "来电结果占比（接听 / 未接 / 留言 / 占线 / 失败）", "sv.on_time": "按期办结率", "sv.callback_rate": "回访率",
     "sv.per_week": "按周", "sv.per_week_target": "按周，目标 100%",
     # outbox
     "ob.role": "接收角色", "ob.held": "范围", "ob.with_held": "含待发送", "ob.due_only": "仅已到发送时间",
@@ -78,7 +78,7 @@ EN: dict[str, str] = {
     "sv.overdue_cases": "overdue cases", "sv.soon_cases": "due within 24 h", "sv.running_cases": "cases with a clock",
     "sv.on_time_week": "on time this week", "sv.callback_week": "called back this week", "sv.calls_period": "calls in period",
     "sv.charts": "Charts", "sv.per_day": "Calls per day", "sv.per_hour": "Calls by hour of day",
-    "sv.share": "Answered / abandoned / voicemail", "sv.on_time": "On-time rate", "sv.callback_rate": "Callback rate",
+    "sv.share": "Call outcomes (answered / abandoned / voicemail / busy / failed)", "sv.on_time": "On-time rate", "sv.callback_rate": "Callback rate",
     "sv.per_week": "per week", "sv.per_week_target": "per week, target 100%",
     "ob.role": "Recipient role", "ob.held": "Show", "ob.with_held": "including held", "ob.due_only": "due only",
     "ob.created": "Created", "ob.kind": "Kind", "ob.to": "To", "ob.text": "Text", "ob.deliver": "Deliver at",

@@ -35,7 +35,10 @@ COLOURS = {"answered": "c-answered", "abandoned": "c-abandoned", "voicemail": "c
 def chart_set(lang: str, calls: stats.CallStats, weeks: list[stats.WeekRates]) -> dict[str, Markup]:
     """The dashboard's five charts as inline SVG."""
     _ = lambda key: gettext(lang, key)  # noqa: E731
-    outcomes = [o for o in stats.OUTCOMES if calls.totals.get(o)] or ["answered"]
+    # every outcome the call log knows, always (a zero has its place in the legend), and calls
+    # still in progress when there are any: the shares are of all the calls counted
+    outcomes = [*stats.OUTCOMES, *(["open"] if calls.totals.get("open") else [])]
+    shares = charts.percentages([calls.totals.get(o, 0) for o in outcomes])  # they add up to 100
     days = list(calls.by_day)
     per_day = [charts.Series(_("disp." + o), [calls.by_day[d][o] for d in days], COLOURS[o]) for o in outcomes]
     per_hour = [charts.Series(_("disp." + o), [h[o] for h in calls.by_hour], COLOURS[o]) for o in outcomes]
@@ -48,7 +51,8 @@ def chart_set(lang: str, calls: stats.CallStats, weeks: list[stats.WeekRates]) -
         "per_hour": charts.bar_chart(_("sv.per_hour"), [f"{h:02d}" for h in range(24)], per_hour, label_every=2),
         "share": charts.share_bar(_("sv.share"),
                                   [(_("disp." + o), calls.totals.get(o, 0), COLOURS[o]) for o in outcomes]),
-        "legend": charts.legend([(_("disp." + o), COLOURS[o]) for o in outcomes]),
+        "legend": charts.legend([(f"{_('disp.' + o)} {calls.totals.get(o, 0)} · {share:.0f}%", COLOURS[o])
+                                 for o, share in zip(outcomes, shares, strict=True)]),
         "on_time": charts.bar_chart(_("sv.on_time"), week_labels, on_time, unit="%", top=100, target=100, height=150),
         "callback": charts.bar_chart(_("sv.callback_rate"), week_labels, callback, unit="%", top=100, target=100,
                                      height=150),
