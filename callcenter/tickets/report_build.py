@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.db.models import Call
 from callcenter.tickets.calendar import DEFAULT_TZ
 from callcenter.tickets.clocks import ESC
+from callcenter.tickets.controls import cell_text, formula_safe
 from callcenter.tickets.models import Case, CaseDeadline, CaseEvent, Person, Unit
 from callcenter.tickets.reports import report_period
 from callcenter.tickets.rulefile import load_rules
@@ -220,26 +221,46 @@ def _write_xlsx(doc: ReportDoc, path: Path) -> None:
     book = Workbook()
     book.remove(book.active)
     for section in doc.sections:
-        sheet = book.create_sheet(section.name)
-        sheet.append([_title(doc)])
-        sheet.append(section.headers)
+        sheet = book.create_sheet(_sheet_title(section.name))
+        _append(sheet, [_title(doc)])
+        _append(sheet, section.headers)
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in section.rows:
-            sheet.append(row)
+            _append(sheet, row)
         for i, header in enumerate(section.headers, start=1):
             sheet.column_dimensions[sheet.cell(2, i).column_letter].width = max(12, len(header) + 4)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 
 
+def _sheet_title(name: str) -> str:
+    """A valid sheet name: no ``[]:*?/\\``, at most 31 characters."""
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in cell_text(name))
+    return clean[:31] or "sheet"
+
+
+def _append(sheet: Any, values: list[Any]) -> None:
+    """Append a row; text is written as text (never as a formula), control characters replaced."""
+    sheet.append([cell_text(v) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    return formula_safe(cell_text(value)) if isinstance(value, str) else value
+
+
 def _write_csv(doc: ReportDoc, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow([_title(doc)])
+        writer.writerow([_csv_value(_title(doc))])
         for section in doc.sections:
             writer.writerow([])
             writer.writerow([f"[{section.name}]"])
-            writer.writerow(section.headers)
-            writer.writerows([["" if v is None else v for v in row] for row in section.rows])
+            writer.writerow([_csv_value(h) for h in section.headers])
+            writer.writerows([[_csv_value(v) for v in row] for row in section.rows])

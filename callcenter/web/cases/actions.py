@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.tickets import workflow
 from callcenter.tickets.cases import transition
+from callcenter.tickets.controls import refusal
 from callcenter.tickets.errors import Conflict, InvalidInput
 from callcenter.tickets.errors import Forbidden as CaseForbidden
 from callcenter.tickets.models import Case
@@ -91,6 +92,9 @@ def _text(name: str, raw: Any, limit: int) -> str:
     value = str(raw).strip()
     if len(value) > limit:
         raise InvalidInput(f"{name}: at most {limit} characters")
+    why = refusal(name, value, multiline=limit > TEXT_CHARS)
+    if why:
+        raise InvalidInput(why)
     return value
 
 

@@ -27,6 +27,7 @@ from callcenter.tickets import workflow
 from callcenter.tickets.calendar_store import load_clockwork
 from callcenter.tickets.cases import normalize_phone, transition_in
 from callcenter.tickets.clocks import apply_events
+from callcenter.tickets.controls import refusal
 from callcenter.tickets.errors import Conflict, IllegalTransition, InvalidInput
 from callcenter.tickets.models import Case, CaseCall, CaseEvent
 from callcenter.web.errors import NotFound
@@ -127,6 +128,9 @@ def read_fields(source: Mapping[str, Any]) -> dict[str, Any]:
             value = str(source.get(name) or "").strip()
             if len(value) > limit:
                 raise InvalidInput(f"{name}: at most {limit} characters")
+            why = refusal(name, value, multiline=name in ("problem", "damage"))
+            if why:
+                raise InvalidInput(why)
             out[name] = normalize_phone(value) or value if name == "caller_phone" else value
     for name in FLAGS:
         if name in source:
