@@ -91,6 +91,7 @@ def register(sub: Any) -> None:
     rep.add_argument("--period", help="weekly: a date in the week or 2026-W40; monthly: the month covered, "
                      "2026-09 (default: this week; the month the report due this month covers)")
     rep.add_argument("--out", type=Path, help="FILE.xlsx or FILE.csv (default: R2_2026-10-01_2026-10-31.xlsx)")
+    rep.add_argument("--lang", choices=("zh", "en"), default="zh", help="the report's language (default: zh)")
     rep.set_defaults(func=cmd_report)
 
     aud = sub.add_parser("audit", help="the audit trail")
@@ -216,7 +217,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
 
     async def work(sessions: Sessions, config: Any) -> int:
-        doc = await build_report(sessions, report_id, anchor, now=_now(), tz=config.timezone)
+        doc = await build_report(sessions, report_id, anchor, now=_now(), tz=config.timezone, lang=args.lang)
         write_report(doc, out)
         print(f"{report_id} {doc.period[0]}..{doc.period[1]} written to {out}")
         return 0

@@ -57,3 +57,19 @@ async def test_the_cli_writes_the_month_named(panel: Panel, monkeypatch: pytest.
     assert (tmp_path / "R2_2026-11-01_2026-11-30.xlsx").exists()
     assert await asyncio.to_thread(cli.main, ["report", "monthly", "--period", "2026-11-30", "--out", "m.csv"]) == 0
     assert "R2 2026-11-01..2026-11-30" in capsys.readouterr().out
+
+
+@DB
+async def test_the_download_is_in_the_language_of_whoever_downloads_it(panel: Panel) -> None:
+    """Issue 10 point 3: Chinese by default, English after choosing English; never both."""
+    await login(panel.client, "supervisor")
+    response = await panel.client.get("/reports/R2/download?anchor=2026-10-01&format=xlsx")
+    book = load_workbook(io.BytesIO(await response.read()))
+    assert book.sheetnames[0] == "汇总" and book["汇总"]["A2"].value == "指标"
+    assert book["汇总"]["A1"].value.startswith("R2 周报月度汇总：2026-10-01")
+    page = await (await panel.client.get("/reports?report=R2&anchor=2026-10-01&lang=en")).text()
+    assert "<th>Figure</th>" in page and "指标" not in page
+    response = await panel.client.get("/reports/R2/download?anchor=2026-10-01&format=csv")  # the cookie says en
+    body = (await response.read()).decode("utf-8-sig")
+    assert body.startswith("R2 Monthly summary of the weekly reports: 2026-10-01") and "[Summary]" in body
+    assert "Calls" in body and "来电总数" not in body

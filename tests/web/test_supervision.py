@@ -75,9 +75,9 @@ async def test_reports_download_as_real_excel_and_csv(panel: Panel) -> None:
     assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
     assert 'filename="R1_2026-11-16_2026-11-22.xlsx"' in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(await response.read()))
-    assert book.sheetnames == ["summary", "by_kind", "by_category", "by_station", "overdue", "second_complaints"]
-    summary = {row[0]: row[1] for row in book["summary"].iter_rows(min_row=3, values_only=True)}
-    assert summary["cases resolved 办结件数"] == 1
+    assert book.sheetnames == ["汇总", "按类别", "按分类", "按供热站", "超期", "二次投诉"]
+    summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
+    assert summary["办结件数"] == 1
     csv = await (await panel.client.get("/reports/R3/download?anchor=2026-11-20&format=csv")).read()
     assert csv.startswith("\ufeff".encode()) and "督办件月报".encode() in csv
     assert (await panel.client.get("/reports/R1/download?format=pdf")).status == 400

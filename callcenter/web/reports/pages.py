@@ -48,7 +48,7 @@ async def build(request: web.Request, report_id: str) -> ReportDoc:
     today = moment.astimezone(tz).date()
     anchor = anchor_of(request.query, default_anchor(request.app[keys.RULES].reports[report_id], today))
     return await build_report(request.app[keys.READS], report_id, anchor, now=moment,
-                              book=request.app[keys.RULES], tz=tz.key)  # fmt: skip
+                              book=request.app[keys.RULES], tz=tz.key, lang=request[keys.LANG])  # fmt: skip
 
 
 @routes.get("/reports", name="reports")

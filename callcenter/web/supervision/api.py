@@ -85,7 +85,9 @@ def report_json(doc: ReportDoc, tz: ZoneInfo) -> dict[str, Any]:
     return {"report_id": doc.report_id, "title_zh": doc.title_zh, "title_en": doc.title_en,
             "from": doc.period[0].isoformat(), "to": doc.period[1].isoformat(),
             "generated_at": iso(doc.generated_at, tz),
-            "sections": [{"name": s.name, "headers": s.headers, "rows": s.rows} for s in doc.sections]}  # fmt: skip
+            "lang": doc.lang,
+            "sections": [{"name": s.name, "title": s.title, "headers": s.headers, "rows": s.rows}
+                         for s in doc.sections]}  # fmt: skip
 
 
 @routes.get(r"/api/reports/{report_id:R\d+}")
