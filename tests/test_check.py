@@ -69,17 +69,19 @@ def free_port() -> int:
 async def test_everything_ok_against_live_replay_server(env: dict[str, str]) -> None:
     verdicts, settings = await run_checks(env, timeout=5)
     got = by_name(verdicts)
-    assert [v.name for v in verdicts] == ["config", "database", "ami", "spool", "vosk", "cdr_csv"]
+    assert [v.name for v in verdicts] == ["config", "database", "notices", "ami", "spool", "vosk", "cdr_csv"]
     assert {n: v.status for n, v in got.items()} == {
-        "config": OK, "database": OK, "ami": OK, "spool": OK, "vosk": SKIPPED, "cdr_csv": OK,
+        "config": OK, "database": OK, "notices": check.WARN, "ami": OK, "spool": OK, "vosk": SKIPPED, "cdr_csv": OK,
     }  # fmt: skip
+    assert got["notices"].detail.startswith("panel inbox (no webhook configured): 0 due notices nobody can read")
+    assert got["notices"].detail.endswith("nobody on the duty rota now")
     assert "schema at every head" in got["database"].detail
     assert got["ami"].detail.startswith(f"logged in to 127.0.0.1:{env['CALLCENTER_AMI_PORT']} as callcenter")
     assert "1 message (hotline/6085708: 1)" in got["spool"].detail
     assert got["vosk"].detail == "not configured: drafts will say transcription is unavailable"
     assert settings["ami_secret"] == "(set)" and settings["ami_port"] == int(env["CALLCENTER_AMI_PORT"])
     text = check.report(verdicts, settings, as_json=False)
-    assert SECRET not in text and text.splitlines()[-1].startswith("ready: 5 ok, 0 failed, 1 skipped")
+    assert SECRET not in text and text.splitlines()[-1] == "ready: 5 ok, 0 failed, 1 skipped, 1 warnings"
 
 
 async def test_wrong_ami_secret(env: dict[str, str]) -> None:
@@ -301,10 +303,42 @@ async def test_command_exit_codes_and_json(env: dict[str, str], capsys: pytest.C
     result = json.loads(capsys.readouterr().out)
     assert result["ok"] is True
     assert [(c["name"], c["status"]) for c in result["checks"]] == [
-        ("config", "ok"), ("database", "ok"), ("ami", "ok"), ("spool", "ok"), ("vosk", "skipped"), ("cdr_csv", "ok"),
+        ("config", "ok"), ("database", "ok"), ("notices", "warn"), ("ami", "ok"), ("spool", "ok"), ("vosk", "skipped"),
+        ("cdr_csv", "ok"),
     ]  # fmt: skip
     env["CALLCENTER_SPOOL_DIR"] = "/nonexistent/spool"
     assert await asyncio.to_thread(check.command, parse(), env) == 1
     out = capsys.readouterr().out.splitlines()
     assert "spool     FAIL: /nonexistent/spool: does not exist" in out
-    assert out[-1] == "NOT READY: 4 ok, 1 failed, 1 skipped"
+    assert out[-1] == "NOT READY: 4 ok, 1 failed, 1 skipped, 1 warnings"
+
+
+async def test_notices_piling_up_undelivered_are_reported(env: dict[str, str], migrated: str) -> None:
+    """Issue 10 point 6: a due notice nobody can read, and the duty rota's gap, say so; a shift
+    and readers make the line ok."""
+    import datetime as dt
+
+    from callcenter.db.session import create_engine, session_factory
+    from callcenter.tickets import duty
+    from callcenter.tickets.models import Outbox
+
+    now = dt.datetime.now(dt.UTC)
+    engine = create_engine(migrated)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as db, db.begin():
+            await duty.add_shift(db, "8001", now - dt.timedelta(hours=1), now + dt.timedelta(hours=8),
+                                 actor="test", now=now)  # fmt: skip
+        verdicts, _ = await run_checks(env, timeout=5)
+        assert by_name(verdicts)["notices"].status == OK
+        async with sessions() as db, db.begin():
+            db.add(Outbox(key="r:R3:x:property_office", case_id=None, deadline_id=None, kind="report_reminder",
+                          level=0, recipient_role="property_office", recipient=None, text_zh="x", text_en="x",
+                          created_at=now - dt.timedelta(hours=2), deliver_at=now - dt.timedelta(hours=2),
+                          attempts=0))  # fmt: skip
+    finally:
+        await engine.dispose()
+    verdicts, settings = await run_checks(env, timeout=5)
+    notices = by_name(verdicts)["notices"]
+    assert notices.status == check.WARN and notices.detail.startswith("panel inbox (no webhook configured): 1 due")
+    assert "warnings" in check.report(verdicts, settings, as_json=False).splitlines()[-1]

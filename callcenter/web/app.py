@@ -44,6 +44,8 @@ from callcenter.web.admin import directory as views_directory
 from callcenter.web.drafts import pages as views_drafts
 from callcenter.web.admin import extraction as views_extraction
 from callcenter.web.live import pages as views_live
+from callcenter.web.notices import api as api_notices
+from callcenter.web.notices import pages as views_notices
 from callcenter.web.reports import pages as views_reports
 from callcenter.web.supervision import pages as views_supervision
 from callcenter.web.audit.view import VerdictCache
@@ -60,12 +62,12 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SHUTDOWN_TIMEOUT = 5.0
 # The panel's features: each folder holds its pages (templates/, static/), API and strings.
-FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports", "audit", "admin")
+FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports", "audit", "admin", "notices")
 
 # Every module with a ``routes`` table, in registration order.
 ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, case_edit, views_drafts,
                  api_drafts, views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
-                 views_directory, views_extraction, openapi)  # fmt: skip
+                 views_directory, views_extraction, views_notices, api_notices, openapi)  # fmt: skip
 
 
 def utc_now() -> datetime:

@@ -7,6 +7,7 @@ from typing import Any
 from callcenter.web.admin import strings as strings_admin
 from callcenter.web.cases import strings as strings_cases
 from callcenter.web.cases import strings_edit
+from callcenter.web.notices import strings as strings_notices
 
 DEFAULT = "zh"
 LANGUAGES = ("zh", "en")
@@ -129,7 +130,7 @@ EN: dict[str, str] = {
 }
 
 # The other areas' strings live next to them, one module each.
-for _module in (strings_cases, strings_admin, strings_edit):
+for _module in (strings_cases, strings_admin, strings_edit, strings_notices):
     ZH.update(_module.ZH)
     EN.update(_module.EN)
 

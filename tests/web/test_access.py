@@ -7,12 +7,13 @@ cannot be added without deciding who may use it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from callcenter.tickets import directory_edit
+from callcenter.tickets import directory_edit, duty
 from callcenter.tickets.directory import unit_by_code
 from callcenter.web.auth.session import PUBLIC
 from callcenter.web.models import User
@@ -127,6 +128,18 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("PUT", "/api/admin/extraction/{name}", "/api/admin/extraction/gazetteer", {"version": 0, "content": GAZETTEER}),
     ("DELETE", "/api/admin/extraction/{name}", "/api/admin/extraction/gazetteer", {}),
     ("POST", "/api/admin/extraction/try", "/api/admin/extraction/try", {"text": "暖气不热"}),
+    # the notification inbox and the duty rota
+    ("GET", "/notices", "/notices", None),
+    ("POST", "/notices/read", "/notices/read", {"all": "1"}),
+    ("GET", "/notices/duty", "/notices/duty", None),
+    ("POST", "/notices/duty", "/notices/duty", {"username": "clerk", "starts_at": "2026-11-22T08:00", "ends_at": "2026-11-22T20:00"}),
+    ("POST", "/notices/duty/{shift_id}/delete", "/notices/duty/{shift}/delete", {}),
+    ("GET", "/api/notices", "/api/notices", None),
+    ("POST", "/api/notices/read", "/api/notices/read", {"all": True}),
+    ("GET", "/api/duty", "/api/duty", None),
+    ("POST", "/api/duty", "/api/duty", {"username": "clerk", "starts_at": "2026-11-22T08:00:00+08:00",
+                                        "ends_at": "2026-11-22T20:00:00+08:00"}),
+    ("DELETE", "/api/duty/{shift_id}", "/api/duty/{shift2}", {}),
 ]  # fmt: skip
 UNSAFE = [r for r in ROUTES if r[0] != "GET"]
 # Added by callcenter/web/ops.py where the app registers it: public by design (their own guards).
@@ -166,6 +179,8 @@ async def world(panel: Panel) -> World:
             person = await directory_edit.add_person(db, {"login": f"spare-{n}", "name": f"钱{n}", "role": "clerk",
                                                           "unit_id": ids["business"]}, actor="admin", now=now)  # fmt: skip
             ids[f"unit{'' if n == 1 else n}"], ids[f"person{'' if n == 1 else n}"] = unit.id, person.id
+            shift = await duty.add_shift(db, "clerk", now, now + timedelta(hours=8), actor="admin", now=now)
+            ids[f"shift{'' if n == 1 else n}"] = shift.id
     return World(ids)
 
 

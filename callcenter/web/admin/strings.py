@@ -15,7 +15,7 @@ ZH: dict[str, str] = {
     # outbox
     "ob.role": "接收角色", "ob.held": "范围", "ob.with_held": "含待发送", "ob.due_only": "仅已到发送时间",
     "ob.created": "生成时间", "ob.kind": "类型", "ob.to": "发给", "ob.text": "内容", "ob.deliver": "发送时间",
-    "ob.status": "状态", "ob.held_status": "待办公时间发送", "ob.failed": "发送失败（{n} 次）", "ob.pending": "待发送",
+    "ob.status": "状态", "ob.held_status": "待办公时间发送", "ob.failed": "发送失败（{n} 次）", "ob.pending": "待推送",
     "ob.empty": "没有通知。",
     # reports
     "rp.title": "报表", "rp.report": "报表", "rp.anchor": "期间内任一天", "rp.show": "查看",
@@ -83,7 +83,7 @@ EN: dict[str, str] = {
     "ob.role": "Recipient role", "ob.held": "Show", "ob.with_held": "including held", "ob.due_only": "due only",
     "ob.created": "Created", "ob.kind": "Kind", "ob.to": "To", "ob.text": "Text", "ob.deliver": "Deliver at",
     "ob.status": "Status", "ob.held_status": "held for office hours", "ob.failed": "failed ({n} tries)",
-    "ob.pending": "pending", "ob.empty": "No notifications.",
+    "ob.pending": "webhook pending", "ob.empty": "No notifications.",
     "rp.title": "Reports", "rp.report": "Report", "rp.anchor": "Any day of the period", "rp.show": "Show",
     "rp.period": "Period {first} – {last}", "rp.due": "due {due}", "rp.generated": "generated {at}",
     "rp.s.summary": "Summary", "rp.s.by_kind": "By kind", "rp.s.by_category": "By category", "rp.s.by_station": "By station",

@@ -8,9 +8,10 @@ from typing import Any
 
 from aiohttp import web
 from markupsafe import Markup
+from sqlalchemy import func, select
 
 from callcenter.tickets.delivery import list_outbox
-from callcenter.tickets.models import AuditEntry, Case
+from callcenter.tickets.models import AuditEntry, Case, NoticeRead
 from callcenter.web import keys
 from callcenter.web.supervision import charts
 from callcenter.web.supervision import stats
@@ -20,6 +21,7 @@ from callcenter.web.auth.session import now, requires
 from callcenter.web.cases.query import int_arg
 from callcenter.web.errors import BadRequest
 from callcenter.web.i18n import gettext
+from callcenter.web.notices.backlog import backlog
 from callcenter.web.present import names_of
 from callcenter.web.render import page
 from callcenter.web.auth.roles import Perm
@@ -67,9 +69,10 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         seen = await supervision.overview(db, moment, where)
         calls = await stats.call_stats(db, period, tz)
         weeks = await stats.week_rates(db, period, tz)
+        piled = await backlog(db, moment, webhook=bool(request.app[keys.CONFIG].webhook_url))
     names = await names_of(request)
     return {"stations": seen.stations, "persons": seen.persons, "late": seen.late, "soon": seen.soon,
-            "calls": calls, "weeks": weeks,
+            "calls": calls, "weeks": weeks, "backlog": piled,
             "units": names.units, "people": names.people, "period": period, "now": moment}  # fmt: skip
 
 
@@ -98,12 +101,15 @@ async def outbox_page(request: web.Request) -> dict[str, Any]:
     where = outbox_clause(await request_scope(request))
     async with request.app[keys.READS]() as db:
         rows = await list_outbox(db, now=moment, limit=OUTBOX_PAGE + 1, where=where, **filters)
+        reads = dict((await db.execute(select(NoticeRead.outbox_id, func.count()).where(
+            NoticeRead.outbox_id.in_([r.id for r in rows])).group_by(NoticeRead.outbox_id))).all())  # fmt: skip
     names = (await names_of(request)).actors
     more = len(rows) > OUTBOX_PAGE
     rows = rows[:OUTBOX_PAGE]
     args = {k: v for k, v in request.query.items() if k != "before"}
     next_url = str(request.rel_url.with_query({**args, "before": str(rows[-1].id)})) if more and rows else None
-    return {"rows": rows, "filters": filters, "roles": ROLES, "names": names, "next_url": next_url, "now": moment}
+    return {"rows": rows, "filters": filters, "roles": ROLES, "names": names, "next_url": next_url, "now": moment,
+            "reads": reads, "webhook": bool(request.app[keys.CONFIG].webhook_url)}  # fmt: skip
 
 
 async def scoped_entries(request: web.Request, entity: str | None, entity_id: str | None) -> list[AuditEntry]:
