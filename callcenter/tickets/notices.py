@@ -36,6 +36,7 @@ KIND_TEXT = {
     "escalation": ("二次投诉逐级上报", "Second complaint escalated"),
     "instruction": ("交办", "Instruction"),
     "copy": ("抄送", "Copy"),
+    "chase": ("催办", "Chase"),
 }
 
 

@@ -97,7 +97,8 @@ async def build_report(
     hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
     async with sessions() as session:
         ctx = _Ctx(session, rep.kinds, lo, hi, min(hi, now), zone, lang)
-        sections = [await ctx.summary(), *await ctx.breakdowns(), await ctx.overdue(), await ctx.second()]
+        sections = [await ctx.summary(), *await ctx.breakdowns(), await ctx.overdue(), await ctx.second(),
+                    await ctx.chased()]
     return ReportDoc(report_id, rep.title_zh, rep.title_en, (first, last), now, sections, lang)
 
 
@@ -134,10 +135,9 @@ class _Ctx:
         on_time = sum(1 for c in resolved if c.id not in late_ids)
         need_cb = [c for c in resolved if c.kind in CALLBACK_KINDS]
         called = sum(1 for c in need_cb if c.callback_at is not None)
-        seconds = await self.session.scalar(
-            select(func.count()).select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
-            .where(CaseEvent.action == "second_complaint", Case.kind.in_(self.kinds),
-                   CaseEvent.at >= self.lo, CaseEvent.at < self.hi))  # fmt: skip
+        seconds = await self._events(("second_complaint",))
+        chases = await self._events(("chase",))
+        escalations = await self._events(("escalate", "escalate_manual"))
         calls = Counter(dict((await self.session.execute(
             select(Call.disposition, func.count()).where(Call.started_at >= self.lo, Call.started_at < self.hi)
             .group_by(Call.disposition))).all()))  # fmt: skip
@@ -145,7 +145,7 @@ class _Ctx:
             ("accepted", len(accepted)), ("resolved", len(resolved)), ("on_time", on_time),
             ("on_time_rate", rate(on_time, len(resolved))), ("need_callback", len(need_cb)),
             ("called_back", called), ("callback_rate", rate(called, len(need_cb))),
-            ("second", int(seconds or 0)), ("calls", sum(calls.values())),
+            ("second", seconds), ("chases", chases), ("escalations", escalations), ("calls", sum(calls.values())),
             *((f"calls.{o}", calls.get(o, 0)) for o in OUTCOMES),
         ]  # fmt: skip
         if calls.get(None):  # still in progress when the report was made
@@ -153,6 +153,22 @@ class _Ctx:
         section = self.section("summary", ("figure", "value"), [[self.w("fig." + k), v] for k, v in figures])
         section.keys = [k for k, _ in figures]
         return section
+
+    async def _events(self, actions: tuple[str, ...]) -> int:
+        """How many of these workflow actions were done in the period on the report's kinds."""
+        return int(await self.session.scalar(
+            select(func.count()).select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.action.in_(actions), Case.kind.in_(self.kinds),
+                   CaseEvent.at >= self.lo, CaseEvent.at < self.hi)) or 0)  # fmt: skip
+
+    async def chased(self) -> Section:
+        """催办 and 逐级上报 in the period: which case, when, by whom, what was said."""
+        stmt = (select(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
+                .where(CaseEvent.action.in_(("chase", "escalate_manual")), Case.kind.in_(self.kinds),
+                       CaseEvent.at >= self.lo, CaseEvent.at < self.hi).order_by(CaseEvent.at, CaseEvent.id))  # fmt: skip
+        rows = [[e.case_id, self.local(e.at), e.actor, self.w("action." + e.action), e.reason or ""]
+                for e in (await self.session.scalars(stmt)).all()]  # fmt: skip
+        return self.section("chases", ("case", "at", "by", "kind", "note"), rows)
 
     async def _late_at_resolution(self, resolved: list[Case]) -> set[int]:
         if not resolved:

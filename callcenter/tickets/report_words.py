@@ -28,7 +28,7 @@ WORDS: dict[str, dict[str, str]] = {
         "col.station": "供热站", "col.case": "案件编号", "col.rule": "时限", "col.person": "责任人",
         "col.due": "期限", "col.done": "完成时间", "col.hours_late": "超时（小时）", "col.phone": "来电号码",
         "col.count": "次数", "col.first": "首次", "col.level": "上报级别", "col.state": "状态",
-        "col.at": "时间", "col.by": "催办人", "col.to": "催办对象", "col.note": "内容",
+        "col.at": "时间", "col.by": "操作人", "col.to": "对象", "col.note": "内容",
         # values
         "none.category": "（未分类）", "none.station": "（未交办）", "open": "未完成",
         "kind.complaint": "投诉", "kind.supervision": "督办件", "kind.repair": "报修", "kind.temperature": "测温",
@@ -36,6 +36,7 @@ WORDS: dict[str, dict[str, str]] = {
         "state.draft": "草稿", "state.accepted": "已受理", "state.assigned": "已交办",
         "state.feedback_received": "已反馈", "state.resolved": "已办结", "state.called_back": "已回访",
         "state.closed": "已归档", "state.suspended": "暂停协调处理",
+        "action.chase": "催办", "action.escalate_manual": "逐级上报",
         "title": "{id} {title}：{first} – {last}",
     },
     "en": {
@@ -61,6 +62,7 @@ WORDS: dict[str, dict[str, str]] = {
         "state.draft": "Draft", "state.accepted": "Accepted", "state.assigned": "Assigned",
         "state.feedback_received": "Feedback in", "state.resolved": "Resolved", "state.called_back": "Called back",
         "state.closed": "Archived", "state.suspended": "Suspended",
+        "action.chase": "Chase", "action.escalate_manual": "Escalated",
         "title": "{id} {title}: {first} – {last}",
     },
 }  # fmt: skip

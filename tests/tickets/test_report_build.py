@@ -57,11 +57,11 @@ async def test_weekly_report_figures_in_excel_and_csv(sessions, tmp_path: Path) 
     assert doc.period == (WEEK, dt.date(2026, 9, 27))
     xlsx = write_report(doc, tmp_path / "r1.xlsx")
     book = load_workbook(xlsx)
-    assert book.sheetnames == ["汇总", "按类别", "按分类", "按供热站", "超期", "二次投诉"]
+    assert book.sheetnames == ["汇总", "按类别", "按分类", "按供热站", "超期", "二次投诉", "催办"]
     summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
     assert summary == {
         "受理件数": 4, "办结件数": 2, "按期办结件数": 1, "按期办结率（%）": 50.0, "应回访件数": 2, "已回访件数": 2,
-        "回访率（%，要求100%）": 100.0, "二次投诉件数": 1, "来电总数": 6, "其中：已接听": 2, "其中：未接（挂断）": 1,
+        "回访率（%，要求100%）": 100.0, "二次投诉件数": 1, "催办次数": 0, "逐级上报次数": 0, "来电总数": 6, "其中：已接听": 2, "其中：未接（挂断）": 1,
         "其中：留言": 1, "其中：占线未接": 2, "其中：呼叫失败": 0,
     }  # fmt: skip
     assert doc.figures()["calls.busy"] == 2
@@ -101,7 +101,7 @@ async def test_a_report_speaks_one_language(sessions, tmp_path: Path) -> None:
             words += [str(r[0]) for r in ws.iter_rows(min_row=3, values_only=True) if ws.title in ("汇总", "Summary")]
         assert not [w for w in words if foreign(w)], (doc.lang, [w for w in words if foreign(w)])
     book = load_workbook(tmp_path / "en.xlsx")
-    assert book.sheetnames == ["Summary", "By kind", "By category", "By station", "Overdue", "Second complaints"]
+    assert book.sheetnames == ["Summary", "By kind", "By category", "By station", "Overdue", "Second complaints", "Reminders (chasing)"]
     assert book["Summary"]["A1"].value.startswith("R1 Weekly report of supervision and complaint cases: 2026-09-21")
     assert ("Complaint", 3) in list(book["By kind"].iter_rows(min_row=3, values_only=True))
 

@@ -264,3 +264,44 @@ async def test_an_empty_feedback_is_refused_with_422(panel: Panel) -> None:
     assert response.status == 422 or "what was done" in response.headers.get("Location", "")
     async with panel.sessions() as db:
         assert (await db.get(Case, case_id)).state == "assigned"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+async def test_an_office_head_chases_and_escalates_an_overdue_case(panel: Panel) -> None:
+    """Issue 10 point 7: 催办 and 手动逐级上报 on an overdue case, recorded, noticed, in the reports."""
+    fresh = await add_case(panel.sessions, panel.clock(), to="assigned", station="hubin", phone="13900000011")
+    late = await add_case(panel.sessions, panel.clock() - timedelta(days=6), to="assigned", station="hubin")
+    _, head = await login(panel.client, "office_head")
+    fresh_actions = [a["action"] for a in (await (await panel.client.get(f"/api/cases/{fresh}")).json())["actions"]]
+    assert "chase" not in fresh_actions
+    status, data = await act(panel, head, fresh, "chase")
+    assert status == 409 and "overdue" in data["message"]
+    case = await (await panel.client.get(f"/api/cases/{late}")).json()
+    assert {"chase", "escalate_manual"} <= {a["action"] for a in case["actions"]}
+    page = await (await panel.client.get(f"/cases/{late}")).text()
+    assert 'data-testid="action-chase"' in page and 'data-testid="action-escalate_manual"' in page
+    status, data = await act(panel, head, late, "chase", reason="请今天之内处理", version=case["version"])
+    assert status == 200 and data["state"] == "assigned"
+    version = data["version"]
+    status, data = await act(panel, head, late, "escalate_manual", version=version)
+    assert status == 422  # a reason is required
+    status, data = await act(panel, head, late, "escalate_manual", reason="两次催办无果", version=version)
+    assert status == 200 and data["escalation_level"] == 1
+    async with panel.sessions() as db:
+        from callcenter.tickets.models import Outbox
+
+        notes = (await db.scalars(select(Outbox).where(Outbox.case_id == late, Outbox.kind.in_(("chase", "escalation"))))).all()
+    assert {(n.kind, n.recipient_role) for n in notes} == {("chase", "station"), ("escalation", "office_head")}
+    assert any("请今天之内处理" in n.text_zh and "office_head" in n.text_zh for n in notes if n.kind == "chase")
+    station = await (await panel.client.get("/api/notices")).json()  # still the office head: the escalation
+    assert any(n["kind"] == "escalation" for n in station["items"])
+    await login(panel.client, "station")
+    inbox = await (await panel.client.get("/api/notices")).json()
+    assert any(n["kind"] == "chase" and n["case_id"] == late for n in inbox["items"])
+    await login(panel.client, "supervisor")
+    anchor = panel.clock().date().isoformat()
+    data = await (await panel.client.get(f"/api/reports/R1?anchor={anchor}")).json()
+    summary = {row[0]: row[1] for row in data["sections"][0]["rows"]}
+    assert summary["催办次数"] == 1 and summary["逐级上报次数"] == 1
+    chases = next(s for s in data["sections"] if s["name"] == "chases")
+    assert [(r[0], r[2], r[3]) for r in chases["rows"]] == [(late, "office_head", "催办"), (late, "office_head", "逐级上报")]

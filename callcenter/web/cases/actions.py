@@ -59,17 +59,25 @@ INPUTS: dict[str, tuple[Input, ...]] = {
     "suspend": (Input("approved_by", "text", True), Input("approval_ref", "text"), Input("reason", "textarea", True)),
     "resume": (Input("reason", "text", True),),
     "second_complaint": (Input("reason", "text"), Input("call_id", "call")),
+    "chase": (Input("reason", "text"),),
+    "escalate_manual": (Input("reason", "text", True),),
 }  # fmt: skip
 # Buttons that deserve a second look (they move a case backwards or out of the way).
-CAUTION = frozenset({"callback_unsatisfied", "suspend", "second_complaint", "close"})
+CAUTION = frozenset({"callback_unsatisfied", "suspend", "second_complaint", "close", "escalate_manual"})
 
 
-def offered(case: Case, user: User) -> list[str]:
-    """The actions to show this user on this case: the workflow's legal ones, nothing else."""
+def offered(case: Case, user: User, overdue: bool = False) -> list[str]:
+    """The actions to show this user on this case: the workflow's legal ones, nothing else.
+    ``overdue``: a clock of the case is running past due (催办 and 手动逐级上报 are offered)."""
     role = workflow_role(user)
     if role is None:
         return []
-    return [a for a in workflow.allowed_actions(case, role) if a not in SYSTEM_ONLY]
+    return [a for a in workflow.allowed_actions(case, role, overdue) if a not in SYSTEM_ONLY]
+
+
+def running_late(deadlines: list[Any], now: dt.datetime) -> bool:
+    """A clock is running past its due time."""
+    return any(d.stopped_at is None and d.state == "open" and d.due_at < now for d in deadlines)
 
 
 def _id(name: str, raw: Any) -> int | None:
