@@ -71,6 +71,7 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("GET", "/reports", "/reports", None),
     ("GET", "/reports/{report_id}/download", "/reports/R1/download?format=csv", None),
     ("GET", "/audit", "/audit?entity=case&id={case}", None),
+    ("GET", "/audit/export", "/audit/export?case={case}&format=csv", None),
     ("GET", "/api/supervision", "/api/supervision", None),
     ("GET", "/api/supervision/charts", "/api/supervision/charts", None),
     ("GET", "/api/outbox", "/api/outbox", None),
