@@ -18,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from callcenter.web.auth.session import requires
 from callcenter.web.calls import api as calls_api
+from callcenter.web.cases import links as case_links
 from callcenter.web.notices import api as notices_api
 from callcenter.web.endpoints import Declared, Endpoints, Error, Params
 from callcenter.web.calls.ledger import DISPOSITIONS, MAX_LIMIT, MISSED
@@ -34,7 +35,7 @@ _TIME = {"type": ["string", "null"], "format": "date-time"}
 
 REF = "#/components/schemas/{model}"
 # Every feature's declared endpoints (the document is generated from them).
-TABLES = (calls_api.api, notices_api.api)
+TABLES = (calls_api.api, notices_api.api, case_links.api)
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -129,6 +129,10 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("PUT", "/api/admin/extraction/{name}", "/api/admin/extraction/gazetteer", {"version": 0, "content": GAZETTEER}),
     ("DELETE", "/api/admin/extraction/{name}", "/api/admin/extraction/gazetteer", {}),
     ("POST", "/api/admin/extraction/try", "/api/admin/extraction/try", {"text": "暖气不热"}),
+    # a case's linked calls
+    ("POST", "/cases/{case_id}/calls/{call_id}/unlink", "/cases/{linked}/calls/{rcall}/unlink", {}),
+    ("POST", "/api/cases/{case_id}/calls/{call_id}/unlink", "/api/cases/{linked}/calls/{rcall2}/unlink", {}),
+    ("POST", "/api/cases/{case_id}/calls/{call_id}/move", "/api/cases/{linked}/calls/{rcall3}/move", {"to_case": "{linked2}"}),
     # the notification inbox and the duty rota
     ("GET", "/notices", "/notices", None),
     ("POST", "/notices/read", "/notices/read", {"all": "1"}),
@@ -159,7 +163,10 @@ class World:
         """The body with ids filled in (``"{business}"`` → the unit's id)."""
         if body is None:
             return None
-        return {k: self.path(v) if isinstance(v, str) and v.startswith("{") else v for k, v in body.items()}
+        out = {k: self.path(v) if isinstance(v, str) and v.startswith("{") else v for k, v in body.items()}
+        if isinstance(out.get("to_case"), str):  # a JSON number in the typed API
+            out["to_case"] = int(out["to_case"])
+        return out
 
 
 async def world(panel: Panel) -> World:
@@ -170,7 +177,15 @@ async def world(panel: Panel) -> World:
     ids["edit2"] = await add_case(panel.sessions, now, to="assigned")
     for key in ("draft", "draft2", "draft3", "draft4"):
         ids[key] = await add_case(panel.sessions, now, to="draft")
+    ids["linked"] = await add_case(panel.sessions, now, to="assigned", phone="13900000077")
+    ids["linked2"] = await add_case(panel.sessions, now, to="assigned", phone="13900000078")
+    for key in ("rcall", "rcall2", "rcall3"):
+        ids[key] = await add_call(panel.sessions, caller_number="13900000077", started_at=now + timedelta(hours=len(ids)))
     async with panel.sessions() as db, db.begin():
+        from callcenter.tickets.cases import link_call_in
+
+        for key in ("rcall", "rcall2", "rcall3"):
+            await link_call_in(db, ids["linked"], ids[key], actor="system", now=now, reason="repeat")
         ids["user"] = await db.scalar(select(User.id).where(User.username == "other_clerk")) or 0
         ids["head"] = await db.scalar(select(User.id).where(User.username == "office_head")) or 0
         ids["business"] = (await unit_by_code(db, "business")).id  # type: ignore[union-attr]

@@ -40,6 +40,12 @@ routes = web.RouteTableDef()
 COUNTDOWN_STRINGS = ("cd.",)
 
 
+def grouped(calls: list[Any]) -> list[tuple[str, list[Any]]]:
+    from callcenter.web.cases.links import grouped as by_reason
+
+    return by_reason(calls)
+
+
 def case_id_of(request: web.Request) -> int:
     return record_id(request, "case_id", "no such case")
 
@@ -127,6 +133,7 @@ async def case_context(request: web.Request, case_id: int, user: User) -> dict[s
         "can_act": allowed(user.role, Perm.CASES_ACT), "error": "", "error_action": "", "form": {},
         "done": request.query.get("done", ""), "js_strings": for_js(request[keys.LANG], COUNTDOWN_STRINGS),
         "rule_titles": rule_titles(request.app[keys.RULES]), "can_see_calls": allowed(user.role, Perm.CALLS_VIEW),
+        "call_groups": grouped(detail.calls), "can_relink": allowed(user.role, Perm.CASES_EDIT),
     }  # fmt: skip
 
 
