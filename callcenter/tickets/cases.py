@@ -199,6 +199,8 @@ async def transition_in(
                       actor=actor, role=role, at=now, reason=reason, data=_jsonable(data or {}))  # fmt: skip
     session.add(event)
     changes = {"state": (step.from_state, step.to_state), **{k: (before[k], updates[k]) for k in updates}}
+    if step.from_state == step.to_state and all(before[k] == updates[k] for k in updates):
+        changes = {"action": (None, action)}  # 催办 and the like change no field: still on the trail
     await record_change(session, actor=actor, entity="case", entity_id=case_id, changes=changes,
                         reason=reason or action, at=now)  # fmt: skip
     times = {"accepted": case.received_at, "forwarded_to_hotline": case.received_at} if action == "accept" else {}

@@ -30,7 +30,8 @@ def table(rows: Sequence[AuditEntry], *, tz: ZoneInfo, lang: str, gettext: Calla
         who = names.get(r.actor)
         out.append([r.seq, r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), f"{who} ({r.actor})" if who else r.actor,
                     f"{gettext('au.e.' + r.entity)} {r.entity_id}", gettext("field." + r.field),
-                    _value(r.before), _value(r.after), reason_text(r.reason, lang)])  # fmt: skip
+                    _value(r.before), reason_text(_value(r.after), lang) if r.field == "action" else _value(r.after),
+                    reason_text(r.reason, lang)])  # fmt: skip
     return out
 
 
