@@ -49,15 +49,15 @@ async def test_delivery_retries_with_backoff_and_holds_night_notices(sessions) -
         assert await deliverer.run_once(now + dt.timedelta(seconds=31)) == 1
         assert all(n.sent_at is not None for n in await outbox(sessions))
         assert len(received) == 3 and len({r["key"] for r in received}) == 2
-        # a breach at night to an office role waits for the morning
-        await new_case(sessions, at("2026-09-22 22:00"), kind="repair", urgent=True)
+        # a non-urgent breach at night to office roles waits for the morning (D3: due 23:59:59)
+        await new_case(sessions, at("2026-09-22 10:00"), kind="repair")
         from callcenter.tickets.sweep import Sweeper
 
-        await Sweeper(sessions).run_once(at("2026-09-22 23:05"))
-        await deliverer.run_once(at("2026-09-22 23:06"))
-        assert [r["recipient_role"] for r in received[3:]] == ["duty"]
+        await Sweeper(sessions).run_once(at("2026-09-23 00:05"))
+        await deliverer.run_once(at("2026-09-23 00:06"))
+        assert received[3:] == []
         await deliverer.run_once(at("2026-09-23 08:30"))
-        assert sorted(r["recipient_role"] for r in received[4:]) == ["clerk", "office_head"]
+        assert sorted(r["recipient_role"] for r in received[3:]) == ["clerk", "office_head"]
     finally:
         await deliverer.close()
         await runner.cleanup()
