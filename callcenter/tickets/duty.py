@@ -77,7 +77,9 @@ async def remove_shift(session: AsyncSession, shift_id: int, *, actor: str, now:
     row = await session.get(DutyShift, shift_id)
     if row is None:
         raise NotFound(f"no duty shift {shift_id}")
-    await session.execute(delete(DutyShift).where(DutyShift.id == shift_id))
+    result = await session.execute(delete(DutyShift).where(DutyShift.id == shift_id))
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # removed meanwhile
+        raise NotFound(f"no duty shift {shift_id}")
     await record_change(session, actor=actor, entity="duty_shift", entity_id=shift_id,
                         changes={"username": (row.username, None)}, reason="removed", at=now)  # fmt: skip
 

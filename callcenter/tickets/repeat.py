@@ -188,7 +188,9 @@ async def unlink_call(session: AsyncSession, case_id: int, call_id: int, *, acto
         raise NotFound(f"call #{call_id} is not linked to case #{case_id}")
     if link.reason == "first":
         raise InvalidInput("call_id: the case was opened from this call; it stays linked")
-    await session.execute(delete(CaseCall).where(CaseCall.id == link.id))
+    result = await session.execute(delete(CaseCall).where(CaseCall.id == link.id))
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # someone else unlinked it meanwhile
+        raise NotFound(f"call #{call_id} is not linked to case #{case_id}")
     await record_change(session, actor=actor, entity="case", entity_id=case_id,
                         changes={"linked_call": (call_id, None)}, reason=reason or "unlinked", at=now)  # fmt: skip
 
