@@ -47,6 +47,7 @@ from callcenter.web.admin import extraction as views_extraction
 from callcenter.web.live import pages as views_live
 from callcenter.web.notices import api as api_notices
 from callcenter.web.notices import pages as views_notices
+from callcenter.web.reports import api as api_reports
 from callcenter.web.reports import pages as views_reports
 from callcenter.web.supervision import pages as views_supervision
 from callcenter.web.audit.view import VerdictCache
@@ -68,7 +69,7 @@ FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports"
 # Every module with a ``routes`` table, in registration order.
 ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, case_edit, views_drafts,
                  api_drafts, views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
-                 views_directory, views_extraction, views_notices, api_notices, case_links, openapi)  # fmt: skip
+                 views_directory, views_extraction, views_notices, api_notices, case_links, api_reports, openapi)  # fmt: skip
 
 
 def utc_now() -> datetime:

@@ -43,7 +43,7 @@ async def test_page_download_and_api_cover_the_anchors_period(
         if fmt == "xlsx":
             first = load_workbook(io.BytesIO(await response.read())).worksheets[0]["A1"].value
             assert f"{period[0]} – {period[1]}" in first
-    data = await (await panel.client.get(f"/api/reports/{report}?anchor={anchor}")).json()
+    data = await (await panel.client.get(f"/api/reports/{report}" + (f"?anchor={anchor}" if anchor else ""))).json()
     assert (data["from"], data["to"]) == period
 
 
@@ -73,3 +73,14 @@ async def test_the_download_is_in_the_language_of_whoever_downloads_it(panel: Pa
     body = (await response.read()).decode("utf-8-sig")
     assert body.startswith("R2 Monthly summary of the weekly reports: 2026-10-01") and "[Summary]" in body
     assert "Calls" in body and "来电总数" not in body
+
+
+@DB
+async def test_the_report_api_is_declared_and_refuses_a_bad_anchor(panel: Panel) -> None:
+    await login(panel.client, "supervisor")
+    for bad in ("2026-13-01", "yesterday", "20261101"):
+        response = await panel.client.get(f"/api/reports/R2?anchor={bad}")
+        assert response.status == 400 and (await response.json())["field"] == "anchor"
+    assert (await panel.client.get("/api/reports/R9")).status == 404
+    data = await (await panel.client.get("/api/reports/R3?anchor=2026-11-02&lang=en")).json()
+    assert data["lang"] == "en" and data["sections"][0]["title"] == "Summary"

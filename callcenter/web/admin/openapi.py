@@ -44,8 +44,6 @@ SCHEMAS: dict[str, Any] = {
     "Notice": obj(id=INT, case_id=NINT, kind=S, level=INT, recipient_role=S, recipient=NS, text_zh=S, text_en=S,
                   created_at=TIME, deliver_at=TIME, sent_at=TIME, attempts=INT, last_error=NS),
     "OutboxPage": obj(items=arr(ref("Notice")), next_before=NINT),
-    "Report": obj(report_id=S, title_zh=S, title_en=S, **{"from": DATE, "to": DATE}, generated_at=TIME,
-                  sections=arr(obj(name=S, headers=arr(S), rows=arr(arr({}))))),
     "Chain": obj(ok=BOOL, rows=INT, broken_at=NINT, message=S, checked_at=TIME),
     "AuditEntry": obj(seq=INT, at=TIME, actor=S, entity=S, entity_id=S, field=S, before={}, after={}, reason=NS,
                       hash=S),
@@ -91,9 +89,6 @@ PATHS: dict[str, Any] = {
         q("role", S, "recipient role"), q("case", INT, "case id"),
         q("held", {"type": "string", "enum": ["1", "0"]}, "1 (default): include those held for office hours"),
         q("before", INT, "next_before of the previous page")]),
-    "/api/reports/{report_id}": get("report", "a report R1–R3 for the period containing `anchor`", ref("Report"),
-                                    [path_param("report_id", S), q("anchor", DATE, "any day of the period")],
-                                    NOT_FOUND),
     "/api/audit": get("audit", "one record's changes (entity+id) or the latest changes", ref("AuditPage"), [
         q("entity", {"type": "string", "enum": list(ENTITIES)}, "record type"), q("id", S, "record id"),
         q("before", INT, "sequence number: older than this")]),

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from callcenter.tickets.delivery import list_outbox
-from callcenter.tickets.report_build import ReportDoc
 from callcenter.web import keys
 from callcenter.web.supervision import stats
 from callcenter.web.supervision import overview as supervision
@@ -19,7 +18,6 @@ from callcenter.web.errors import BadRequest
 from callcenter.web.present import iso
 from callcenter.web.auth.roles import Perm
 from callcenter.web.scope import outbox_clause, request_scope
-from callcenter.web.reports.pages import build, report_id_of
 from callcenter.web.supervision.pages import OUTBOX_PAGE, outbox_filters, scoped_entries
 
 routes = web.RouteTableDef()
@@ -79,22 +77,6 @@ async def api_outbox(request: web.Request) -> web.Response:
               "deliver_at": iso(n.deliver_at, tz), "sent_at": iso(n.sent_at, tz), "attempts": n.attempts,
               "last_error": n.last_error} for n in rows]  # fmt: skip
     return web.json_response({"items": items, "next_before": rows[-1].id if more and rows else None})
-
-
-def report_json(doc: ReportDoc, tz: ZoneInfo) -> dict[str, Any]:
-    return {"report_id": doc.report_id, "title_zh": doc.title_zh, "title_en": doc.title_en,
-            "from": doc.period[0].isoformat(), "to": doc.period[1].isoformat(),
-            "generated_at": iso(doc.generated_at, tz),
-            "lang": doc.lang,
-            "sections": [{"name": s.name, "title": s.title, "headers": s.headers, "rows": s.rows}
-                         for s in doc.sections]}  # fmt: skip
-
-
-@routes.get(r"/api/reports/{report_id:R\d+}")
-@requires(Perm.SUPERVISE)
-async def api_report(request: web.Request) -> web.Response:
-    doc = await build(request, report_id_of(request))
-    return web.json_response(report_json(doc, request.app[keys.CONFIG].tz))
 
 
 def chain_json(checked: Checked, tz: ZoneInfo) -> dict[str, Any]:
