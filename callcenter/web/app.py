@@ -33,6 +33,7 @@ from callcenter.web.calls import api as api_calls
 from callcenter.web.cases import api as api_cases
 from callcenter.web.drafts import api as api_drafts
 from callcenter.web.supervision import api as api_supervision
+from callcenter.web.supervision import charts_api as api_charts
 from callcenter.web.cases import edit as case_edit
 from callcenter.web.cases import links as case_links
 from callcenter.web.auth import security
@@ -69,7 +70,7 @@ FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports"
 # Every module with a ``routes`` table, in registration order.
 ROUTE_MODULES = (views_auth, views_calls, api_calls, views_live, views_cases, api_cases, case_edit, views_drafts,
                  api_drafts, views_supervision, views_reports, api_supervision, views_admin, views_calendar, api_admin,
-                 views_directory, views_extraction, views_notices, api_notices, case_links, api_reports, openapi)  # fmt: skip
+                 views_directory, views_extraction, views_notices, api_notices, case_links, api_reports, api_charts, openapi)  # fmt: skip
 
 
 def utc_now() -> datetime:

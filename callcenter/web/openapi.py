@@ -21,6 +21,7 @@ from callcenter.web.calls import api as calls_api
 from callcenter.web.cases import links as case_links
 from callcenter.web.notices import api as notices_api
 from callcenter.web.reports import api as reports_api
+from callcenter.web.supervision import charts_api
 from callcenter.web.endpoints import Declared, Endpoints, Error, Params
 from callcenter.web.calls.ledger import DISPOSITIONS, MAX_LIMIT, MISSED
 from callcenter.web.calls.notes import CATEGORIES
@@ -36,7 +37,7 @@ _TIME = {"type": ["string", "null"], "format": "date-time"}
 
 REF = "#/components/schemas/{model}"
 # Every feature's declared endpoints (the document is generated from them).
-TABLES = (calls_api.api, notices_api.api, case_links.api, reports_api.api)
+TABLES = (calls_api.api, notices_api.api, case_links.api, reports_api.api, charts_api.api)
 
 
 def _ref(name: str) -> dict[str, str]:

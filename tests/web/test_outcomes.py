@@ -48,3 +48,16 @@ async def test_busy_calls_have_their_row_and_the_shares_sum_to_100(panel: Panel)
     outcome_rows = [v for k, v in values.items() if k.startswith("其中：")]
     assert values["其中：占线未接"] == 36 and values["其中：呼叫失败"] == 1
     assert sum(outcome_rows) == values["来电总数"] == sum(MIX.values())
+
+
+@DB
+async def test_the_charts_api_lists_every_outcome_and_shares_that_add_up(panel: Panel) -> None:
+    start = panel.clock() - timedelta(hours=3)
+    for i, disposition in enumerate(["answered"] * 2 + ["busy"]):
+        await add_call(panel.sessions, started_at=start + timedelta(minutes=i), disposition=disposition,
+                       caller_number=f"1380000000{i}")  # fmt: skip
+    await login(panel.client, "supervisor")
+    data = await (await panel.client.get("/api/supervision/charts")).json()
+    assert data["totals"] == {"answered": 2, "abandoned": 0, "voicemail": 0, "busy": 1, "failed": 0}
+    assert data["shares"]["busy"] == 33.3 and round(sum(data["shares"].values()), 1) == 100.0
+    assert (await panel.client.get("/api/supervision/charts?from=someday")).status == 400

@@ -43,7 +43,8 @@ async def test_the_charts_count_calls_by_local_day_and_hour(panel: Panel) -> Non
     assert days["2026-11-21"] == {"day": "2026-11-21", "answered": 1, "abandoned": 1, "voicemail": 1}
     assert days["2026-11-20"] == {"day": "2026-11-20", "answered": 1}  # 18:00 the day before, local
     assert data["calls_per_hour"][9]["answered"] == 1 and data["calls_per_hour"][8]["abandoned"] == 1
-    assert data["totals"] == {"answered": 2, "abandoned": 1, "voicemail": 1}
+    assert data["totals"] == {"answered": 2, "abandoned": 1, "voicemail": 1, "busy": 0, "failed": 0}
+    assert data["shares"] == {"answered": 50.0, "abandoned": 25.0, "voicemail": 25.0, "busy": 0.0, "failed": 0.0}
     assert (await panel.client.get("/api/supervision/charts?from=2026-11-22&to=2026-11-21")).status == 400
 
 

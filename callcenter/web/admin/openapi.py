@@ -33,14 +33,10 @@ _CLOCK = obj(case_id=INT, kind=S, state=S, rule_id=S, due_at=TIME, station_id=NI
 _MOVED = obj(due_times_moved={**INT, "description": "running deadlines recomputed"}, day=DATE, year=INT)
 _YEAR = path_param("year")
 _USER_ID = path_param("user_id")
-_PERIOD = [q("from", DATE, "first day (local), default: 13 days before `to`"), q("to", DATE, "last day, default today")]
 
 SCHEMAS: dict[str, Any] = {
     "Supervision": obj(at=TIME, due_soon_hours={"type": "number"}, by_station=arr(_TALLY), by_person=arr(_TALLY),
                        overdue=arr(_CLOCK), due_soon=arr(_CLOCK)),
-    "Charts": obj(**{"from": DATE, "to": DATE}, totals=OBJ, calls_per_day=arr(OBJ), calls_per_hour=arr(OBJ),
-                  weeks=arr(obj(week=DATE, resolved=INT, on_time=INT, on_time_rate=NN, need_callback=INT,
-                                called_back=INT, callback_rate=NN))),
     "Notice": obj(id=INT, case_id=NINT, kind=S, level=INT, recipient_role=S, recipient=NS, text_zh=S, text_en=S,
                   created_at=TIME, deliver_at=TIME, sent_at=TIME, attempts=INT, last_error=NS),
     "OutboxPage": obj(items=arr(ref("Notice")), next_before=NINT),
@@ -84,7 +80,6 @@ _STALE = {"409": json_of(ref("Error"), "The table changed since that version")}
 
 PATHS: dict[str, Any] = {
     "/api/supervision": get("supervision", "overdue and due-soon cases by station and person", ref("Supervision")),
-    "/api/supervision/charts": get("charts", "figures of the charts for a period", ref("Charts"), _PERIOD),
     "/api/outbox": get("outbox", "notifications, newest first", ref("OutboxPage"), [
         q("role", S, "recipient role"), q("case", INT, "case id"),
         q("held", {"type": "string", "enum": ["1", "0"]}, "1 (default): include those held for office hours"),

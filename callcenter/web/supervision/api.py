@@ -10,7 +10,6 @@ from aiohttp import web
 
 from callcenter.tickets.delivery import list_outbox
 from callcenter.web import keys
-from callcenter.web.supervision import stats
 from callcenter.web.supervision import overview as supervision
 from callcenter.web.audit.view import ENTITIES, Checked, row_json
 from callcenter.web.auth.session import now, requires
@@ -43,24 +42,6 @@ async def api_supervision(request: web.Request) -> web.Response:
         "at": iso(moment, tz), "due_soon_hours": supervision.SOON.total_seconds() / 3600,
         "by_station": [_tally(t) for t in seen.stations], "by_person": [_tally(t) for t in seen.persons],
         "overdue": [_clock(c, tz) for c in seen.late], "due_soon": [_clock(c, tz) for c in seen.soon],
-    })  # fmt: skip
-
-
-@routes.get("/api/supervision/charts")
-@requires(Perm.SUPERVISE)
-async def api_charts(request: web.Request) -> web.Response:
-    tz, moment = request.app[keys.CONFIG].tz, now(request)
-    period = stats.parse_period(request.query, moment.astimezone(tz).date())
-    async with request.app[keys.READS]() as db:
-        calls = await stats.call_stats(db, period, tz)
-        weeks = await stats.week_rates(db, period, tz)
-    return web.json_response({
-        "from": period.first.isoformat(), "to": period.last.isoformat(), "totals": dict(calls.totals),
-        "calls_per_day": [{"day": d.isoformat(), **c} for d, c in calls.by_day.items()],
-        "calls_per_hour": [{"hour": h, **c} for h, c in enumerate(calls.by_hour)],
-        "weeks": [{"week": w.week.isoformat(), "resolved": w.resolved, "on_time": w.on_time,
-                   "on_time_rate": w.on_time_rate, "need_callback": w.need_callback, "called_back": w.called_back,
-                   "callback_rate": w.callback_rate} for w in weeks],
     })  # fmt: skip
 
 
