@@ -24,7 +24,7 @@ from callcenter.tickets.directory import seed_demo
 from callcenter.tickets.sweep import Sweeper
 from callcenter.web.app import start_web, stop
 from tests.web.conftest import T0, Clock, add_case, add_cast, web_settings
-from tests.web.test_browser import SHOTS, browser  # noqa: F401 - the fixture
+from tests.web.test_browser import browser  # noqa: F401 - the fixture
 from tests.web.test_browser_cases import as_user, shot
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
