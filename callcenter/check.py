@@ -35,6 +35,7 @@ from callcenter.ami.wire import ActionReader, encode_message, header
 from callcenter.config import Config, ConfigError, load_config
 
 OK, FAIL, SKIPPED = "ok", "FAIL", "skipped"
+WARN = "WARN"  # ready, but someone should look (notices piling up undelivered)
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MODEL_TIMEOUT = 180.0
 ACTION_ID = "callcenter-check"
@@ -201,6 +202,31 @@ async def check_database(config: Config, timeout: float) -> Verdict:
         missing = ", ".join(sorted(heads - current))
         return Verdict("database", FAIL, f"{shown}: schema at {at}, not at {missing}; {UPGRADE_HINT}")
     return Verdict("database", OK, f"{shown}: reachable, schema at every head ({', '.join(sorted(heads))})")
+
+
+async def check_notices(config: Config, database: Verdict, timeout: float) -> Verdict:
+    """Whether notices are piling up undelivered (nobody can read them, unread for over an hour,
+    not taken by the webhook) and whether somebody is on duty (callcenter.web.notices.backlog)."""
+    if database.status != OK:
+        return Verdict("notices", SKIPPED, "the database is not ready")
+    import datetime as dt
+
+    from callcenter.db.session import create_engine, session_factory
+    from callcenter.web.notices.backlog import backlog
+
+    engine = create_engine(config.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            found = await asyncio.wait_for(backlog(session, dt.datetime.now(dt.UTC), webhook=bool(config.webhook_url)),
+                                           timeout)  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - any driver error is the verdict
+        return Verdict("notices", FAIL, f"cannot read the notices: {_one_line(exc)}")
+    finally:
+        await engine.dispose()
+    channel = "inbox + webhook" if config.webhook_url else "panel inbox (no webhook configured)"
+    if found.piling_up or found.nobody_on_duty:
+        return Verdict("notices", WARN, f"{channel}: {found.text_en()}")
+    return Verdict("notices", OK, f"{channel}: every due notice delivered; someone on duty")
 
 
 # -- AMI -------------------------------------------------------------------------------------
@@ -406,7 +432,7 @@ async def run_checks(
     if config is None:
         reason = "the configuration did not load"
         rest = [Verdict(name, SKIPPED, reason)
-                for name in ("keys", "database", "ami", "spool", "vosk", "cdr_csv", "cdr_zone")]  # fmt: skip
+                for name in ("keys", "database", "notices", "ami", "spool", "vosk", "cdr_csv", "cdr_zone")]  # fmt: skip
         return [verdict, *rest], {}
     database, ami, model = await asyncio.gather(
         check_database(config, timeout), check_ami(config, timeout), check_model(config.vosk_model, model_timeout)
@@ -416,7 +442,8 @@ async def run_checks(
         asyncio.to_thread(check_cdr_csv, config.cdr_csv),
         asyncio.to_thread(check_cdr_timezone, config.cdr_csv, config.cdr_timezone),
     )
-    return [verdict, check_keys(config, env), database, ami, spool, model, cdr, zone], effective_settings(config)
+    notices = await check_notices(config, database, timeout)
+    return [verdict, check_keys(config, env), database, notices, ami, spool, model, cdr, zone], effective_settings(config)
 
 
 def report(verdicts: list[Verdict], settings: dict[str, Any], *, as_json: bool) -> str:
@@ -429,7 +456,9 @@ def report(verdicts: list[Verdict], settings: dict[str, Any], *, as_json: bool) 
     lines += [v.line() for v in verdicts[1:]]
     counts = {status: sum(v.status == status for v in verdicts) for status in (OK, FAIL, SKIPPED)}
     verdict = "NOT READY" if failed else "ready"
-    lines.append(f"{verdict}: {counts[OK]} ok, {counts[FAIL]} failed, {counts[SKIPPED]} skipped")
+    warned = sum(v.status == WARN for v in verdicts)
+    lines.append(f"{verdict}: {counts[OK]} ok, {counts[FAIL]} failed, {counts[SKIPPED]} skipped"
+                 + (f", {warned} warnings" if warned else ""))
     return "\n".join(lines)
 
 

@@ -2,26 +2,29 @@
 
 SQLite under ``./var/demo``, the AMI replay server playing the recorded hotline traces
 in a loop (answered calls, queue waits, abandoned calls, transfers, a voicemail with its
-real recording, busy clerks, an anonymous caller; fresh call ids on every loop) and
-writing Master.csv as Asterisk would, and the service listening to it.
+real recording, busy clerks, an anonymous caller; fresh call ids and varied callers on every
+loop) and writing Master.csv as Asterisk would, and the service listening to it. The database
+starts with example cases in every state (:mod:`callcenter.tickets.demo_cases`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import shutil
 import signal
-from pathlib import Path
-
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.ami.replay import ReplayServer
 from callcenter.config import load_config
 from callcenter.service import CallLogService
+from callcenter.tickets.demo_cases import CALLERS
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,28 @@ async def seed_users(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[s
     return made
 
 
+class VariedCallers(ReplayServer):
+    """The replay with the callers' numbers varied: each recorded call, in each pass, comes from
+    one of the demo's callers (callcenter.tickets.demo_cases.CALLERS), so the call log, the
+    repeat-call links and the pop-up show several people, not one number over and over."""
+
+    def run_step(self, step: Any) -> None:
+        if step.message is not None:
+            index = next((i for i, t in enumerate(self.traces) if t is step.trace), 0)
+            number = CALLERS[(step.iteration * len(self.traces) + index) % len(CALLERS)]
+            headers = tuple((k, number if k in VARIED and _external(v) else v) for k, v in step.message.headers)
+            step = dataclasses.replace(step, message=dataclasses.replace(step.message, headers=headers))
+        super().run_step(step)
+
+
+VARIED = frozenset({"CallerIDNum", "ConnectedLineNum"})
+
+
+def _external(value: str) -> bool:
+    """A caller's mobile number (not an extension, the hotline or "anonymous")."""
+    return value.isdigit() and len(value) == 11
+
+
 def find_traces(explicit: Path | None) -> Path:
     candidates = [explicit] if explicit else []
     here = Path(__file__).resolve()
@@ -81,7 +106,7 @@ async def run_demo(args: argparse.Namespace) -> None:
     if not spool.exists():
         shutil.copytree(traces / "voicemail" / "spool", spool)
     master = var / "Master.csv"
-    pbx = ReplayServer(
+    pbx = VariedCallers(
         [traces / name for name in DEMO_TRACES],
         loop=True,
         speed=args.speed,
@@ -112,6 +137,9 @@ async def run_demo(args: argparse.Namespace) -> None:
 
     users = await seed_users(service.sessions)
     await seed_demo(service.sessions)
+    from callcenter.tickets.demo_cases import seed_cases
+
+    seeded = await seed_cases(service.sessions, datetime.now(timezone.utc))
     from callcenter.web.settings import key_file, load_web_settings
 
     settings = load_web_settings(config, session_key=key_file(var / "session.key"))
@@ -128,6 +156,8 @@ async def run_demo(args: argparse.Namespace) -> None:
     print(f"demo: panel on http://{config.http_host}:{config.http_port}/  (Simplified Chinese; English in the header)")
     for name, role, password in users:
         print(f"demo:   user {name:<11} role {role:<12} password {password}")
+    print(f"demo: {seeded} example cases seeded (every state, some overdue, notices, a duty shift)"
+          if seeded else "demo: example cases already there", flush=True)
     print(f"demo: fake PBX (replay of {len(DEMO_TRACES)} recorded scenarios) on 127.0.0.1:{pbx.port}", flush=True)
     print(f"demo: database {var / 'callcenter.sqlite3'}; export with: CALLCENTER_DATABASE_URL="
           f"sqlite+aiosqlite:///{var / 'callcenter.sqlite3'} callcenter calls export", flush=True)  # fmt: skip

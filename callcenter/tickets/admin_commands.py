@@ -23,6 +23,7 @@ from callcenter import audit_keys
 from callcenter.db.session import create_engine, require_database, session_factory
 from callcenter.tickets import calendar_store, directory
 from callcenter.tickets.report_build import NAMES, build_report, write_report
+from callcenter.tickets.reports import default_anchor, report_period
 from callcenter.tickets.rulefile import load_rules
 
 T = TypeVar("T")
@@ -86,9 +87,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_calendar_hours)
 
     rep = sub.add_parser("report", help="write report R1 (weekly), R2 (monthly), R3 (property office)")
-    rep.add_argument("which", choices=sorted(NAMES))
-    rep.add_argument("--period", help="weekly: a date in the week or 2026-W40; monthly: the month covered, 2026-09")
-    rep.add_argument("--out", type=Path, help="FILE.xlsx or FILE.csv (default: R1-<period>.xlsx)")
+    rep.add_argument("which", choices=[*sorted(set(NAMES.values())), *sorted(NAMES)], metavar="REPORT",
+                     help="R1 or weekly, R2 or monthly, R3 or property-office")
+    rep.add_argument("--period", help="weekly: a date in the week or 2026-W40; monthly: the month covered, "
+                     "2026-09 (default: this week; the month the report due this month covers)")
+    rep.add_argument("--out", type=Path, help="FILE.xlsx or FILE.csv (default: R2_2026-10-01_2026-10-31.xlsx)")
+    rep.add_argument("--lang", choices=("zh", "en"), default="zh", help="the report's language (default: zh)")
     rep.set_defaults(func=cmd_report)
 
     dire = sub.add_parser("directory", help="stations, offices and people cases refer to")
@@ -178,37 +182,37 @@ def cmd_calendar_hours(args: argparse.Namespace) -> int:
 
 
 def parse_period(report_id: str, text: str | None, today: dt.date) -> dt.date:
-    """The anchor date of the report instance named by ``--period``."""
+    """The anchor of the report instance named by ``--period``: a day of the period it covers
+    (weekly: a date or 2026-W40; monthly: the month reported on, 2026-09, or a day of it).
+    Without ``--period``: the current week, or the month the report due this month covers."""
     book = load_rules()
     report = book.reports[report_id]
     if not text:
-        return today
+        return default_anchor(report, today)
     text = text.strip()
     if report.every == "week":
         if "-W" in text.upper():
             year, week = text.upper().split("-W")
             return dt.date.fromisocalendar(int(year), int(week), 1)
         return dt.date.fromisoformat(text)
-    month = dt.date.fromisoformat(text + "-01") if len(text) == 7 else dt.date.fromisoformat(text).replace(day=1)
-    if report.covers == "previous_month":
-        return (month + dt.timedelta(days=32)).replace(day=1)
-    return month
+    return dt.date.fromisoformat(text + "-01") if len(text) == 7 else dt.date.fromisoformat(text).replace(day=1)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    report_id = NAMES[args.which]
+    report_id = NAMES.get(args.which, args.which)
     try:
         anchor = parse_period(report_id, args.period, dt.date.today())
     except ValueError:
         print(f"callcenter report: --period: cannot read {args.period!r}", file=sys.stderr)
         return 2
-    out = args.out or Path(f"{report_id}-{anchor.isoformat()}.xlsx")
+    first, last = report_period(load_rules().reports[report_id], anchor)
+    out = args.out or Path(f"{report_id}_{first}_{last}.xlsx")
     if out.suffix.lower() not in (".xlsx", ".csv"):
         print(f"callcenter report: --out: use a .xlsx or .csv file, not {out}", file=sys.stderr)
         return 2
 
     async def work(sessions: Sessions, config: Any) -> int:
-        doc = await build_report(sessions, report_id, anchor, now=_now(), tz=config.timezone)
+        doc = await build_report(sessions, report_id, anchor, now=_now(), tz=config.timezone, lang=args.lang)
         write_report(doc, out)
         print(f"{report_id} {doc.period[0]}..{doc.period[1]} written to {out}")
         return 0

@@ -182,7 +182,7 @@ async def transition_in(
     case = await _load(session, case_id)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(f"case #{case_id} changed meanwhile (version {case.version})", case_id=case_id)
-    step = workflow.plan(case, action, role, data, reason)
+    step = workflow.plan(case, action, role, data, reason, overdue=await is_overdue(session, case_id, now))
     updates = {**step.updates, **_stamps(action, step, case, actor, now)}
     if action in ("assign", "reassign"):
         updates = await _with_assignment(session, updates)
@@ -199,6 +199,8 @@ async def transition_in(
                       actor=actor, role=role, at=now, reason=reason, data=_jsonable(data or {}))  # fmt: skip
     session.add(event)
     changes = {"state": (step.from_state, step.to_state), **{k: (before[k], updates[k]) for k in updates}}
+    if step.from_state == step.to_state and all(before[k] == updates[k] for k in updates):
+        changes = {"action": (None, action)}  # 催办 and the like change no field: still on the trail
     await record_change(session, actor=actor, entity="case", entity_id=case_id, changes=changes,
                         reason=reason or action, at=now)  # fmt: skip
     times = {"accepted": case.received_at, "forwarded_to_hotline": case.received_at} if action == "accept" else {}
@@ -208,7 +210,37 @@ async def transition_in(
     if action in ("assign", "reassign"):
         await session.flush()
         await _instruct(session, case, event.id, now, clockwork)
+    if action in ("chase", "escalate_manual"):
+        await session.flush()
+        await _chase(session, case, event.id, action, actor, reason, now, clockwork)
     return case
+
+
+async def is_overdue(session: AsyncSession, case_id: int, now: dt.datetime) -> bool:
+    """A clock of the case is running past its due time at ``now``."""
+    found = await session.scalar(select(CaseDeadline.id).where(
+        CaseDeadline.case_id == case_id, CaseDeadline.stopped_at.is_(None), CaseDeadline.state == "open",
+        CaseDeadline.due_at < now).limit(1))  # fmt: skip
+    return found is not None
+
+
+async def _chase(session: AsyncSession, case: Case, event_id: int, action: str, actor: str, reason: str | None,
+                 now: dt.datetime, clockwork: Clockwork) -> None:  # fmt: skip
+    """催办: a notice to the responsible person (the station), at once; 手动逐级上报: to the next level."""
+    info = await case_info(session, case)
+    words = (reason or "").strip()
+    if action == "chase":
+        kind, level, roles = "chase", 0, ("station",)
+        title = (f"{actor} 催办：{words or '已超期，请立即办理并反馈专线'}",
+                 f"{actor} chases: {words or 'overdue, handle it and report back now'}")
+    else:
+        kind, level = "escalation", case.escalation_level
+        roles = (workflow.ESCALATION_ROLES[level],)
+        title = (f"{actor} 逐级上报：{words}", f"{actor} escalated: {words}")
+    rows = notices.rows_for(key_prefix=f"c{case.id}:e{event_id}:{kind}", kind=kind, level=level, roles=roles,
+                            case=info, deadline_id=None, title=title, due=None, now=now, book=clockwork.book,
+                            calendar=clockwork.calendar, at_once=True)  # fmt: skip
+    await notices.store(session, rows)
 
 
 def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.audit import record_change
+from callcenter.tickets.controls import refusal
 from callcenter.tickets.models import Case, Person, Unit
 from callcenter.tickets.workflow import OPEN_STATES, ROLES
 
@@ -63,6 +64,9 @@ def _text(fields: Mapping[str, Any], name: str, *, required: bool = False) -> st
     if raw is not None and not isinstance(raw, str):
         raise DirectoryError("invalid", f"{name}: text")
     value = (raw or "").strip()
+    why = refusal(name, value)
+    if why:
+        raise DirectoryError("invalid", why)
     if required and not value:
         raise DirectoryError("invalid", f"{name}: required")
     if len(value) > LIMITS.get(name, 64):

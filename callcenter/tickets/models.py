@@ -271,3 +271,30 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class NoticeRead(Base):
+    """A person has read a notice in the panel's inbox (one row per notice and person)."""
+
+    __tablename__ = "notice_reads"
+    __table_args__ = (UniqueConstraint("outbox_id", "username", name="uq_notice_reads_outbox_id_username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    read_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class DutyShift(Base):
+    """值班: who (a panel account) is on duty from ``starts_at`` to ``ends_at`` (UTC); the
+    addressee of the duty notices. Overlaps: the shift that started last wins."""
+
+    __tablename__ = "duty_rota"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

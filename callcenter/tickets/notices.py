@@ -7,7 +7,12 @@ whoever tries twice (two sweepers, a restart, a retried transaction).
 
 ``deliver_at`` is when the notice may be shown and sent: office roles (clerk, office head,
 department head, manager, property office) get it at the next business moment, so a breach at
-night is told the next working morning; round-the-clock roles (station, duty) at once.
+night is told the next working morning; round-the-clock roles (station, duty) at once. An urgent
+clock (rules.toml ``urgent = true``: D2, D4 minor) tells every role at once and always the person
+on duty (``recipient``: the duty rota's person at that moment, :mod:`callcenter.tickets.duty`).
+
+Every notice reaches the panel's inbox (:mod:`callcenter.web.notices`) at ``deliver_at``; the
+webhook, when configured, is an extra channel (``sent_at``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ KIND_TEXT = {
     "escalation": ("二次投诉逐级上报", "Second complaint escalated"),
     "instruction": ("交办", "Instruction"),
     "copy": ("抄送", "Copy"),
+    "chase": ("催办", "Chase"),
 }
 
 
@@ -85,12 +91,15 @@ def rows_for(
     now: dt.datetime,
     book: RuleBook,
     calendar: WorkCalendar,
+    at_once: bool = False,
+    extra_roles: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """Outbox rows, one per role; pure."""
+    """Outbox rows, one per role; pure. ``at_once``: every role now, not held to office hours
+    (an urgent clock); ``extra_roles``: told as well (the duty person of an urgent clock)."""
     zh, en = texts(kind, case, title, due, calendar, level)
     out = []
-    for role in dict.fromkeys(roles):
-        deliver = notice_time(book, role, now, calendar) if role in book.roles else now
+    for role in dict.fromkeys([*roles, *extra_roles]):
+        deliver = now if at_once or role not in book.roles else notice_time(book, role, now, calendar)
         out.append(
             {
                 "key": f"{key_prefix}:{role}",

@@ -9,6 +9,13 @@ complaint: the case goes to the office head and the escalation clock starts. (A 
 the gap is only linked: a dropped line is not a complaint.) The clerk can also flag a second
 complaint by hand (``second_complaint`` transition).
 
+Only calls that plausibly concern the case are linked (:func:`plausible`): a call the caller
+made to the hotline (not a clerk's own callback to the user), that reached a clerk or left a
+message (a busy line or a hang-up in the queue is a redial attempt), that started after the case
+was opened and not within :data:`REDIAL_GAP` of the call linked before it. A clerk can unlink a
+call or move it to another case (:func:`unlink_call`, :func:`move_call`; audited); the call the
+case was opened from stays.
+
 It is idempotent (a call already linked to a case is skipped; the unique ``(case, call)`` key
 and the case's version guard two concurrent runs) and never raises: the call log must not
 break because of it.
@@ -20,19 +27,22 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.models import Call
 from callcenter.tickets.calendar_store import load_clockwork
 from callcenter.tickets.cases import NewCase, create_in, link_call_in, normalize_phone, transition_in
 from callcenter.tickets.errors import InvalidInput, NotFound
-from callcenter.tickets.models import Case, CaseCall
+from callcenter.audit import record_change
+from callcenter.tickets.models import Case, CaseCall, Person
 from callcenter.tickets.ruleset import RuleBook
 from callcenter.tickets.workflow import OPEN_STATES, SYSTEM, UNRESOLVED
 
 log = logging.getLogger(__name__)
 MIN_GAP = dt.timedelta(hours=2)
+REDIAL_GAP = dt.timedelta(minutes=30)
+TALKED = ("answered", "voicemail")
 COMPLAINT_KINDS = frozenset({"complaint", "supervision", "repair", "temperature"})
 SECOND_STATES = UNRESOLVED | {"resolved"}
 
@@ -45,6 +55,20 @@ def is_second_complaint(case: Case, call: Call) -> bool:
         return False
     accepted = case.accepted_at
     return accepted is not None and call.started_at - accepted >= MIN_GAP
+
+
+def plausible(case: Case, call: Call, last_linked: dt.datetime | None, clerks: frozenset[str]) -> str | None:
+    """Pure: why ``call`` does not concern ``case`` (``None``: link it). ``last_linked``: when the
+    latest call already linked to the case started; ``clerks``: the clerks' extensions."""
+    if call.caller_number.strip() in clerks or normalize_phone(call.dialed_number) == case.caller_phone:
+        return "a clerk's own call (callback), not the caller's"
+    if call.disposition not in TALKED:
+        return f"{call.disposition or 'unfinished'}: a redial attempt, nobody talked"
+    if call.started_at < case.created_at:
+        return "made before the case was opened"
+    if last_linked is not None and abs(call.started_at - last_linked) < REDIAL_GAP:
+        return f"within {int(REDIAL_GAP.total_seconds() // 60)} minutes of the call linked before"
+    return None
 
 
 async def on_call_logged(
@@ -100,6 +124,14 @@ async def _on_call(session: AsyncSession, call_id: int, now: dt.datetime, book: 
     )  # fmt: skip
     if case is None:
         return
+    last = await session.scalar(select(func.max(Call.started_at)).join(CaseCall, CaseCall.call_id == Call.id)
+                                .where(CaseCall.case_id == case.id))  # fmt: skip
+    clerks = frozenset(e for e in (await session.scalars(select(Person.login).where(Person.role.in_(
+        ("clerk", "duty"))))).all() if e)  # fmt: skip
+    why_not = plausible(case, call, last, clerks)
+    if why_not:
+        log.info("repeat caller: call %s (%s) not linked to case %d: %s", call.linkedid, number, case.id, why_not)
+        return
     second = is_second_complaint(case, call)
     await link_call_in(session, case.id, call_id, actor=SYSTEM, now=now,
                        reason="second_complaint" if second else "repeat")  # fmt: skip
@@ -146,3 +178,32 @@ async def create_case_from_call(
         clockwork = await load_clockwork(session, book)
         return await create_in(session, new, actor=actor, role=role, now=now, accept=accept,
                                call_id=call_id, clockwork=clockwork)  # fmt: skip
+
+
+async def unlink_call(session: AsyncSession, case_id: int, call_id: int, *, actor: str, now: dt.datetime,
+                      reason: str | None = None) -> None:  # fmt: skip
+    """Take a linked call off a case (audited); the call the case was opened from stays."""
+    link = await session.scalar(select(CaseCall).where(CaseCall.case_id == case_id, CaseCall.call_id == call_id))
+    if link is None:
+        raise NotFound(f"call #{call_id} is not linked to case #{case_id}")
+    if link.reason == "first":
+        raise InvalidInput("call_id: the case was opened from this call; it stays linked")
+    result = await session.execute(delete(CaseCall).where(CaseCall.id == link.id))
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # someone else unlinked it meanwhile
+        raise NotFound(f"call #{call_id} is not linked to case #{case_id}")
+    await record_change(session, actor=actor, entity="case", entity_id=case_id,
+                        changes={"linked_call": (call_id, None)}, reason=reason or "unlinked", at=now)  # fmt: skip
+
+
+async def move_call(session: AsyncSession, case_id: int, call_id: int, to_case_id: int, *, actor: str,
+                    now: dt.datetime, reason: str | None = None) -> None:  # fmt: skip
+    """Move a linked call to another case of the same caller (audited on both cases)."""
+    if to_case_id == case_id:
+        raise InvalidInput("to_case: another case")
+    target = await session.get(Case, to_case_id)
+    if target is None:
+        raise NotFound(f"no case #{to_case_id}")
+    await unlink_call(session, case_id, call_id, actor=actor, now=now, reason=reason or f"moved to #{to_case_id}")
+    await link_call_in(session, to_case_id, call_id, actor=actor, now=now, reason="manual")
+    await record_change(session, actor=actor, entity="case", entity_id=to_case_id,
+                        changes={"linked_call": (None, call_id)}, reason=reason or f"moved from #{case_id}", at=now)  # fmt: skip

@@ -3,7 +3,8 @@
 :func:`build_report` gathers the figures of one report instance (its period from
 :func:`~callcenter.tickets.reports.report_period`) into sections; :func:`write_report` writes
 them as Excel (one sheet per section) or CSV (sections one after another, UTF-8 with BOM so
-Excel reads the Chinese). Definitions:
+Excel reads the Chinese), in the language asked for (:mod:`callcenter.tickets.report_words`;
+Chinese by default). Definitions:
 
 * cases of the report's kinds *accepted* in the period, by kind, category and station;
 * on-time completion rate (按期办结率): of the cases resolved in the period, the share with no
@@ -12,8 +13,9 @@ Excel reads the Chinese). Definitions:
   end (or now, if earlier) — with the responsible person, and how late in hours;
 * callback rate (回访率, target 100 %): of the resolved cases that need a callback (D8),
   the share called back;
-* second complaints (二次投诉) filed in the period; calls answered / abandoned / no clerk available /
-  voicemail.
+* second complaints (二次投诉) filed in the period; calls by every outcome the call log knows
+  (answered, abandoned, voicemail, busy = no clerk available, failed; and in progress, if any): they add up to the
+  calls of the period.
 """
 
 from __future__ import annotations
@@ -32,20 +34,27 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.db.models import Call
 from callcenter.tickets.calendar import DEFAULT_TZ
 from callcenter.tickets.clocks import ESC
+from callcenter.tickets.controls import cell_text, formula_safe
 from callcenter.tickets.models import Case, CaseDeadline, CaseEvent, Person, Unit
+from callcenter.tickets.report_words import language, word
 from callcenter.tickets.reports import report_period
 from callcenter.tickets.rulefile import load_rules
 from callcenter.tickets.ruleset import RuleBook
-from callcenter.tickets.workflow import CALLBACK_KINDS, KIND_ZH
+from callcenter.tickets.workflow import CALLBACK_KINDS
+
+# Every outcome the call log records (callcenter.ami.calls); a report lists them all.
+OUTCOMES = ("answered", "abandoned", "voicemail", "busy", "failed")
 
 NAMES = {"weekly": "R1", "monthly": "R2", "property-office": "R3"}
 
 
 @dataclass
 class Section:
-    name: str
+    name: str  # stable key: summary, by_kind, …
+    title: str  # in the report's language (the sheet's name)
     headers: list[str]
     rows: list[list[Any]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # the summary's figure keys, row by row
 
 
 @dataclass
@@ -56,9 +65,19 @@ class ReportDoc:
     period: tuple[dt.date, dt.date]
     generated_at: dt.datetime
     sections: list[Section]
+    lang: str = "zh"
 
     def section(self, name: str) -> Section:
         return next(s for s in self.sections if s.name == name)
+
+    def figures(self) -> dict[str, Any]:
+        """The summary by figure key (``accepted``, ``calls.busy`` …), whatever the language."""
+        summary = self.section("summary")
+        return {k: row[1] for k, row in zip(summary.keys, summary.rows, strict=True)}
+
+    @property
+    def title(self) -> str:
+        return self.title_en if self.lang == "en" else self.title_zh
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -67,18 +86,20 @@ def rate(part: int, whole: int) -> float | None:
 
 async def build_report(
     sessions: async_sessionmaker[AsyncSession], report_id: str, anchor: dt.date, *, now: dt.datetime,
-    book: RuleBook | None = None, tz: str = DEFAULT_TZ,
+    book: RuleBook | None = None, tz: str = DEFAULT_TZ, lang: str = "zh",
 ) -> ReportDoc:  # fmt: skip
     book = book or load_rules()
+    lang = language(lang)
     rep = book.reports[report_id]
     first, last = report_period(rep, anchor)
     zone = ZoneInfo(tz)
     lo = dt.datetime.combine(first, dt.time(), zone).astimezone(dt.UTC)
     hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
     async with sessions() as session:
-        ctx = _Ctx(session, rep.kinds, lo, hi, min(hi, now), zone)
-        sections = [await ctx.summary(), *await ctx.breakdowns(), await ctx.overdue(), await ctx.second()]
-    return ReportDoc(report_id, rep.title_zh, rep.title_en, (first, last), now, sections)
+        ctx = _Ctx(session, rep.kinds, lo, hi, min(hi, now), zone, lang)
+        sections = [await ctx.summary(), *await ctx.breakdowns(), await ctx.overdue(), await ctx.second(),
+                    await ctx.chased()]
+    return ReportDoc(report_id, rep.title_zh, rep.title_en, (first, last), now, sections, lang)
 
 
 @dataclass
@@ -89,6 +110,16 @@ class _Ctx:
     hi: dt.datetime
     as_of: dt.datetime
     zone: ZoneInfo
+    lang: str = "zh"
+
+    def w(self, key: str) -> str:
+        return word(self.lang, key)
+
+    def section(self, name: str, columns: tuple[str, ...], rows: list[list[Any]]) -> Section:
+        return Section(name, self.w("section." + name), [self.w("col." + c) for c in columns], rows)
+
+    def kind(self, kind: str) -> str:
+        return self.w("kind." + kind)
 
     def local(self, moment: dt.datetime | None) -> str:
         return "" if moment is None else moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
@@ -104,29 +135,40 @@ class _Ctx:
         on_time = sum(1 for c in resolved if c.id not in late_ids)
         need_cb = [c for c in resolved if c.kind in CALLBACK_KINDS]
         called = sum(1 for c in need_cb if c.callback_at is not None)
-        seconds = await self.session.scalar(
-            select(func.count()).select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
-            .where(CaseEvent.action == "second_complaint", Case.kind.in_(self.kinds),
-                   CaseEvent.at >= self.lo, CaseEvent.at < self.hi))  # fmt: skip
+        seconds = await self._events(("second_complaint",))
+        chases = await self._events(("chase",))
+        escalations = await self._events(("escalate", "escalate_manual"))
         calls = Counter(dict((await self.session.execute(
             select(Call.disposition, func.count()).where(Call.started_at >= self.lo, Call.started_at < self.hi)
             .group_by(Call.disposition))).all()))  # fmt: skip
-        rows = [
-            ["cases accepted 受理件数", len(accepted)],
-            ["cases resolved 办结件数", len(resolved)],
-            ["resolved on time 按期办结", on_time],
-            ["on-time completion rate % 按期办结率", rate(on_time, len(resolved))],
-            ["callbacks needed 应回访", len(need_cb)],
-            ["callbacks done 已回访", called],
-            ["callback rate % 回访率 (target 100)", rate(called, len(need_cb))],
-            ["second complaints 二次投诉", int(seconds or 0)],
-            ["calls 来电总数", sum(calls.values())],
-            ["calls answered 接听", calls.get("answered", 0)],
-            ["calls abandoned 未接/放弃", calls.get("abandoned", 0)],
-            ["no clerk available 无坐席可接", calls.get("busy", 0)],
-            ["voicemails 留言", calls.get("voicemail", 0)],
-        ]
-        return Section("summary", ["figure 指标", "value 数值"], rows)
+        figures: list[tuple[str, Any]] = [
+            ("accepted", len(accepted)), ("resolved", len(resolved)), ("on_time", on_time),
+            ("on_time_rate", rate(on_time, len(resolved))), ("need_callback", len(need_cb)),
+            ("called_back", called), ("callback_rate", rate(called, len(need_cb))),
+            ("second", seconds), ("chases", chases), ("escalations", escalations), ("calls", sum(calls.values())),
+            *((f"calls.{o}", calls.get(o, 0)) for o in OUTCOMES),
+        ]  # fmt: skip
+        if calls.get(None):  # still in progress when the report was made
+            figures.append(("calls.open", calls[None]))
+        section = self.section("summary", ("figure", "value"), [[self.w("fig." + k), v] for k, v in figures])
+        section.keys = [k for k, _ in figures]
+        return section
+
+    async def _events(self, actions: tuple[str, ...]) -> int:
+        """How many of these workflow actions were done in the period on the report's kinds."""
+        return int(await self.session.scalar(
+            select(func.count()).select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.action.in_(actions), Case.kind.in_(self.kinds),
+                   CaseEvent.at >= self.lo, CaseEvent.at < self.hi)) or 0)  # fmt: skip
+
+    async def chased(self) -> Section:
+        """催办 and 逐级上报 in the period: which case, when, by whom, what was said."""
+        stmt = (select(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
+                .where(CaseEvent.action.in_(("chase", "escalate_manual")), Case.kind.in_(self.kinds),
+                       CaseEvent.at >= self.lo, CaseEvent.at < self.hi).order_by(CaseEvent.at, CaseEvent.id))  # fmt: skip
+        rows = [[e.case_id, self.local(e.at), e.actor, self.w("action." + e.action), e.reason or ""]
+                for e in (await self.session.scalars(stmt)).all()]  # fmt: skip
+        return self.section("chases", ("case", "at", "by", "kind", "note"), rows)
 
     async def _late_at_resolution(self, resolved: list[Case]) -> set[int]:
         if not resolved:
@@ -143,38 +185,39 @@ class _Ctx:
 
     async def breakdowns(self) -> list[Section]:
         accepted = await self._cases(Case.accepted_at)
-        stations = dict((await self.session.execute(select(Unit.id, Unit.name_zh))).all())
+        stations = await self.station_names()
         by_kind = Counter(c.kind for c in accepted)
-        by_cat = Counter(c.category or "(none)" for c in accepted)
-        by_station = Counter(stations.get(c.station_id, "(unassigned)") for c in accepted)
+        by_cat = Counter(c.category or self.w("none.category") for c in accepted)
+        by_station = Counter(stations.get(c.station_id, self.w("none.station")) for c in accepted)
         return [
-            Section("by_kind", ["kind", "类别", "cases 件数"],
-                    [[k, KIND_ZH.get(k, k), n] for k, n in sorted(by_kind.items())]),
-            Section("by_category", ["category 分类", "cases 件数"], [[k, n] for k, n in sorted(by_cat.items())]),
-            Section("by_station", ["station 供热站", "cases 件数"], [[k, n] for k, n in sorted(by_station.items())]),
+            self.section("by_kind", ("kind", "cases"), [[self.kind(k), n] for k, n in sorted(by_kind.items())]),
+            self.section("by_category", ("category", "cases"), [[k, n] for k, n in sorted(by_cat.items())]),
+            self.section("by_station", ("station", "cases"), [[k, n] for k, n in sorted(by_station.items())]),
         ]  # fmt: skip
+
+    async def station_names(self) -> dict[int, str]:
+        rows = (await self.session.execute(select(Unit.id, Unit.name_zh, Unit.name_en))).all()
+        return {i: (en or zh) if self.lang == "en" else zh for i, zh, en in rows}
 
     async def overdue(self) -> Section:
         stopped_late = (CaseDeadline.state == "late") & (CaseDeadline.stopped_at >= self.lo) & (
             CaseDeadline.stopped_at < self.hi)
         running_late = CaseDeadline.stopped_at.is_(None) & (CaseDeadline.due_at < self.as_of)
         stmt = (
-            select(CaseDeadline, Case, Unit.name_zh, Person.name)
+            select(CaseDeadline, Case, Person.name)
             .join(Case, Case.id == CaseDeadline.case_id)
-            .outerjoin(Unit, Unit.id == Case.station_id)
             .outerjoin(Person, Person.id == Case.responsible_person_id)
             .where(Case.kind.in_(self.kinds), stopped_late | running_late)
             .order_by(CaseDeadline.due_at, CaseDeadline.id)
         )  # fmt: skip
         rows = []
-        for d, case, station, person in (await self.session.execute(stmt)).all():
+        stations = await self.station_names()
+        for d, case, person in (await self.session.execute(stmt)).all():
             end = d.stopped_at or self.as_of
             hours = round((end - d.due_at).total_seconds() / 3600, 1)
-            rows.append([case.id, KIND_ZH.get(case.kind, case.kind), d.rule_id, station or "", person or "",
-                         self.local(d.due_at), self.local(d.stopped_at) or "open", hours])  # fmt: skip
-        headers = ["case 案件", "kind 类别", "rule 时限", "station 供热站", "responsible 责任人",
-                   "due 期限", "done 完成", "hours late 超时(小时)"]  # fmt: skip
-        return Section("overdue", headers, rows)
+            rows.append([case.id, self.kind(case.kind), d.rule_id, stations.get(case.station_id, ""),
+                         person or "", self.local(d.due_at), self.local(d.stopped_at) or self.w("open"), hours])  # fmt: skip
+        return self.section("overdue", ("case", "kind", "rule", "station", "person", "due", "done", "hours_late"), rows)
 
     async def second(self) -> Section:
         stmt = (
@@ -188,9 +231,9 @@ class _Ctx:
         for case_id, count, first in (await self.session.execute(stmt)).all():
             case = await self.session.get(Case, case_id)
             assert case is not None
-            rows.append([case_id, case.caller_phone, count, self.local(first), case.escalation_level, case.state])
-        headers = ["case 案件", "phone 电话", "complaints 次数", "first 首次", "level 上报级别", "state 状态"]
-        return Section("second_complaints", headers, rows)
+            rows.append([case_id, case.caller_phone, count, self.local(first), case.escalation_level,
+                         self.w("state." + case.state)])  # fmt: skip
+        return self.section("second_complaints", ("case", "phone", "count", "first", "level", "state"), rows)
 
 
 def write_report(doc: ReportDoc, path: Path) -> Path:
@@ -206,7 +249,7 @@ def write_report(doc: ReportDoc, path: Path) -> Path:
 
 
 def _title(doc: ReportDoc) -> str:
-    return f"{doc.report_id} {doc.title_zh} / {doc.title_en}: {doc.period[0]} – {doc.period[1]}"
+    return word(doc.lang, "title", id=doc.report_id, title=doc.title, first=doc.period[0], last=doc.period[1])
 
 
 def _write_xlsx(doc: ReportDoc, path: Path) -> None:
@@ -216,26 +259,46 @@ def _write_xlsx(doc: ReportDoc, path: Path) -> None:
     book = Workbook()
     book.remove(book.active)
     for section in doc.sections:
-        sheet = book.create_sheet(section.name)
-        sheet.append([_title(doc)])
-        sheet.append(section.headers)
+        sheet = book.create_sheet(_sheet_title(section.title))
+        _append(sheet, [_title(doc)])
+        _append(sheet, section.headers)
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in section.rows:
-            sheet.append(row)
+            _append(sheet, row)
         for i, header in enumerate(section.headers, start=1):
             sheet.column_dimensions[sheet.cell(2, i).column_letter].width = max(12, len(header) + 4)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 
 
+def _sheet_title(name: str) -> str:
+    """A valid sheet name: no ``[]:*?/\\``, at most 31 characters."""
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in cell_text(name))
+    return clean[:31] or "sheet"
+
+
+def _append(sheet: Any, values: list[Any]) -> None:
+    """Append a row; text is written as text (never as a formula), control characters replaced."""
+    sheet.append([cell_text(v) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    return formula_safe(cell_text(value)) if isinstance(value, str) else value
+
+
 def _write_csv(doc: ReportDoc, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow([_title(doc)])
+        writer.writerow([_csv_value(_title(doc))])
         for section in doc.sections:
             writer.writerow([])
-            writer.writerow([f"[{section.name}]"])
-            writer.writerow(section.headers)
-            writer.writerows([["" if v is None else v for v in row] for row in section.rows])
+            writer.writerow([f"[{_csv_value(section.title)}]"])
+            writer.writerow([_csv_value(h) for h in section.headers])
+            writer.writerows([[_csv_value(v) for v in row] for row in section.rows])

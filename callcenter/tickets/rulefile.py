@@ -46,6 +46,7 @@ _RULE_KEYS = frozenset(
         "warn",
         "breach",
         "case_limit_overrides",
+        "urgent",
         "note",
         "variants",
     }
@@ -196,6 +197,7 @@ def _rule(rule_id: str, group: str, t: Mapping[str, Any], v: _Vocabulary, where:
         warn=_warn(t.get("warn"), v, where),
         breach_notify=_breach(t.get("breach"), v, where),
         case_limit_overrides=_bool(t, "case_limit_overrides", where),
+        urgent=_bool(t, "urgent", where),
         note=_str(t, "note", where, ""),
     )
 

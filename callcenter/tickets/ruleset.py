@@ -67,6 +67,9 @@ class Rule:
     warn: Warn | None
     breach_notify: tuple[str, ...]
     case_limit_overrides: bool = False
+    # An urgent clock (D2, D4 minor): its notices reach every role at once, day or night, and
+    # always the person on duty (值班人员); the others keep the office-hours rule.
+    urgent: bool = False
     note: str = ""
 
 

@@ -36,6 +36,7 @@ from callcenter.tickets.calendar import DEFAULT_TZ
 from callcenter.tickets.calendar_store import load_clockwork
 from callcenter.tickets.clocks import EPSILON, ESC, Clockwork, next_action, rule_of
 from callcenter.tickets.deadlines import limit_due
+from callcenter.tickets.duty import on_duty
 from callcenter.tickets.models import Case, CaseDeadline, CaseEvent, Person
 from callcenter.tickets.ruleset import RuleBook
 from callcenter.tickets.workflow import ESCALATION_ROLES, SYSTEM, TOP_LEVEL
@@ -87,14 +88,16 @@ def plan_row(row: CaseDeadline, info: notices.CaseInfo, now: dt.datetime, clockw
         values.update(breached_at=now, next_action_at=None)
         return RowPlan(values, out)
     out = []
+    # an urgent clock (D2, D4 minor): everyone at once, day or night, and always the duty person
+    urgent = {"at_once": True, "extra_roles": ("duty",)} if rule.urgent else {}
     if overdue and row.breached_at is None:
         out = notices.rows_for(key_prefix=notices.deadline_key(row.id, "breach", 0), kind="breach", level=0,
-                               roles=rule.breach_notify, due=row.due_at, **common)  # fmt: skip
+                               roles=rule.breach_notify, due=row.due_at, **common, **urgent)  # fmt: skip
         values["breached_at"] = now
     elif (not overdue and rule.warn is not None and row.warn_at is not None and row.warn_at <= now
           and row.warned_at is None):  # fmt: skip
         out = notices.rows_for(key_prefix=notices.deadline_key(row.id, "reminder", 0), kind="reminder",
-                               level=0, roles=rule.warn.notify, due=row.due_at, **common)  # fmt: skip
+                               level=0, roles=rule.warn.notify, due=row.due_at, **common, **urgent)  # fmt: skip
         values["warned_at"] = now
     values["next_action_at"] = next_action(row.due_at, row.warn_at, values["warned_at"], values["breached_at"])
     return RowPlan(values, out)
@@ -160,7 +163,7 @@ class Sweeper:
                           clockwork: Clockwork) -> int:  # fmt: skip
         stmt = select(D, Case).join(Case, Case.id == D.case_id).where(D.id.in_(ids), D.claimed_by == self.name)
         rows = (await session.execute(stmt)).all()
-        infos = await _infos(session, [case for _, case in rows])
+        infos = await _infos(session, [case for _, case in rows], await on_duty(session, now))
         outbox: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         failed: list[tuple[CaseDeadline, Exception]] = []
@@ -209,7 +212,7 @@ class Sweeper:
             log.exception("sweep: could not record the failure of clock %d", deadline_id)
 
 
-async def _infos(session: AsyncSession, cases: Sequence[Case]) -> dict[int, notices.CaseInfo]:
+async def _infos(session: AsyncSession, cases: Sequence[Case], duty: str | None = None) -> dict[int, notices.CaseInfo]:
     ids = {i for c in cases for i in (c.responsible_person_id, c.office_head_id) if i is not None}
     logins: dict[int, str] = {}
     if ids:
@@ -217,7 +220,8 @@ async def _infos(session: AsyncSession, cases: Sequence[Case]) -> dict[int, noti
     out = {}
     for c in cases:
         recipients = {"station": logins.get(c.responsible_person_id or 0),
-                      "office_head": logins.get(c.office_head_id or 0), "clerk": c.first_responder}  # fmt: skip
+                      "office_head": logins.get(c.office_head_id or 0), "clerk": c.first_responder,
+                      "duty": duty}  # fmt: skip
         address = notices.address_of(c.compound, c.building, c.unit_no, c.room)
         out[c.id] = notices.CaseInfo(c.id, c.kind, address, recipients)
     return out

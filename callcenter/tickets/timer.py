@@ -32,7 +32,7 @@ from callcenter.tickets.clocks import Clockwork
 from callcenter.tickets.deadlines import notice_time
 from callcenter.tickets.delivery import Deliverer, Post
 from callcenter.tickets.report_build import build_report, write_report
-from callcenter.tickets.reports import next_report_due, report_warn_at
+from callcenter.tickets.reports import next_report_due, report_period, report_warn_at
 from callcenter.tickets.rulefile import load_rules
 from callcenter.tickets.ruleset import RuleBook
 from callcenter.tickets.sweep import Sweeper
@@ -136,8 +136,8 @@ class TicketTimer:
                 continue
             later, later_due = next_report_due(report, due + dt.timedelta(seconds=1), cal)
             upcoming.append(report_warn_at(report, later, cal) or later_due)
-            rows.extend(_report_notices(report.id, report.title_zh, report.title_en, anchor, due,
-                                        report.warn.notify if report.warn else (), now, clockwork))  # fmt: skip
+            rows.extend(_report_notices(report.id, report.title_zh, report.title_en, report_period(report, anchor),
+                                        due, report.warn.notify if report.warn else (), now, clockwork))  # fmt: skip
             await self._draft(report.id, anchor, now)
         async with self.sessions() as session, session.begin():
             await notices.store(session, rows)
@@ -148,23 +148,27 @@ class TicketTimer:
     async def _draft(self, report_id: str, anchor: dt.date, now: dt.datetime) -> None:
         if self.reports_dir is None:
             return
-        path = self.reports_dir / f"{report_id}-{anchor.isoformat()}.xlsx"
+        first, last = report_period(self.book.reports[report_id], anchor)
+        path = self.reports_dir / f"{report_id}_{first}_{last}.xlsx"  # as the panel's download is named
         if not path.exists():
             doc = await build_report(self.sessions, report_id, anchor, now=now, book=self.book, tz=self.tz)
             write_report(doc, path)
             log.info("report %s: draft written to %s", report_id, path)
 
 
-def _report_notices(report_id: str, title_zh: str, title_en: str, anchor: dt.date, due: dt.datetime,
-                    roles: tuple[str, ...], now: dt.datetime, clockwork: Clockwork) -> list[dict[str, Any]]:  # fmt: skip
+def _report_notices(report_id: str, title_zh: str, title_en: str, period: tuple[dt.date, dt.date],
+                    due: dt.datetime, roles: tuple[str, ...], now: dt.datetime,
+                    clockwork: Clockwork) -> list[dict[str, Any]]:  # fmt: skip
+    """The reminders of one report instance, keyed by the period it covers."""
     when = clockwork.calendar.local(due).strftime("%Y-%m-%d %H:%M")
+    first, last = period
     out = []
     for role in roles:
         out.append({
-            "key": f"r:{report_id}:{anchor.isoformat()}:reminder:{role}", "case_id": None,
+            "key": f"r:{report_id}:{first}_{last}:reminder:{role}", "case_id": None,
             "deadline_id": None, "kind": "report_reminder", "level": 0, "recipient_role": role,
-            "recipient": None, "text_zh": f"【报表催办】{report_id} {title_zh}，期限 {when}",
-            "text_en": f"[Report reminder] {report_id} {title_en}, due {when}", "created_at": now,
+            "recipient": None, "text_zh": f"【报表催办】{report_id} {title_zh}（{first} 至 {last}），期限 {when}",
+            "text_en": f"[Report reminder] {report_id} {title_en} ({first} to {last}), due {when}", "created_at": now,
             "deliver_at": notice_time(clockwork.book, role, now, clockwork.calendar).astimezone(dt.UTC),
             "attempts": 0,
         })  # fmt: skip

@@ -21,6 +21,7 @@ stops deadline clocks on them. Nothing here does I/O or reads a clock.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -86,6 +87,20 @@ class Action:
     guard: Guard | None = None  # state-dependent: hides the action in the panel
     require: Require | None = None  # input-dependent: the panel shows a form
     needs_reason: bool = False
+    # The reason is the action's content (反馈: what was done, the result): at least this many
+    # letters or digits, so an empty or placeholder text ("。", "ok") is refused.
+    min_content: int = 0
+    # Only on a case with a running clock past its due time (催办, 手动逐级上报).
+    overdue_only: bool = False
+
+
+# "反馈信息必须真实、可靠、准确": a station's feedback says what was done and the result.
+FEEDBACK_MIN_CONTENT = 6
+
+
+def content_chars(text: str | None) -> int:
+    """How many letters and digits ``text`` has (CJK characters count one each)."""
+    return sum(1 for ch in text or "" if unicodedata.category(ch)[0] in "LN")
 
 
 @dataclass(frozen=True)
@@ -174,7 +189,8 @@ ACTIONS: dict[str, Action] = {
         Action("handle", "处理完毕", _same("accepted", "assigned"), HOTLINE | {"station"},
                ("handled",), guard=_not_handled),
         Action("feedback", "反馈", {"assigned": "feedback_received"},
-               HOTLINE | {"station", "office_head"}, ("handled", "feedback_received")),
+               HOTLINE | {"station", "office_head"}, ("handled", "feedback_received"),
+               needs_reason=True, min_content=FEEDBACK_MIN_CONTENT),
         Action("report_upward", "上报物业办", _same("feedback_received", "resolved", "called_back"),
                HOTLINE, ("reported_to_property_office",), guard=_supervision_unreported),
         Action("resolve", "办结", {"feedback_received": "resolved"}, HOTLINE | {"office_head"},
@@ -196,6 +212,14 @@ ACTIONS: dict[str, Action] = {
                HOTLINE | SUPERVISORS | {SYSTEM}, ("second_complaint",)),
         Action("escalate", "逐级上报", _same(*_WORKING, "suspended", "resolved"),
                frozenset({SYSTEM}), ("escalated",), guard=_below_top),
+        # 催办: a supervisor, an office head or the hotline reminds the responsible person of an
+        # overdue case (recorded, a notice to the station, counted in the reports).
+        Action("chase", "催办", _same(*_WORKING, "suspended"), HOTLINE | SUPERVISORS, ("chased",),
+               overdue_only=True),
+        # 逐级上报 by hand: an overdue case goes to the next level (office head → department
+        # head → manager) without waiting for the timer.
+        Action("escalate_manual", "手动逐级上报", _same(*_WORKING, "suspended"), HOTLINE | SUPERVISORS,
+               ("escalated",), guard=_below_top, needs_reason=True, overdue_only=True),
     )
 }  # fmt: skip
 
@@ -209,8 +233,9 @@ def target_state(action: Action, case: CaseView) -> str:
     return target
 
 
-def refusal(case: CaseView, name: str, role: str) -> IllegalTransition | Forbidden | None:
-    """Why ``role`` may not do ``name`` on ``case`` now (ignoring input), or ``None``."""
+def refusal(case: CaseView, name: str, role: str, overdue: bool = False) -> IllegalTransition | Forbidden | None:
+    """Why ``role`` may not do ``name`` on ``case`` now (ignoring input), or ``None``.
+    ``overdue``: a clock of the case is running past its due time."""
     action = ACTIONS.get(name)
     if action is None:
         return IllegalTransition(f"unknown action {name!r}")
@@ -220,25 +245,30 @@ def refusal(case: CaseView, name: str, role: str) -> IllegalTransition | Forbidd
     if role not in action.roles:
         return Forbidden(f"role {role} may not {name} (allowed: {', '.join(sorted(action.roles))})")
     why = action.guard(case) if action.guard else None
+    if not why and action.overdue_only and not overdue:
+        why = "nothing on this case is overdue"
     return IllegalTransition(f"cannot {name}: {why}") if why else None
 
 
-def allowed_actions(case: CaseView, role: str) -> list[str]:
+def allowed_actions(case: CaseView, role: str, overdue: bool = False) -> list[str]:
     """The actions the panel may offer ``role`` on ``case``, in table order."""
-    return [name for name in ACTIONS if refusal(case, name, role) is None]
+    return [name for name in ACTIONS if refusal(case, name, role, overdue) is None]
 
 
 def plan(case: CaseView, name: str, role: str, data: Mapping[str, Any] | None = None,
-         reason: str | None = None) -> Step:  # fmt: skip
+         reason: str | None = None, overdue: bool = False) -> Step:  # fmt: skip
     """Check everything and return the :class:`Step`; raises a typed :class:`CaseError`."""
     data = data or {}
-    error = refusal(case, name, role)
+    error = refusal(case, name, role, overdue)
     if error is not None:
         raise error
     action = ACTIONS[name]
     why = action.require(case, data) if action.require else None
     if why:
         raise InvalidInput(f"{name}: {why}")
+    if action.min_content and content_chars(reason) < action.min_content:
+        raise InvalidInput(f"{name}: reason: say what was done and the result "
+                           f"(at least {action.min_content} characters; 反馈信息必须真实、可靠、准确)")  # fmt: skip
     if action.needs_reason and not (reason or "").strip():
         raise InvalidInput(f"{name}: reason: say why")
     to_state = target_state(action, case)
@@ -261,6 +291,6 @@ def _updates(name: str, case: CaseView, to_state: str, data: Mapping[str, Any]) 
         return {"callback_result": "satisfied" if name == "callback_satisfied" else "unsatisfied"}
     if name == "second_complaint":
         return {"escalation_level": max(1, case.escalation_level)}
-    if name == "escalate":
+    if name in ("escalate", "escalate_manual"):
         return {"escalation_level": case.escalation_level + 1}
     return {}

@@ -35,7 +35,9 @@ from callcenter.web.calls import api as api_calls
 from callcenter.web.cases import api as api_cases
 from callcenter.web.drafts import api as api_drafts
 from callcenter.web.supervision import api as api_supervision
+from callcenter.web.supervision import charts_api as api_charts
 from callcenter.web.cases import edit as case_edit
+from callcenter.web.cases import links as case_links
 from callcenter.web.auth import security
 from callcenter.web.admin import pages as views_admin
 from callcenter.web.auth import pages as views_auth
@@ -47,6 +49,9 @@ from callcenter.web.admin import directory as views_directory
 from callcenter.web.drafts import pages as views_drafts
 from callcenter.web.admin import extraction as views_extraction
 from callcenter.web.live import pages as views_live
+from callcenter.web.notices import api as api_notices
+from callcenter.web.notices import pages as views_notices
+from callcenter.web.reports import api as api_reports
 from callcenter.web.reports import pages as views_reports
 from callcenter.web.supervision import pages as views_supervision
 from callcenter.web.wallboard import api as api_wallboard
@@ -66,13 +71,14 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SHUTDOWN_TIMEOUT = 5.0
 # The panel's features: each folder holds its pages (templates/, static/), API and strings.
-FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports", "audit", "admin", "wallboard")
+FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports", "audit", "admin", "wallboard",
+            "notices")
 
 # Every module with a ``routes`` table, in registration order.
 ROUTE_MODULES = (views_auth, views_calls, calls_export, api_calls, views_live, views_cases, api_cases, case_edit,
                  views_drafts, api_drafts, views_supervision, views_reports, api_supervision, views_admin,
                  views_calendar, api_admin, views_directory, views_extraction, auth_password, views_wallboard,
-                 api_wallboard, openapi)  # fmt: skip
+                 api_wallboard, views_notices, api_notices, case_links, api_reports, api_charts, openapi)  # fmt: skip
 
 
 def utc_now() -> datetime:

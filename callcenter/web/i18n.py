@@ -10,6 +10,7 @@ from callcenter.web.cases import strings as strings_cases
 from callcenter.web.calls import strings as strings_calls
 from callcenter.web.cases import strings_edit
 from callcenter.web.wallboard import strings as strings_wallboard
+from callcenter.web.notices import strings as strings_notices
 
 DEFAULT = "zh"
 LANGUAGES = ("zh", "en")
@@ -132,7 +133,8 @@ EN: dict[str, str] = {
 }
 
 # The other areas' strings live next to them, one module each.
-for _module in (strings_cases, strings_admin, strings_edit, strings_auth, strings_wallboard, strings_calls):
+for _module in (strings_cases, strings_admin, strings_edit, strings_auth, strings_wallboard, strings_calls,
+                strings_notices):
     ZH.update(_module.ZH)
     EN.update(_module.EN)
 

@@ -23,6 +23,10 @@ from callcenter.web.auth import pages as auth_pages
 from callcenter.web.auth import password as auth_password
 from callcenter.web.calls import api as calls_api
 from callcenter.web.wallboard import api as wallboard_api
+from callcenter.web.cases import links as case_links
+from callcenter.web.notices import api as notices_api
+from callcenter.web.reports import api as reports_api
+from callcenter.web.supervision import charts_api
 from callcenter.web.endpoints import Declared, Endpoints, Error, Params
 from callcenter.web.calls.ledger import DISPOSITIONS, MAX_LIMIT
 from callcenter.web.calls.notes import CATEGORIES
@@ -40,7 +44,7 @@ _TIME = {"type": ["string", "null"], "format": "date-time"}
 REF = "#/components/schemas/{model}"
 # Every feature's declared endpoints (the document is generated from them).
 TABLES = (auth_pages.api, calls_api.api, auth_password.api, admin_api.api, admin_directory.api,
-          admin_extraction.api, wallboard_api.api)
+          admin_extraction.api, wallboard_api.api, notices_api.api, case_links.api, reports_api.api, charts_api.api)
 
 
 def _ref(name: str) -> dict[str, str]:

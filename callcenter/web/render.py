@@ -42,6 +42,15 @@ async def _warnings(request: web.Request) -> list[YearWarning]:
         return await calendar_warnings(db, request.app[keys.CLOCK]())
 
 
+async def _unread(request: web.Request, user: Any) -> int:
+    """The top bar's badge: unread notices in the user's inbox (callcenter.web.notices)."""
+    from callcenter.web.notices.inbox import unread_count
+    from callcenter.web.scope import case_scope
+
+    async with request.app[keys.READS]() as db:
+        return await unread_count(db, user, await case_scope(db, user), request.app[keys.CLOCK]())
+
+
 async def base_context(request: web.Request) -> dict[str, Any]:
     lang = request.get(keys.LANG, i18n.DEFAULT)
     user = await current_user(request)
@@ -52,9 +61,11 @@ async def base_context(request: web.Request) -> dict[str, Any]:
         if user is not None and allowed(user.role, perm)
     ]
     warnings = await _warnings(request) if user is not None else []
+    unread = await _unread(request, user) if user is not None else 0
     return {"request": request, "app": request.app, "_": partial(i18n.gettext, lang), "lang": lang, "user": user, "nav": nav,
             "csrf_token": await csrf_token(request), "languages": i18n.LANGUAGES, "calendar_warnings": warnings,
-            "can_edit_calendar": user is not None and allowed(user.role, Perm.ADMIN_EDIT)}  # fmt: skip
+            "can_edit_calendar": user is not None and allowed(user.role, Perm.ADMIN_EDIT),
+            "inbox_unread": unread}  # fmt: skip
 
 
 async def render(request: web.Request, template: str, context: Mapping[str, Any], *, status: int = 200) -> web.Response:

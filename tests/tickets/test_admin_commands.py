@@ -39,8 +39,9 @@ async def test_calendar_commands(migrated: str, monkeypatch: pytest.MonkeyPatch,
 
 @pytest.mark.parametrize("report, text, anchor", [
     ("R1", "2026-W40", dt.date(2026, 9, 28)), ("R1", "2026-10-01", dt.date(2026, 10, 1)),
-    ("R2", "2026-09", dt.date(2026, 10, 1)), ("R3", "2026-12", dt.date(2027, 1, 1)),
-    ("R1", None, dt.date(2026, 11, 28)),
+    ("R2", "2026-09", dt.date(2026, 9, 1)), ("R3", "2026-12", dt.date(2026, 12, 1)),
+    ("R2", "2026-11-30", dt.date(2026, 11, 1)), ("R1", None, dt.date(2026, 11, 28)),
+    ("R2", None, dt.date(2026, 10, 1)), ("R3", None, dt.date(2026, 10, 1)),  # the month due in November
 ])  # fmt: skip
 def test_report_period(report: str, text: str | None, anchor: dt.date) -> None:
     assert parse_period(report, text, dt.date(2026, 11, 28)) == anchor

@@ -68,7 +68,8 @@ async def test_stopped_clocks_are_not_recomputed(sessions) -> None:
     from callcenter.tickets.cases import transition
 
     case = await assigned_case(sessions, at("2026-09-21 10:00"))
-    await transition(sessions, case.id, "feedback", actor="s", role="station", now=at("2026-09-21 12:00"))
+    await transition(sessions, case.id, "feedback", actor="s", role="station", now=at("2026-09-21 12:00"),
+                     reason="已上门处理，暖气恢复正常")
     assert await cs.set_day(sessions, dt.date(2026, 9, 22), False, actor="admin", now=NOW) == 0
     d5 = (await deadlines(sessions, case.id))[0]
     assert (d5.state, d5.due_at) == ("met", at("2026-09-23 17:30"))

@@ -35,7 +35,7 @@ async def test_complaint_lifecycle_records_clocks_history_and_audit(sessions) ->
     async def step(action: str, when: str, role: str = "clerk", **kw: object) -> None:
         await transition(sessions, case.id, action, actor="who-" + role, role=role, now=at(when), **kw)  # type: ignore[arg-type]
 
-    await step("feedback", "2026-09-30 17:30", "station")  # exactly at the due moment: in time
+    await step("feedback", "2026-09-30 17:30", "station", reason="已更换阀门，室温恢复20度")  # exactly at the due moment: in time
     await step("resolve", "2026-10-08 09:00")
     await step("callback_satisfied", "2026-10-09 10:00", "station")
     await step("close", "2026-10-09 11:00")
@@ -98,7 +98,7 @@ async def test_suspension_pauses_the_clocks_and_resumption_gives_back_the_time(s
 async def test_unsatisfied_callback_reopens_with_a_new_feedback_clock(sessions) -> None:
     case = await assigned_case(sessions, at("2026-09-28 10:00"))
     for action, role, when in (("feedback", "station", "2026-09-29 10:00"), ("resolve", "clerk", "2026-09-29 11:00")):
-        await transition(sessions, case.id, action, actor="x", role=role, now=at(when))
+        await transition(sessions, case.id, action, actor="x", role=role, now=at(when), reason="已上门处理，暖气恢复正常")
     case = await transition(sessions, case.id, "callback_unsatisfied", actor="x", role="station",
                             now=at("2026-09-30 09:00"), reason="室温15度")  # fmt: skip
     assert (case.state, case.reopen_count, case.resolved_at) == ("assigned", 1, None)
@@ -170,3 +170,15 @@ async def test_list_cases_filters(sessions) -> None:
         assert await list_cases(session, before_id=a.id) == []
         events = (await session.scalars(select(CaseEvent).where(CaseEvent.case_id == b.id))).all()
     assert [e.action for e in events] == ["create", "accept"]
+
+
+async def test_an_empty_feedback_leaves_the_case_and_its_clock_alone(sessions) -> None:
+    """Issue 10 point 5: an empty 反馈 neither moves the case nor stops D5 as 按期."""
+    case = await assigned_case(sessions, at("2026-09-28 10:00"))
+    for reason in (None, "", "  。 "):
+        with pytest.raises(InvalidInput, match="what was done and the result"):
+            await transition(sessions, case.id, "feedback", actor="s", role="station",
+                             now=at("2026-09-29 10:00"), reason=reason)  # fmt: skip
+    assert clocks(await deadlines(sessions, case.id)) == {"D5": ("open", at("2026-09-30 17:30"))}
+    async with sessions() as session:
+        assert (await get_case(session, case.id)).case.state == "assigned"

@@ -1,7 +1,13 @@
-"""``callcenter deadline RULE --start ISO_TIME`` through the lead's CLI entry point."""
+"""``callcenter deadline RULE --start ISO_TIME`` through the lead's CLI entry point.
+
+The command reads the working-day table of the configured database, so every test runs
+against a migrated database (SQLite, and PostgreSQL when configured).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +15,25 @@ from pathlib import Path
 import pytest
 
 from callcenter import cli
+
+
+async def _upgrade(url: str) -> None:
+    from callcenter.db.migrate import upgrade
+    from callcenter.db.session import create_engine
+
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A migrated database the CLI reads (its URL in ``CALLCENTER_DATABASE_URL``)."""
+    asyncio.run(_upgrade(db_url))
+    monkeypatch.setenv("CALLCENTER_DATABASE_URL", db_url)
+    return db_url
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -71,7 +96,28 @@ def test_bad_rules_file_is_a_configuration_error(
     assert "configuration error" in err and "schema" in err
 
 
-def test_installed_command_end_to_end() -> None:
+def test_a_calendar_edit_moves_the_printed_deadline(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 10 point 4: the table in the database, not chinese-calendar, decides."""
+    argv = ("D5", "--start", "2026-12-30T10:00:00+08:00")
+    assert run(capsys, *argv)[:2] == (0, "2027-01-01T17:30:00+08:00\n")
+    assert cli.main(["calendar", "set", "2027-01-01", "--off", "--note", "元旦", "--actor", "admin"]) == 0
+    capsys.readouterr()
+    assert run(capsys, *argv)[:2] == (0, "2027-01-04T17:30:00+08:00\n")
+    assert cli.main(["calendar", "hours", "09:00", "17:00", "--actor", "admin"]) == 0
+    assert cli.main(["calendar", "set", "2026-12-31", "--off", "--actor", "admin"]) == 0
+    capsys.readouterr()
+    assert run(capsys, *argv)[:2] == (0, "2027-01-05T17:00:00+08:00\n")
+
+
+def test_an_unmigrated_database_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("CALLCENTER_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}")
+    code, out, err = run(capsys, "D1", "--start", "2026-09-30T16:00:00")
+    assert (code, out) == (2, "")
+    assert "cannot read the working-day table" in err and "callcenter db upgrade" in err
+
+
+def test_installed_command_end_to_end(database: str) -> None:
     proc = subprocess.run(
         [
             sys.executable,
@@ -84,6 +130,7 @@ def test_installed_command_end_to_end() -> None:
         ],
         capture_output=True,
         text=True,
+        env={**os.environ, "CALLCENTER_DATABASE_URL": database},
         timeout=60,
         check=False,
     )

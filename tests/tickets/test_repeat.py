@@ -76,7 +76,7 @@ async def test_unknown_number_abandoned_call_and_closed_case_do_nothing(sessions
     for kw in ({"number": "13800000000"}, {"number": PHONE, "disposition": "abandoned"}):
         call_id = await add_call(sessions, started=at("2026-09-22 09:00"), **kw)  # type: ignore[arg-type]
         await on_call_logged(sessions, call_id, now=at("2026-09-22 09:04"))
-    assert await count(sessions, CaseCall) == 1  # the abandoned call is linked, not a complaint
+    assert await count(sessions, CaseCall) == 0  # an abandoned call is a redial attempt: not linked
     assert await outbox(sessions, kind="escalation") == []
 
 
@@ -93,3 +93,53 @@ async def test_errors_are_swallowed_and_logged(
     with caplog.at_level(logging.ERROR):
         await on_call_logged(sessions, 1, now=at("2026-09-22 09:04"))
     assert "call 1 not linked" in caplog.text
+
+
+async def test_only_calls_that_plausibly_concern_the_case_are_linked(sessions) -> None:
+    """Issue 10 point 10: no clerk's callbacks, no busy/hang-up attempts, no pile of redials."""
+    case = await assigned_case(sessions, at("2026-09-21 10:00"), caller_phone=PHONE)
+    calls = [
+        ("first", {"number": PHONE, "started": at("2026-09-21 10:40")}),  # linked
+        ("redial 5 min later", {"number": PHONE, "started": at("2026-09-21 10:45")}),
+        ("busy", {"number": PHONE, "started": at("2026-09-21 12:00"), "disposition": "busy"}),
+        ("clerk's callback", {"number": "8001", "started": at("2026-09-21 13:00")}),
+        ("an hour later", {"number": PHONE, "started": at("2026-09-21 14:00")}),  # linked
+        ("before the case", {"number": PHONE, "started": at("2026-09-21 09:00")}),
+    ]
+    for _, kw in calls:
+        call_id = await add_call(sessions, **kw)  # type: ignore[arg-type]
+        await on_call_logged(sessions, call_id, now=at("2026-09-21 15:00"))
+    async with sessions() as session:
+        from sqlalchemy import select
+
+        from callcenter.db.models import Call
+
+        linked = (await session.scalars(select(Call.started_at).join(CaseCall, CaseCall.call_id == Call.id)
+                                        .where(CaseCall.case_id == case.id).order_by(Call.started_at))).all()  # fmt: skip
+    assert [t.astimezone(at("2026-01-01 00:00").tzinfo).strftime("%H:%M") for t in linked] == ["10:40", "14:00"]
+
+
+async def test_a_clerk_unlinks_or_moves_a_call(sessions) -> None:
+    from callcenter.audit import history
+    from callcenter.tickets.errors import InvalidInput, NotFound
+    from callcenter.tickets.repeat import move_call, unlink_call
+
+    call_id = await add_call(sessions, number=PHONE, started=at("2026-09-21 10:00"))
+    first = await create_case_from_call(sessions, call_id, kind="complaint", actor="8001", role="clerk",
+                                        now=at("2026-09-21 10:05"))  # fmt: skip
+    other = await assigned_case(sessions, at("2026-09-21 11:00"), caller_phone=PHONE)
+    later = await add_call(sessions, number=PHONE, started=at("2026-09-21 12:00"))
+    await on_call_logged(sessions, later, now=at("2026-09-21 12:05"))  # goes to the newest open case
+    async with sessions() as session, session.begin():
+        with pytest.raises(InvalidInput, match="opened from this call"):
+            await unlink_call(session, first.id, call_id, actor="8001", now=at("2026-09-21 12:10"))
+        await move_call(session, other.id, later, first.id, actor="8001", now=at("2026-09-21 12:10"),
+                        reason="说的是第一件事")  # fmt: skip
+    async with sessions() as session, session.begin():
+        assert {(c.case_id, c.call_id) for c in (await session.scalars(
+            __import__("sqlalchemy").select(CaseCall))).all()} == {(first.id, call_id), (first.id, later)}  # fmt: skip
+        await unlink_call(session, first.id, later, actor="8001", now=at("2026-09-21 12:20"))
+        with pytest.raises(NotFound):
+            await unlink_call(session, first.id, later, actor="8001", now=at("2026-09-21 12:21"))
+        trail = await history(session, "case", other.id)
+    assert any(r.field == "linked_call" and r.reason == "说的是第一件事" for r in trail)

@@ -29,6 +29,8 @@ async def seed(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
     await new_case(sessions, at("2026-09-22 10:00"), kind="repair")  # not in R1's kinds
 
     async def go(case_id: int, action: str, when: str, role: str = "clerk", **kw: object) -> None:
+        if action == "feedback":
+            kw.setdefault("reason", "已上门处理，暖气恢复正常")
         await transition(sessions, case_id, action, actor="8001", role=role, now=at(when), **kw)  # type: ignore[arg-type]
 
     await go(a.id, "feedback", "2026-09-22 16:00", "station")
@@ -41,8 +43,8 @@ async def seed(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
     await go(d.id, "resolve", "2026-09-23 10:00")
     await go(d.id, "second_complaint", "2026-09-25 10:00")  # reopened by a second complaint
     for when, disposition in (("2026-09-21 10:00", "answered"), ("2026-09-21 11:00", "answered"),
-                              ("2026-09-22 12:00", "abandoned"), ("2026-09-22 13:00", "busy"),
-                              ("2026-09-23 20:00", "voicemail"),
+                              ("2026-09-22 12:00", "abandoned"), ("2026-09-23 20:00", "voicemail"),
+                              ("2026-09-24 08:00", "busy"), ("2026-09-24 08:01", "busy"),
                               ("2026-09-29 10:00", "answered")):  # the last one is next week  # fmt: skip
         await add_call(sessions, number="13900000009", started=at(when), disposition=disposition)
     await Sweeper(sessions).run_once(at("2026-09-28 09:00"))
@@ -55,42 +57,64 @@ async def test_weekly_report_figures_in_excel_and_csv(sessions, tmp_path: Path) 
     assert doc.period == (WEEK, dt.date(2026, 9, 27))
     xlsx = write_report(doc, tmp_path / "r1.xlsx")
     book = load_workbook(xlsx)
-    assert book.sheetnames == ["summary", "by_kind", "by_category", "by_station", "overdue", "second_complaints"]
-    summary = {row[0]: row[1] for row in book["summary"].iter_rows(min_row=3, values_only=True)}
+    assert book.sheetnames == ["汇总", "按类别", "按分类", "按供热站", "超期", "二次投诉", "催办"]
+    summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
     assert summary == {
-        "cases accepted 受理件数": 4, "cases resolved 办结件数": 2, "resolved on time 按期办结": 1,
-        "on-time completion rate % 按期办结率": 50.0, "callbacks needed 应回访": 2, "callbacks done 已回访": 2,
-        "callback rate % 回访率 (target 100)": 100.0, "second complaints 二次投诉": 1, "calls 来电总数": 5,
-        "calls answered 接听": 2, "calls abandoned 未接/放弃": 1, "no clerk available 无坐席可接": 1,
-        "voicemails 留言": 1,
+        "受理件数": 4, "办结件数": 2, "按期办结件数": 1, "按期办结率（%）": 50.0, "应回访件数": 2, "已回访件数": 2,
+        "回访率（%，要求100%）": 100.0, "二次投诉件数": 1, "催办次数": 0, "逐级上报次数": 0, "来电总数": 6, "其中：已接听": 2, "其中：未接（挂断）": 1,
+        "其中：留言": 1, "其中：无坐席可接": 2, "其中：呼叫失败": 0,
     }  # fmt: skip
-    kinds = list(book["by_kind"].iter_rows(min_row=3, values_only=True))
-    assert kinds == [("complaint", "投诉", 3), ("supervision", "督办件", 1)]
-    assert list(book["by_category"].iter_rows(min_row=3, values_only=True)) == [("不热", 2), ("收费", 1), ("漏水", 1)]
-    assert list(book["by_station"].iter_rows(min_row=3, values_only=True)) == [("湖滨供热站", 4)]
-    overdue = list(book["overdue"].iter_rows(min_row=3, values_only=True))
+    assert doc.figures()["calls.busy"] == 2
+    kinds = list(book["按类别"].iter_rows(min_row=3, values_only=True))
+    assert kinds == [("投诉", 3), ("督办件", 1)]
+    assert list(book["按分类"].iter_rows(min_row=3, values_only=True)) == [("不热", 2), ("收费", 1), ("漏水", 1)]
+    assert list(book["按供热站"].iter_rows(min_row=3, values_only=True)) == [("湖滨供热站", 4)]
+    overdue = list(book["超期"].iter_rows(min_row=3, values_only=True))
     assert [(r[0], r[2], r[4], r[7]) for r in overdue] == [
         (ids["b"], "D5", "湖滨站长", 15.5),        # fed back Thursday 09:00, due Wednesday 17:30
         (ids["c"], "D5", "湖滨站长", 78.5),        # due Thu 24th 17:30, still open at the week's end
     ]  # fmt: skip
-    assert overdue[1][6] == "open"
-    second = list(book["second_complaints"].iter_rows(min_row=3, values_only=True))
-    assert [(r[0], r[2], r[4], r[5]) for r in second] == [(ids["d"], 1, 1, "assigned")]
+    assert overdue[1][6] == "未完成"
+    second = list(book["二次投诉"].iter_rows(min_row=3, values_only=True))
+    assert [(r[0], r[2], r[4], r[5]) for r in second] == [(ids["d"], 1, 1, "已交办")]
     with write_report(doc, tmp_path / "r1.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0][0].startswith("R1 督办件、投诉件周报") and ["[overdue]"] in rows
+    assert rows[0][0].startswith("R1 督办件、投诉件周报") and ["[超期]"] in rows
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+async def test_a_report_speaks_one_language(sessions, tmp_path: Path) -> None:
+    """Issue 10 point 3: no "figure 指标" any more; zh by default, English when asked."""
+    await seed(sessions)
+    zh = await build_report(sessions, "R1", WEEK, now=at("2026-09-28 09:00"))
+    en = await build_report(sessions, "R1", WEEK, now=at("2026-09-28 09:00"), lang="en")
+    assert zh.figures() == en.figures()
+    for doc, foreign in ((zh, lambda t: any(ch.isascii() and ch.isalpha() for ch in t.replace("R1", "").replace("D5", ""))),
+                         (en, _has_cjk)):  # fmt: skip
+        book = load_workbook(write_report(doc, tmp_path / f"{doc.lang}.xlsx"))
+        words = [*book.sheetnames]
+        for ws in book.worksheets:
+            words += [str(c.value) for c in ws[2]]  # headers
+            words += [str(r[0]) for r in ws.iter_rows(min_row=3, values_only=True) if ws.title in ("汇总", "Summary")]
+        assert not [w for w in words if foreign(w)], (doc.lang, [w for w in words if foreign(w)])
+    book = load_workbook(tmp_path / "en.xlsx")
+    assert book.sheetnames == ["Summary", "By kind", "By category", "By station", "Overdue", "Second complaints", "Reminders (chasing)"]
+    assert book["Summary"]["A1"].value.startswith("R1 Weekly report of supervision and complaint cases: 2026-09-21")
+    assert ("Complaint", 3) in list(book["By kind"].iter_rows(min_row=3, values_only=True))
 
 
 async def test_property_office_report_counts_supervision_cases_of_the_previous_month(sessions, tmp_path: Path,
                                                                                       monkeypatch, capsys) -> None:  # fmt: skip
     ids = await seed(sessions)
-    doc = await build_report(sessions, "R3", dt.date(2026, 10, 23), now=at("2026-10-20 09:00"))
+    doc = await build_report(sessions, "R3", dt.date(2026, 9, 23), now=at("2026-10-20 09:00"))
     assert doc.period == (dt.date(2026, 9, 1), dt.date(2026, 9, 30))
-    summary = dict((r[0], r[1]) for r in doc.section("summary").rows)
-    assert summary["cases accepted 受理件数"] == 1 and summary["calls 来电总数"] == 6
+    assert doc.figures()["accepted"] == 1 and doc.figures()["calls"] == 7
     assert [r[0] for r in doc.section("overdue").rows] == [ids["c"], ids["c"]]  # D5 and D6 of the open case
     monkeypatch.setenv("CALLCENTER_DATABASE_URL", str(sessions.kw["bind"].url.render_as_string(hide_password=False)))
     out = tmp_path / "r3.xlsx"
     code = await asyncio.to_thread(cli.main, ["report", "property-office", "--period", "2026-09", "--out", str(out)])
     assert code == 0 and "R3 2026-09-01..2026-09-30" in capsys.readouterr().out
-    assert load_workbook(out)["summary"]["B3"].value == 1
+    assert load_workbook(out)["汇总"]["B3"].value == 1

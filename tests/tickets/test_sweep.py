@@ -45,23 +45,34 @@ async def test_reminder_then_breach_each_exactly_once(sessions) -> None:
     assert d5.breached_at == at("2026-09-23 17:30:01") and d5.next_action_at is None and d5.claimed_by is None
 
 
-async def test_night_breach_is_told_the_next_working_morning(sessions) -> None:
+async def test_an_urgent_night_breach_is_told_at_once_to_everyone_and_the_duty_person(sessions) -> None:
+    """Issue 10 point 6: a D2 (urgent repair, 1 h) breach at night is not held to 08:30."""
+    from callcenter.tickets import duty
+
+    async with sessions() as session, session.begin():
+        await duty.add_shift(session, "8101", at("2026-09-22 20:00"), at("2026-09-23 08:00"), actor="t",
+                             now=at("2026-09-22 12:00"))  # fmt: skip
     await new_case(sessions, at("2026-09-22 22:00"), kind="repair", urgent=True)  # D2: due 23:00
     s = Sweeper(sessions)
     await s.run_once(at("2026-09-22 23:05"))
-    got = {(n.recipient_role): n.deliver_at for n in await outbox(sessions, kind="breach")}
-    assert got == {"clerk": at("2026-09-23 08:30"), "office_head": at("2026-09-23 08:30"),
-                   "duty": at("2026-09-22 23:05")}  # fmt: skip
+    got = {(n.recipient_role, n.recipient): n.deliver_at for n in await outbox(sessions, kind="breach")}
+    assert got == {("clerk", CLERK): at("2026-09-22 23:05"), ("office_head", None): at("2026-09-22 23:05"),
+                   ("duty", "8101"): at("2026-09-22 23:05")}  # fmt: skip
     async with sessions() as session:
         night = await list_outbox(session, now=at("2026-09-22 23:10"), role=None)
-        morning = await list_outbox(session, now=at("2026-09-23 08:30"))
-    assert [n.recipient_role for n in night if n.kind == "breach"] == ["duty"]
-    assert len([n for n in morning if n.kind == "breach"]) == 3
+    assert len([n for n in night if n.kind == "breach"]) == 3
+
+
+async def test_a_night_breach_of_a_non_urgent_clock_waits_for_the_morning(sessions) -> None:
+    await new_case(sessions, at("2026-09-22 10:00"), kind="repair")  # D3: due the same day 23:59:59
+    await Sweeper(sessions).run_once(at("2026-09-23 00:05"))
+    got = {n.recipient_role: n.deliver_at for n in await outbox(sessions, kind="breach")}
+    assert got == {"clerk": at("2026-09-23 08:30"), "office_head": at("2026-09-23 08:30")}
 
 
 async def test_friday_night_breach_waits_for_the_adjusted_working_saturday(sessions) -> None:
-    await new_case(sessions, at("2026-10-09 22:00"), kind="repair", urgent=True)  # Fri; Sat 10-10 is worked
-    await Sweeper(sessions).run_once(at("2026-10-09 23:30"))
+    await new_case(sessions, at("2026-10-09 10:00"), kind="repair")  # Fri; Sat 10-10 is worked; D3 due 23:59:59
+    await Sweeper(sessions).run_once(at("2026-10-10 00:30"))
     (clerk,) = await outbox(sessions, kind="breach", recipient_role="clerk")
     assert clerk.deliver_at == at("2026-10-10 08:30")
 
@@ -172,7 +183,8 @@ async def test_second_complaint_escalates_level_by_level_until_resolved(sessions
 async def test_resolving_stops_the_escalation(sessions) -> None:
     case = await assigned_case(sessions, at(f"{MON} 10:00"))
     await transition(sessions, case.id, "second_complaint", actor=CLERK, role="clerk", now=at(f"{MON} 15:00"))
-    await transition(sessions, case.id, "feedback", actor="s", role="station", now=at("2026-09-22 09:00"))
+    await transition(sessions, case.id, "feedback", actor="s", role="station", now=at("2026-09-22 09:00"),
+                     reason="已上门处理，暖气恢复正常")
     await transition(sessions, case.id, "resolve", actor=CLERK, role="office_head", now=at("2026-09-22 10:00"))
     await Sweeper(sessions).run_once(at("2026-09-30 12:00"))
     assert [n.level for n in await outbox(sessions, kind="escalation")] == [1]

@@ -49,15 +49,15 @@ async def test_delivery_retries_with_backoff_and_holds_night_notices(sessions) -
         assert await deliverer.run_once(now + dt.timedelta(seconds=31)) == 1
         assert all(n.sent_at is not None for n in await outbox(sessions))
         assert len(received) == 3 and len({r["key"] for r in received}) == 2
-        # a breach at night to an office role waits for the morning
-        await new_case(sessions, at("2026-09-22 22:00"), kind="repair", urgent=True)
+        # a non-urgent breach at night to office roles waits for the morning (D3: due 23:59:59)
+        await new_case(sessions, at("2026-09-22 10:00"), kind="repair")
         from callcenter.tickets.sweep import Sweeper
 
-        await Sweeper(sessions).run_once(at("2026-09-22 23:05"))
-        await deliverer.run_once(at("2026-09-22 23:06"))
-        assert [r["recipient_role"] for r in received[3:]] == ["duty"]
+        await Sweeper(sessions).run_once(at("2026-09-23 00:05"))
+        await deliverer.run_once(at("2026-09-23 00:06"))
+        assert received[3:] == []
         await deliverer.run_once(at("2026-09-23 08:30"))
-        assert sorted(r["recipient_role"] for r in received[4:]) == ["clerk", "office_head"]
+        assert sorted(r["recipient_role"] for r in received[3:]) == ["clerk", "office_head"]
     finally:
         await deliverer.close()
         await runner.cleanup()
@@ -83,6 +83,21 @@ async def test_scheduler_runs_the_sweep_and_the_report_reminders(sessions, tmp_p
     notes = await outbox(sessions)
     assert len([n for n in notes if n.kind == "breach"]) == 2
     (reminder,) = [n for n in notes if n.kind == "report_reminder"]
-    assert reminder.key == "r:R1:2026-09-21:reminder:clerk" and "2026-09-24 17:30" in reminder.text_zh
-    assert (tmp_path / "R1-2026-09-21.xlsx").exists()
+    assert reminder.key == "r:R1:2026-09-21_2026-09-27:reminder:clerk" and "2026-09-24 17:30" in reminder.text_zh
+    assert (tmp_path / "R1_2026-09-21_2026-09-27.xlsx").exists()
     assert timer.next_report_at is not None and timer.next_report_at > clock_now
+
+
+async def test_monthly_drafts_cover_the_month_before_their_due_day(sessions, tmp_path: Path) -> None:
+    """Issue 10 point 1: R2 due 2026-10-20 reports on September, as the panel's download does."""
+    from openpyxl import load_workbook
+
+    timer = TicketTimer(sessions, clock=lambda: at("2026-10-19 09:00"), reports_dir=tmp_path)
+    assert await timer.reports_once(at("2026-10-19 09:00")) >= 1
+    keys = {n.key for n in await outbox(sessions) if n.kind == "report_reminder"}
+    assert "r:R2:2026-09-01_2026-09-30:reminder:clerk" in keys
+    note = next(n for n in await outbox(sessions) if n.key.startswith("r:R2:"))
+    assert "2026-09-01 至 2026-09-30" in note.text_zh and "2026-10-20 17:30" in note.text_zh
+    draft = tmp_path / "R2_2026-09-01_2026-09-30.xlsx"
+    assert draft.exists()
+    assert "2026-09-01" in str(load_workbook(draft).worksheets[0]["A1"].value)

@@ -66,7 +66,7 @@ def test_legal_transitions(state: str, kind: str, action: str, role: str, data: 
 
 
 def test_every_action_has_a_legal_test() -> None:
-    assert {row[2] for row in LEGAL} | {"sign_off", "resume"} == set(ACTIONS)
+    assert {row[2] for row in LEGAL} | {"sign_off", "resume", "chase", "escalate_manual"} == set(ACTIONS)
     assert all(s in STATES for a in ACTIONS.values() for s in a.targets)
 
 
@@ -173,3 +173,34 @@ def test_allowed_actions_per_role_on_an_assigned_case() -> None:
     assert allowed_actions(case, "station") == ["handle", "feedback"]
     assert allowed_actions(case, "department_head") == ["second_complaint"]
     assert allowed_actions(C(state="closed"), "clerk") == []
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", "。。。", "ok", "已处理", "好 的 !"])
+def test_feedback_without_real_content_is_refused(reason: str | None) -> None:
+    """反馈信息必须真实、可靠、准确: an empty or placeholder feedback does not stop D5."""
+    with pytest.raises(InvalidInput, match="what was done and the result"):
+        plan(C(state="assigned"), "feedback", "station", {}, reason)
+
+
+def test_feedback_with_what_was_done_is_taken() -> None:
+    step = plan(C(state="assigned"), "feedback", "station", {}, "已更换阀门，室温20度")
+    assert (step.to_state, step.events) == ("feedback_received", ("handled", "feedback_received"))
+
+
+def test_chase_and_manual_escalation_only_on_an_overdue_case() -> None:
+    """Issue 10 point 7: 催办 and 逐级上报 by hand are offered to supervisors when a clock is late."""
+    case = C(state="assigned", station_id=1)
+    for role in ("office_head", "department_head", "manager", "clerk"):
+        assert {"chase", "escalate_manual"} <= set(allowed_actions(case, role, overdue=True)), role
+        assert not {"chase", "escalate_manual"} & set(allowed_actions(case, role)), role
+    assert "chase" not in allowed_actions(case, "station", overdue=True)
+    with pytest.raises(IllegalTransition, match="nothing on this case is overdue"):
+        plan(case, "chase", "office_head")
+    step = plan(case, "chase", "office_head", overdue=True)
+    assert (step.to_state, step.events, step.updates) == ("assigned", ("chased",), {})
+    with pytest.raises(InvalidInput, match="reason"):
+        plan(case, "escalate_manual", "department_head", overdue=True)
+    step = plan(case, "escalate_manual", "department_head", reason="站里两天未处理", overdue=True)
+    assert step.updates == {"escalation_level": 1}
+    top = C(state="assigned", escalation_level=3)
+    assert "escalate_manual" not in allowed_actions(top, "manager", overdue=True)

@@ -206,5 +206,5 @@ async def add_case(
                                        "suspend": {"approved_by": "供热办 王主任"}}
     for action in steps:
         await transition(sessions, case.id, action, actor="clerk", role="clerk", now=now,
-                         data=data.get(action), reason="test" if action == "suspend" else None)  # fmt: skip
+                         data=data.get(action), reason={"suspend": "test", "feedback": "已上门处理，暖气恢复正常"}.get(action))  # fmt: skip
     return case.id

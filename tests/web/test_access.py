@@ -7,12 +7,13 @@ cannot be added without deciding who may use it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from callcenter.tickets import directory_edit
+from callcenter.tickets import directory_edit, duty
 from callcenter.tickets.directory import unit_by_code
 from callcenter.web.auth.session import PUBLIC
 from callcenter.web.models import User
@@ -57,7 +58,7 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("POST", "/calls/{call_id}/case", "/calls/{id}/case", {"kind": "complaint"}),
     ("GET", "/api/cases", "/api/cases", None),
     ("GET", "/api/cases/{case_id}", "/api/cases/{case}", None),
-    ("POST", "/api/cases/{case_id}/actions/{action}", "/api/cases/{case}/actions/feedback", {"reason": "ok"}),
+    ("POST", "/api/cases/{case_id}/actions/{action}", "/api/cases/{case}/actions/feedback", {"reason": "已上门处理，暖气恢复正常"}),
     ("POST", "/api/calls/{call_id}/case", "/api/calls/{id}/case", {"kind": "repair"}),
     # correcting a case
     ("POST", "/cases/{case_id}/edit", "/cases/{edit}/edit", {"version": "3", "caller_name": "王先生"}),
@@ -77,6 +78,7 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("GET", "/reports", "/reports", None),
     ("GET", "/reports/{report_id}/download", "/reports/R1/download?format=csv", None),
     ("GET", "/audit", "/audit?entity=case&id={case}", None),
+    ("GET", "/audit/export", "/audit/export?case={case}&format=csv", None),
     ("GET", "/api/supervision", "/api/supervision", None),
     ("GET", "/api/supervision/charts", "/api/supervision/charts", None),
     ("GET", "/api/outbox", "/api/outbox", None),
@@ -141,10 +143,26 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("PUT", "/api/admin/extraction/{name}", "/api/admin/extraction/gazetteer", {"version": 0, "content": GAZETTEER}),
     ("DELETE", "/api/admin/extraction/{name}", "/api/admin/extraction/gazetteer", {}),
     ("POST", "/api/admin/extraction/try", "/api/admin/extraction/try", {"text": "暖气不热"}),
+    # a case's linked calls
+    ("POST", "/cases/{case_id}/calls/{call_id}/unlink", "/cases/{linked}/calls/{rcall}/unlink", {}),
+    ("POST", "/api/cases/{case_id}/calls/{call_id}/unlink", "/api/cases/{linked}/calls/{rcall2}/unlink", {}),
+    ("POST", "/api/cases/{case_id}/calls/{call_id}/move", "/api/cases/{linked}/calls/{rcall3}/move", {"to_case": "{linked2}"}),
+    # the notification inbox and the duty rota
+    ("GET", "/notices", "/notices", None),
+    ("POST", "/notices/read", "/notices/read", {"all": "1"}),
+    ("GET", "/notices/duty", "/notices/duty", None),
+    ("POST", "/notices/duty", "/notices/duty", {"username": "clerk", "starts_at": "2026-11-22T08:00", "ends_at": "2026-11-22T20:00"}),
+    ("POST", "/notices/duty/{shift_id}/delete", "/notices/duty/{shift}/delete", {}),
+    ("GET", "/api/notices", "/api/notices", None),
+    ("POST", "/api/notices/read", "/api/notices/read", {"all": True}),
+    ("GET", "/api/duty", "/api/duty", None),
+    ("POST", "/api/duty", "/api/duty", {"username": "clerk", "starts_at": "2026-11-22T08:00:00+08:00",
+                                        "ends_at": "2026-11-22T20:00:00+08:00"}),
+    ("DELETE", "/api/duty/{shift_id}", "/api/duty/{shift2}", {}),
 ]  # fmt: skip
 UNSAFE = [r for r in ROUTES if r[0] != "GET"]
 CHANGES_OWN_PASSWORD = {("POST", "/account/password"), ("POST", "/api/me/password")}
-ID_FIELDS = {"unit_id", "parent_id", "station_id", "responsible_person_id", "person_id"}
+ID_FIELDS = {"unit_id", "parent_id", "station_id", "responsible_person_id", "person_id", "to_case"}
 # Added by callcenter/web/ops.py where the app registers it: public by design (their own guards).
 OPS_ROUTES = {("GET", "/healthz"), ("GET", "/metrics")}
 VM = "/var/spool/asterisk/voicemail/hotline/6085708/INBOX/msg0000"
@@ -175,7 +193,15 @@ async def world(panel: Panel) -> World:
     ids["edit2"] = await add_case(panel.sessions, now, to="assigned")
     for key in ("draft", "draft2", "draft3", "draft4"):
         ids[key] = await add_case(panel.sessions, now, to="draft")
+    ids["linked"] = await add_case(panel.sessions, now, to="assigned", phone="13900000077")
+    ids["linked2"] = await add_case(panel.sessions, now, to="assigned", phone="13900000078")
+    for key in ("rcall", "rcall2", "rcall3"):
+        ids[key] = await add_call(panel.sessions, caller_number="13900000077", started_at=now + timedelta(hours=len(ids)))
     async with panel.sessions() as db, db.begin():
+        from callcenter.tickets.cases import link_call_in
+
+        for key in ("rcall", "rcall2", "rcall3"):
+            await link_call_in(db, ids["linked"], ids[key], actor="system", now=now, reason="repeat")
         ids["user"] = await db.scalar(select(User.id).where(User.username == "other_clerk")) or 0
         ids["head"] = await db.scalar(select(User.id).where(User.username == "office_head")) or 0
         ids["business"] = (await unit_by_code(db, "business")).id  # type: ignore[union-attr]
@@ -185,6 +211,8 @@ async def world(panel: Panel) -> World:
             person = await directory_edit.add_person(db, {"login": f"spare-{n}", "name": f"钱{n}", "role": "clerk",
                                                           "unit_id": ids["business"]}, actor="admin", now=now)  # fmt: skip
             ids[f"unit{'' if n == 1 else n}"], ids[f"person{'' if n == 1 else n}"] = unit.id, person.id
+            shift = await duty.add_shift(db, "clerk", now, now + timedelta(hours=8), actor="admin", now=now)
+            ids[f"shift{'' if n == 1 else n}"] = shift.id
     return World(ids)
 
 

@@ -92,7 +92,7 @@ async def work_a_case(clerk: Any, base: str, case_id: int) -> None:
     await clerk.goto(f"{base}/cases/{case_id}")
     await clerk.click("[data-testid=action-reassign] summary")  # unfold a form for the picture
     await shot(clerk, "case-detail.png")
-    await clerk.fill("[data-testid=action-feedback] input[name=reason]", "站长电话反馈：已更换阀门，室温恢复20度")
+    await clerk.fill("[data-testid=action-feedback] [name=reason]", "站长电话反馈：已更换阀门，室温恢复20度")
     await clerk.click("[data-testid=action-feedback] button")
     await clerk.wait_for_url(f"{base}/cases/{case_id}?done=feedback")
     assert "已更换阀门" in await clerk.locator("[data-testid=timeline]").inner_text()

@@ -47,7 +47,7 @@ async def test_a_complaint_through_every_step_of_the_api(panel: Panel) -> None:
         ("station", "feedback", {"reason": "已上门，暖气恢复"}, "feedback_received"),
         ("clerk", "resolve", {}, "resolved"),
         ("station", "callback_unsatisfied", {"reason": "用户说仍然不热"}, "assigned"),
-        ("station", "feedback", {"reason": "换了阀门"}, "feedback_received"),
+        ("station", "feedback", {"reason": "换了阀门，用户确认暖气恢复"}, "feedback_received"),
         ("office_head", "resolve", {}, "resolved"),
         ("clerk", "callback_satisfied", {}, "called_back"),
         ("clerk", "close", {}, "closed"),
@@ -144,7 +144,7 @@ async def test_the_page_offers_exactly_the_legal_actions(panel: Panel) -> None:
     assert "action-form" not in page and "您的角色只能查看工单" in page
     _, clerk = await login(panel.client, "clerk")
     response = await panel.client.post(f"/cases/{case_id}/actions/feedback", allow_redirects=False,
-                                       data={"csrf_token": clerk, "reason": "已修好", "version": str(case.version)})  # fmt: skip
+                                       data={"csrf_token": clerk, "reason": "已修好漏水的暖气片", "version": str(case.version)})  # fmt: skip
     assert response.status == 302 and response.headers["Location"] == f"/cases/{case_id}?done=feedback"
 
 
@@ -169,7 +169,7 @@ async def test_a_station_sees_and_answers_only_its_own_cases(panel: Panel) -> No
         response = await panel.client.post(f"/cases/{case_id}/actions/feedback", data={"csrf_token": token},
                                            allow_redirects=False)  # fmt: skip
         assert response.status == 404
-    status, data = await act(panel, token, own, "feedback", reason="已处理")
+    status, data = await act(panel, token, own, "feedback", reason="已处理，暖气恢复正常")
     assert (status, data["state"]) == (200, "feedback_received")
     async with panel.sessions() as db:
         assert (await db.get(Case, other)).state == "assigned"  # type: ignore[union-attr]
@@ -249,3 +249,59 @@ async def test_the_case_page_shows_the_timeline_and_escapes_what_callers_said(pa
     english = await (await panel.client.get(f"/cases/{case_id}?lang=en")).text()
     assert "Assign" in english or "Record feedback" in english
     assert "Timeline" in english and "Deadlines" in english
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+async def test_an_empty_feedback_is_refused_with_422(panel: Panel) -> None:
+    """Issue 10 point 5, through the API and the form: 422 with the reason, the case stays."""
+    case_id = await add_case(panel.sessions, panel.clock(), to="assigned", station="hubin")
+    _, token = await login(panel.client, "station")
+    for body in ({}, {"reason": ""}, {"reason": " 。"}):
+        status, data = await act(panel, token, case_id, "feedback", **body)
+        assert status == 422 and "what was done and the result" in data["message"], data
+    response = await panel.client.post(f"/cases/{case_id}/actions/feedback", allow_redirects=False,
+                                       data={"csrf_token": token, "reason": "  "})  # fmt: skip
+    assert response.status == 422 or "what was done" in response.headers.get("Location", "")
+    async with panel.sessions() as db:
+        assert (await db.get(Case, case_id)).state == "assigned"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+async def test_an_office_head_chases_and_escalates_an_overdue_case(panel: Panel) -> None:
+    """Issue 10 point 7: 催办 and 手动逐级上报 on an overdue case, recorded, noticed, in the reports."""
+    fresh = await add_case(panel.sessions, panel.clock(), to="assigned", station="hubin", phone="13900000011")
+    late = await add_case(panel.sessions, panel.clock() - timedelta(days=6), to="assigned", station="hubin")
+    _, head = await login(panel.client, "office_head")
+    fresh_actions = [a["action"] for a in (await (await panel.client.get(f"/api/cases/{fresh}")).json())["actions"]]
+    assert "chase" not in fresh_actions
+    status, data = await act(panel, head, fresh, "chase")
+    assert status == 409 and "overdue" in data["message"]
+    case = await (await panel.client.get(f"/api/cases/{late}")).json()
+    assert {"chase", "escalate_manual"} <= {a["action"] for a in case["actions"]}
+    page = await (await panel.client.get(f"/cases/{late}")).text()
+    assert 'data-testid="action-chase"' in page and 'data-testid="action-escalate_manual"' in page
+    status, data = await act(panel, head, late, "chase", reason="请今天之内处理", version=case["version"])
+    assert status == 200 and data["state"] == "assigned"
+    version = data["version"]
+    status, data = await act(panel, head, late, "escalate_manual", version=version)
+    assert status == 422  # a reason is required
+    status, data = await act(panel, head, late, "escalate_manual", reason="两次催办无果", version=version)
+    assert status == 200 and data["escalation_level"] == 1
+    async with panel.sessions() as db:
+        from callcenter.tickets.models import Outbox
+
+        notes = (await db.scalars(select(Outbox).where(Outbox.case_id == late, Outbox.kind.in_(("chase", "escalation"))))).all()
+    assert {(n.kind, n.recipient_role) for n in notes} == {("chase", "station"), ("escalation", "office_head")}
+    assert any("请今天之内处理" in n.text_zh and "office_head" in n.text_zh for n in notes if n.kind == "chase")
+    station = await (await panel.client.get("/api/notices")).json()  # still the office head: the escalation
+    assert any(n["kind"] == "escalation" for n in station["items"])
+    await login(panel.client, "station")
+    inbox = await (await panel.client.get("/api/notices")).json()
+    assert any(n["kind"] == "chase" and n["case_id"] == late for n in inbox["items"])
+    await login(panel.client, "supervisor")
+    anchor = panel.clock().date().isoformat()
+    data = await (await panel.client.get(f"/api/reports/R1?anchor={anchor}")).json()
+    summary = {row[0]: row[1] for row in data["sections"][0]["rows"]}
+    assert summary["催办次数"] == 1 and summary["逐级上报次数"] == 1
+    chases = next(s for s in data["sections"] if s["name"] == "chases")
+    assert [(r[0], r[2], r[3]) for r in chases["rows"]] == [(late, "office_head", "催办"), (late, "office_head", "逐级上报")]

@@ -90,7 +90,8 @@ async def test_a_draft_confirmed_through_the_api_becomes_an_accepted_case(panel:
     async with panel.sessions() as db:
         audit = (await db.scalars(select(AuditEntry).where(AuditEntry.entity_id == str(case_id),
                                                            AuditEntry.reason == "draft checked"))).all()  # fmt: skip
-    assert {a.field for a in audit} == {"kind", "caller_name", "building", "unit_no", "room"}
+    assert {a.field for a in audit} == {"kind", "caller_name", "building", "unit_no", "room", "first_responder",
+                                        "created_by"}
     assert {a.actor for a in audit} == {"clerk"}
     assert (await panel.client.get(f"/api/drafts/{case_id}")).status == 404
     status, data = await post(panel, f"/api/drafts/{case_id}/confirm", token, {})

@@ -43,7 +43,8 @@ async def test_the_charts_count_calls_by_local_day_and_hour(panel: Panel) -> Non
     assert days["2026-11-21"] == {"day": "2026-11-21", "answered": 1, "abandoned": 1, "voicemail": 1}
     assert days["2026-11-20"] == {"day": "2026-11-20", "answered": 1}  # 18:00 the day before, local
     assert data["calls_per_hour"][9]["answered"] == 1 and data["calls_per_hour"][8]["abandoned"] == 1
-    assert data["totals"] == {"answered": 2, "abandoned": 1, "voicemail": 1}
+    assert data["totals"] == {"answered": 2, "abandoned": 1, "voicemail": 1, "busy": 0, "failed": 0}
+    assert data["shares"] == {"answered": 50.0, "abandoned": 25.0, "voicemail": 25.0, "busy": 0.0, "failed": 0.0}
     assert (await panel.client.get("/api/supervision/charts?from=2026-11-22&to=2026-11-21")).status == 400
 
 
@@ -75,14 +76,14 @@ async def test_reports_download_as_real_excel_and_csv(panel: Panel) -> None:
     assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
     assert 'filename="R1_2026-11-16_2026-11-22.xlsx"' in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(await response.read()))
-    assert book.sheetnames == ["summary", "by_kind", "by_category", "by_station", "overdue", "second_complaints"]
-    summary = {row[0]: row[1] for row in book["summary"].iter_rows(min_row=3, values_only=True)}
-    assert summary["cases resolved 办结件数"] == 1
+    assert book.sheetnames == ["汇总", "按类别", "按分类", "按供热站", "超期", "二次投诉", "催办"]
+    summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
+    assert summary["办结件数"] == 1
     csv = await (await panel.client.get("/reports/R3/download?anchor=2026-11-20&format=csv")).read()
     assert csv.startswith("\ufeff".encode()) and "督办件月报".encode() in csv
     assert (await panel.client.get("/reports/R1/download?format=pdf")).status == 400
     assert (await panel.client.get("/reports/R9/download")).status == 404
-    page = await (await panel.client.get("/reports?report=R2&anchor=2026-11-20")).text()
+    page = await (await panel.client.get("/reports?report=R2&anchor=2026-10-20")).text()
     assert "统计期间 2026-10-01 至 2026-10-31" in page
     data = await (await panel.client.get("/api/reports/R1?anchor=2026-11-20")).json()
     assert data["from"] == "2026-11-16" and data["sections"][0]["name"] == "summary"

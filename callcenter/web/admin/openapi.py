@@ -31,19 +31,13 @@ _CLOCK = obj(case_id=INT, kind=S, state=S, rule_id=S, due_at=TIME, station_id=NI
 _MOVED = obj(due_times_moved={**INT, "description": "running deadlines recomputed"}, day=DATE, year=INT)
 _YEAR = path_param("year")
 _USER_ID = path_param("user_id")
-_PERIOD = [q("from", DATE, "first day (local), default: 13 days before `to`"), q("to", DATE, "last day, default today")]
 
 SCHEMAS: dict[str, Any] = {
     "Supervision": obj(at=TIME, due_soon_hours={"type": "number"}, by_station=arr(_TALLY), by_person=arr(_TALLY),
                        overdue=arr(_CLOCK), due_soon=arr(_CLOCK)),
-    "Charts": obj(**{"from": DATE, "to": DATE}, totals=OBJ, calls_per_day=arr(OBJ), calls_per_hour=arr(OBJ),
-                  weeks=arr(obj(week=DATE, resolved=INT, on_time=INT, on_time_rate=NN, need_callback=INT,
-                                called_back=INT, callback_rate=NN))),
     "Notice": obj(id=INT, case_id=NINT, kind=S, level=INT, recipient_role=S, recipient=NS, text_zh=S, text_en=S,
                   created_at=TIME, deliver_at=TIME, sent_at=TIME, attempts=INT, last_error=NS),
     "OutboxPage": obj(items=arr(ref("Notice")), next_before=NINT),
-    "Report": obj(report_id=S, title_zh=S, title_en=S, **{"from": DATE, "to": DATE}, generated_at=TIME,
-                  sections=arr(obj(name=S, headers=arr(S), rows=arr(arr({}))))),
     "Chain": obj(ok=BOOL, rows=INT, broken_at=NINT, message=S, checked_at=TIME),
     "AuditEntry": obj(seq=INT, at=TIME, actor=S, entity=S, entity_id=S, field=S, before={}, after={}, reason=NS,
                       hash=S),
@@ -55,14 +49,10 @@ _STALE = {"409": json_of(ref("Error"), "The table changed since that version")}
 
 PATHS: dict[str, Any] = {
     "/api/supervision": get("supervision", "overdue and due-soon cases by station and person", ref("Supervision")),
-    "/api/supervision/charts": get("charts", "figures of the charts for a period", ref("Charts"), _PERIOD),
     "/api/outbox": get("outbox", "notifications, newest first", ref("OutboxPage"), [
         q("role", S, "recipient role"), q("case", INT, "case id"),
         q("held", {"type": "string", "enum": ["1", "0"]}, "1 (default): include those held for office hours"),
         q("before", INT, "next_before of the previous page")]),
-    "/api/reports/{report_id}": get("report", "a report R1–R3 for the period containing `anchor`", ref("Report"),
-                                    [path_param("report_id", S), q("anchor", DATE, "any day of the period")],
-                                    NOT_FOUND),
     "/api/audit": get("audit", "one record's changes (entity+id) or the latest changes", ref("AuditPage"), [
         q("entity", {"type": "string", "enum": list(ENTITIES)}, "record type"), q("id", S, "record id"),
         q("before", INT, "sequence number: older than this")]),

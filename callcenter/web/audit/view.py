@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter import audit
 from callcenter.tickets.models import AuditEntry, AuditHead
 
-ENTITIES = ("case", "call", "user", "unit", "person", "calendar_day", "calendar_year", "setting", "extraction_table")
+ENTITIES = ("case", "call", "user", "unit", "person", "calendar_day", "calendar_year", "setting", "extraction_table",
+            "duty_shift")
 VERDICT_TTL = dt.timedelta(minutes=5)
 RECENT = 100
 
@@ -44,19 +45,49 @@ class VerdictCache:
         return last
 
 
+def _keep(row: AuditEntry, f: Filters) -> bool:
+    return ((f.since is None or row.at >= f.since) and (f.until is None or row.at < f.until)
+            and (not f.actor or row.actor == f.actor) and (not f.action or row.reason == f.action))  # fmt: skip
+
+
 def row_json(row: AuditEntry, at: str | None) -> dict[str, Any]:
     return {"seq": row.seq, "at": at, "actor": row.actor, "entity": row.entity, "entity_id": row.entity_id,
             "field": row.field, "before": audit.decoded(row.before), "after": audit.decoded(row.after),
             "reason": row.reason, "hash": row.hash}  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The audit page's filters: a period (UTC bounds), who, which action (reason code)."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None  # exclusive
+    actor: str | None = None
+    action: str | None = None
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.since is not None:
+            out.append(AuditEntry.at >= self.since)
+        if self.until is not None:
+            out.append(AuditEntry.at < self.until)
+        if self.actor:
+            out.append(AuditEntry.actor == self.actor)
+        if self.action:
+            out.append(AuditEntry.reason == self.action)
+        return out
+
+
 async def entries(session: AsyncSession, *, entity: str | None, entity_id: str | None, before: int | None,
-                  limit: int = RECENT, where: ColumnElement[bool] | None = None) -> list[AuditEntry]:  # fmt: skip
+                  limit: int = RECENT, where: ColumnElement[bool] | None = None,
+                  filters: Filters | None = None) -> list[AuditEntry]:  # fmt: skip
     """One record's changes (oldest first), or the latest changes of all (newest first);
     ``where``: the reader's scope (web/scope.py ``audit_clause``) for the latest changes."""
+    filters = filters or Filters()
     if entity and entity_id:
-        return await audit.history(session, entity, entity_id)
-    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+        rows = await audit.history(session, entity, entity_id)
+        return [r for r in rows if _keep(r, filters)]
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit).where(*filters.clauses())
     if where is not None:
         stmt = stmt.where(where)
     if entity:

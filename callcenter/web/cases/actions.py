@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.tickets import workflow
 from callcenter.tickets.cases import transition
+from callcenter.tickets.controls import refusal
 from callcenter.tickets.errors import Conflict, InvalidInput
 from callcenter.tickets.errors import Forbidden as CaseForbidden
 from callcenter.tickets.models import Case
@@ -48,7 +49,7 @@ INPUTS: dict[str, tuple[Input, ...]] = {
     "reassign": (Input("station_id", "station", True), Input("responsible_person_id", "person"),
                  Input("reason", "text", True)),
     "handle": (Input("reason", "text"),),
-    "feedback": (Input("reason", "textarea"),),
+    "feedback": (Input("reason", "textarea", True),),
     "report_upward": (Input("reason", "text"),),
     "resolve": (Input("reason", "text"),),
     "answer": (Input("reason", "textarea", True),),
@@ -58,17 +59,25 @@ INPUTS: dict[str, tuple[Input, ...]] = {
     "suspend": (Input("approved_by", "text", True), Input("approval_ref", "text"), Input("reason", "textarea", True)),
     "resume": (Input("reason", "text", True),),
     "second_complaint": (Input("reason", "text"), Input("call_id", "call")),
+    "chase": (Input("reason", "text"),),
+    "escalate_manual": (Input("reason", "text", True),),
 }  # fmt: skip
 # Buttons that deserve a second look (they move a case backwards or out of the way).
-CAUTION = frozenset({"callback_unsatisfied", "suspend", "second_complaint", "close"})
+CAUTION = frozenset({"callback_unsatisfied", "suspend", "second_complaint", "close", "escalate_manual"})
 
 
-def offered(case: Case, user: User) -> list[str]:
-    """The actions to show this user on this case: the workflow's legal ones, nothing else."""
+def offered(case: Case, user: User, overdue: bool = False) -> list[str]:
+    """The actions to show this user on this case: the workflow's legal ones, nothing else.
+    ``overdue``: a clock of the case is running past due (催办 and 手动逐级上报 are offered)."""
     role = workflow_role(user)
     if role is None:
         return []
-    return [a for a in workflow.allowed_actions(case, role) if a not in SYSTEM_ONLY]
+    return [a for a in workflow.allowed_actions(case, role, overdue) if a not in SYSTEM_ONLY]
+
+
+def running_late(deadlines: list[Any], now: dt.datetime) -> bool:
+    """A clock is running past its due time."""
+    return any(d.stopped_at is None and d.state == "open" and d.due_at < now for d in deadlines)
 
 
 def _id(name: str, raw: Any) -> int | None:
@@ -91,6 +100,9 @@ def _text(name: str, raw: Any, limit: int) -> str:
     value = str(raw).strip()
     if len(value) > limit:
         raise InvalidInput(f"{name}: at most {limit} characters")
+    why = refusal(name, value, multiline=limit > TEXT_CHARS)
+    if why:
+        raise InvalidInput(why)
     return value
 
 

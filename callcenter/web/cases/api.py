@@ -10,7 +10,7 @@ from aiohttp import web
 from callcenter.web import keys
 from callcenter.web.cases import query as case_query
 from callcenter.web.auth.session import now, requires
-from callcenter.web.cases.actions import offered, perform
+from callcenter.web.cases.actions import offered, perform, running_late
 from callcenter.web.cases.present import actions_json, case_item_json, case_json, deadline_json, entry_json
 from callcenter.web.cases.query import parse_case_filters
 from callcenter.web.body import json_body
@@ -50,7 +50,7 @@ async def case_detail_json(request: web.Request, case_id: int) -> dict[str, Any]
     data["calls"] = [{"call_id": c.call_id, "reason": c.reason, "linked_at": iso(c.linked_at, tz),
                       "linked_by": c.linked_by} for c in detail.calls]  # fmt: skip
     data["timeline"] = [entry_json(e, tz) for e in timeline]
-    data["actions"] = actions_json(offered(detail.case, user))
+    data["actions"] = actions_json(offered(detail.case, user, running_late(detail.deadlines, moment)))
     return data
 
 

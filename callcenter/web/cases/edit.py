@@ -19,6 +19,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.tickets.calendar_store import load_clockwork
+from callcenter.tickets.controls import refusal
 from callcenter.tickets.corrections import CORRECTABLE, check_fields, correct_in
 from callcenter.tickets.errors import CaseError, Conflict, InvalidInput
 from callcenter.tickets.errors import Forbidden as CaseForbidden
@@ -64,6 +65,9 @@ def _text(name: str, raw: Any, limit: int) -> str:
     value = "" if raw is None else str(raw).strip()
     if len(value) > limit:
         raise InvalidInput(f"{name}: at most {limit} characters")
+    why = refusal(name, value, multiline=limit > 256)
+    if why:
+        raise InvalidInput(why)
     return value
 
 

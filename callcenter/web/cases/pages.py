@@ -21,7 +21,7 @@ from callcenter.tickets.workflow import KINDS
 from callcenter.web import keys
 from callcenter.web.cases import query as case_query
 from callcenter.web.auth.session import current_user, now, requires
-from callcenter.web.cases.actions import CAUTION, INPUTS, offered, perform
+from callcenter.web.cases.actions import CAUTION, INPUTS, offered, perform, running_late
 from callcenter.web.cases.present import edit_context
 from callcenter.web.cases.query import parse_case_filters
 from callcenter.web.cases.timeline import Entry, case_timeline
@@ -38,6 +38,12 @@ from callcenter.web.endpoints import record_id
 
 routes = web.RouteTableDef()
 COUNTDOWN_STRINGS = ("cd.",)
+
+
+def grouped(calls: list[Any]) -> list[tuple[str, list[Any]]]:
+    from callcenter.web.cases.links import grouped as by_reason
+
+    return by_reason(calls)
 
 
 def case_id_of(request: web.Request) -> int:
@@ -118,7 +124,7 @@ async def case_context(request: web.Request, case_id: int, user: User) -> dict[s
     stations = [u for u in units.values() if u.kind == "station" and u.active and scope.may_assign(u.id)]
     station_ids = {u.id for u in stations}
     station_people = [p for p in people.values() if p.role == "station" and p.active and p.unit_id in station_ids]
-    actions = offered(detail.case, user)
+    actions = offered(detail.case, user, running_late(detail.deadlines, moment))
     return {
         "case": detail.case, "deadlines": detail.deadlines, "timeline": timeline, "row": row, "now": moment,
         "units": units, "people": people, "names": names, "actions": actions,
@@ -127,6 +133,7 @@ async def case_context(request: web.Request, case_id: int, user: User) -> dict[s
         "can_act": allowed(user.role, Perm.CASES_ACT), "error": "", "error_action": "", "form": {},
         "done": request.query.get("done", ""), "js_strings": for_js(request[keys.LANG], COUNTDOWN_STRINGS),
         "rule_titles": rule_titles(request.app[keys.RULES]), "can_see_calls": allowed(user.role, Perm.CALLS_VIEW),
+        "call_groups": grouped(detail.calls), "can_relink": allowed(user.role, Perm.CASES_EDIT),
     }  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from callcenter.tickets import workflow
 from callcenter.tickets.calendar_store import load_clockwork
 from callcenter.tickets.cases import normalize_phone, transition_in
 from callcenter.tickets.clocks import apply_events
+from callcenter.tickets.controls import refusal
 from callcenter.tickets.errors import Conflict, IllegalTransition, InvalidInput
 from callcenter.tickets.models import Case, CaseCall, CaseEvent
 from callcenter.web.errors import NotFound
@@ -42,6 +43,7 @@ LOW_CONFIDENCE = 0.6
 TEXT_FIELDS = {"caller_name": 128, "caller_phone": 64, "compound": 128, "building": 32, "unit_no": 32,
                "room": 32, "category": 64, "problem": 4000, "damage": 2000}  # fmt: skip
 FLAGS = ("urgent", "difficult")
+SYSTEM_PREFIX = "system"  # "system", "system:voicemail": not a person
 REASON_CHARS = 2000
 
 
@@ -127,6 +129,9 @@ def read_fields(source: Mapping[str, Any]) -> dict[str, Any]:
             value = str(source.get(name) or "").strip()
             if len(value) > limit:
                 raise InvalidInput(f"{name}: at most {limit} characters")
+            why = refusal(name, value, multiline=name in ("problem", "damage"))
+            if why:
+                raise InvalidInput(why)
             out[name] = normalize_phone(value) or value if name == "caller_phone" else value
     for name in FLAGS:
         if name in source:
@@ -165,15 +170,23 @@ async def _claim_draft(session: AsyncSession, case_id: int, version: int | None,
 
 async def confirm_draft(
     sessions: async_sessionmaker[AsyncSession], case_id: int, source: Mapping[str, Any], *, actor: str,
-    role: str, now: dt.datetime, version: int | None,
+    role: str, now: dt.datetime, version: int | None, responder: str | None = None,
 ) -> Case:  # fmt: skip
     """Store the clerk's corrections (audited) and accept the case, in one transaction; with
-    ``assign_station_id`` in ``source`` also assign it to that station (交办)."""
+    ``assign_station_id`` in ``source`` also assign it to that station (交办).
+
+    首问责任制: the clerk who confirms a voicemail draft is the first staff member who takes the
+    matter up, so a draft the system opened gets them as its first responsible person
+    (``responder``: their extension, as calls name clerks; default ``actor``) and registrar."""
     fields = read_fields(source)
     async with sessions() as session, session.begin():
         case = await session.get(Case, case_id)
         if case is not None:
             workflow.plan(case, "accept", role)  # the role may accept (before anything is written)
+            if (case.first_responder or SYSTEM_PREFIX).startswith(SYSTEM_PREFIX):
+                fields = {**fields, "first_responder": responder or actor}
+            if case.created_by.startswith(SYSTEM_PREFIX):
+                fields = {**fields, "created_by": actor}
         before = {k: getattr(case, k, None) for k in fields}
         changed = {k: v for k, v in fields.items() if before[k] != v}
         await _claim_draft(session, case_id, version, changed, now)

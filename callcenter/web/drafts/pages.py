@@ -149,7 +149,8 @@ async def confirm(request: web.Request, case_id: int, source: dict[str, Any], us
     if not scope.may_assign(station):
         raise CaseForbidden(f"assign_station_id: station {station} is not under your office")
     case = await confirm_draft(request.app[keys.SESSIONS], case_id, source, actor=user.username,
-                               role=role_of(user), now=now(request), version=_version(source))  # fmt: skip
+                               role=role_of(user), now=now(request), version=_version(source),
+                               responder=user.extension or user.username)  # fmt: skip
     request.app[keys.FEED].publish(removed_message(case_id, "accepted"))
     return case
 

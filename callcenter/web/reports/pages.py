@@ -14,7 +14,7 @@ from aiohttp import web
 
 from callcenter.tickets.calendar_store import load_calendar
 from callcenter.tickets.report_build import ReportDoc, build_report, write_report
-from callcenter.tickets.reports import report_due
+from callcenter.tickets.reports import default_anchor, report_due
 from callcenter.web import keys
 from callcenter.web.auth.session import now, requires
 from callcenter.web.errors import BadRequest, NotFound
@@ -32,10 +32,11 @@ def report_id_of(request: web.Request) -> str:
     return report_id
 
 
-def anchor_of(query: Mapping[str, str], today: dt.date) -> dt.date:
+def anchor_of(query: Mapping[str, str], default: dt.date) -> dt.date:
+    """The ``anchor`` query value: a day of the report's period (``default`` when absent)."""
     raw = query.get("anchor", "").strip()
     if not raw:
-        return today
+        return default
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
@@ -44,9 +45,10 @@ def anchor_of(query: Mapping[str, str], today: dt.date) -> dt.date:
 
 async def build(request: web.Request, report_id: str) -> ReportDoc:
     tz, moment = request.app[keys.CONFIG].tz, now(request)
-    anchor = anchor_of(request.query, moment.astimezone(tz).date())
+    today = moment.astimezone(tz).date()
+    anchor = anchor_of(request.query, default_anchor(request.app[keys.RULES].reports[report_id], today))
     return await build_report(request.app[keys.READS], report_id, anchor, now=moment,
-                              book=request.app[keys.RULES], tz=tz.key)  # fmt: skip
+                              book=request.app[keys.RULES], tz=tz.key, lang=request[keys.LANG])  # fmt: skip
 
 
 @routes.get("/reports", name="reports")
@@ -60,7 +62,7 @@ async def reports_page(request: web.Request) -> dict[str, Any]:
     doc = await build(request, report_id)
     async with request.app[keys.READS]() as db:
         calendar = await load_calendar(db, request.app[keys.CONFIG].tz.key)
-    due = report_due(book.reports[report_id], doc.period[1], calendar)
+    due = report_due(book.reports[report_id], doc.period[0], calendar)
     return {"reports": book.reports, "report_id": report_id, "doc": doc, "due": due,
             "anchor": request.query.get("anchor", "") or doc.period[0].isoformat()}  # fmt: skip
 

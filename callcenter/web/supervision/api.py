@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from callcenter.tickets.delivery import list_outbox
-from callcenter.tickets.report_build import ReportDoc
 from callcenter.web import keys
-from callcenter.web.supervision import stats
 from callcenter.web.supervision import overview as supervision
 from callcenter.web.audit.view import ENTITIES, Checked, row_json
 from callcenter.web.auth.session import now, requires
@@ -19,7 +17,6 @@ from callcenter.web.errors import BadRequest
 from callcenter.web.present import iso
 from callcenter.web.auth.roles import Perm
 from callcenter.web.scope import outbox_clause, request_scope
-from callcenter.web.reports.pages import build, report_id_of
 from callcenter.web.supervision.pages import OUTBOX_PAGE, outbox_filters, scoped_entries
 
 routes = web.RouteTableDef()
@@ -48,24 +45,6 @@ async def api_supervision(request: web.Request) -> web.Response:
     })  # fmt: skip
 
 
-@routes.get("/api/supervision/charts")
-@requires(Perm.SUPERVISE)
-async def api_charts(request: web.Request) -> web.Response:
-    tz, moment = request.app[keys.CONFIG].tz, now(request)
-    period = stats.parse_period(request.query, moment.astimezone(tz).date())
-    async with request.app[keys.READS]() as db:
-        calls = await stats.call_stats(db, period, tz)
-        weeks = await stats.week_rates(db, period, tz)
-    return web.json_response({
-        "from": period.first.isoformat(), "to": period.last.isoformat(), "totals": dict(calls.totals),
-        "calls_per_day": [{"day": d.isoformat(), **c} for d, c in calls.by_day.items()],
-        "calls_per_hour": [{"hour": h, **c} for h, c in enumerate(calls.by_hour)],
-        "weeks": [{"week": w.week.isoformat(), "resolved": w.resolved, "on_time": w.on_time,
-                   "on_time_rate": w.on_time_rate, "need_callback": w.need_callback, "called_back": w.called_back,
-                   "callback_rate": w.callback_rate} for w in weeks],
-    })  # fmt: skip
-
-
 @routes.get("/api/outbox")
 @requires(Perm.SUPERVISE)
 async def api_outbox(request: web.Request) -> web.Response:
@@ -79,20 +58,6 @@ async def api_outbox(request: web.Request) -> web.Response:
               "deliver_at": iso(n.deliver_at, tz), "sent_at": iso(n.sent_at, tz), "attempts": n.attempts,
               "last_error": n.last_error} for n in rows]  # fmt: skip
     return web.json_response({"items": items, "next_before": rows[-1].id if more and rows else None})
-
-
-def report_json(doc: ReportDoc, tz: ZoneInfo) -> dict[str, Any]:
-    return {"report_id": doc.report_id, "title_zh": doc.title_zh, "title_en": doc.title_en,
-            "from": doc.period[0].isoformat(), "to": doc.period[1].isoformat(),
-            "generated_at": iso(doc.generated_at, tz),
-            "sections": [{"name": s.name, "headers": s.headers, "rows": s.rows} for s in doc.sections]}  # fmt: skip
-
-
-@routes.get(r"/api/reports/{report_id:R\d+}")
-@requires(Perm.SUPERVISE)
-async def api_report(request: web.Request) -> web.Response:
-    doc = await build(request, report_id_of(request))
-    return web.json_response(report_json(doc, request.app[keys.CONFIG].tz))
 
 
 def chain_json(checked: Checked, tz: ZoneInfo) -> dict[str, Any]:

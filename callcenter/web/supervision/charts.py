@@ -98,17 +98,34 @@ def bar_chart(
     return _svg(title, width, height, parts)
 
 
+def percentages(values: Sequence[float], digits: int = 0) -> list[float]:
+    """Shares of ``values`` in percent, rounded to ``digits`` so that they add up to exactly 100
+    (largest remainder: the units lost to rounding go to the largest fractions). All zero: zeros."""
+    total = sum(values)
+    if total <= 0:
+        return [0.0 for _ in values]
+    scale = 10**digits
+    exact = [100 * scale * v / total for v in values]
+    floors = [int(e) for e in exact]
+    missing = 100 * scale - sum(floors)
+    for i in sorted(range(len(values)), key=lambda i: (floors[i] - exact[i], i))[:missing]:
+        floors[i] += 1
+    return [f / scale for f in floors]
+
+
 def share_bar(title: str, parts_in: Sequence[tuple[str, float, str]], *, width: int = 1280, height: int = 30) -> Markup:
-    """One horizontal 100 % bar of shares (name, count, class), with the percentages written on it."""
+    """One horizontal 100 % bar of shares (name, count, class), with the percentages written on it;
+    the written percentages add up to 100."""
     total = sum(v for _, v, _ in parts_in) or 1.0
+    whole = percentages([v for _, v, _ in parts_in])
+    fine = percentages([v for _, v, _ in parts_in], 1)
     x, parts = 0.0, []
-    for name, value, css in parts_in:
+    for (name, value, css), share, exact in zip(parts_in, whole, fine, strict=True):
         if value <= 0:
             continue
         w = width * value / total
-        share = 100 * value / total
         parts.append(f'<rect class="{css}" x="{x:.1f}" y="0" width="{w:.1f}" height="{height}">'
-                     f"<title>{escape(name)}: {_fmt(value)} ({share:.1f}%)</title></rect>")  # fmt: skip
+                     f"<title>{escape(name)}: {_fmt(value)} ({exact:.1f}%)</title></rect>")  # fmt: skip
         if w > 44:
             parts.append(f'<text class="on-bar" x="{x + w / 2:.1f}" y="{height / 2 + 5:.1f}" '
                          f'text-anchor="middle">{share:.0f}%</text>')  # fmt: skip

@@ -3,23 +3,31 @@ notifications sent (outbox), and the audit trail of any record with the chain's 
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from markupsafe import Markup
+from sqlalchemy import func, select
 
+from callcenter.tickets.controls import refusal
 from callcenter.tickets.delivery import list_outbox
-from callcenter.tickets.models import AuditEntry, Case
+from callcenter.tickets.models import AuditEntry, Case, NoticeRead
 from callcenter.web import keys
 from callcenter.web.supervision import charts
 from callcenter.web.supervision import stats
 from callcenter.web.supervision import overview as supervision
-from callcenter.web.audit.view import ENTITIES, entries
+from callcenter.web.audit import export
+from callcenter.web.audit.view import ENTITIES, Filters, entries
+from callcenter.web.audit.words import action_choices, reason_text
 from callcenter.web.auth.session import now, requires
 from callcenter.web.cases.query import int_arg
 from callcenter.web.errors import BadRequest
 from callcenter.web.i18n import gettext
+from callcenter.web.notices.backlog import backlog
 from callcenter.web.present import names_of
 from callcenter.web.render import page
 from callcenter.web.auth.roles import Perm
@@ -35,7 +43,10 @@ COLOURS = {"answered": "c-answered", "abandoned": "c-abandoned", "voicemail": "c
 def chart_set(lang: str, calls: stats.CallStats, weeks: list[stats.WeekRates]) -> dict[str, Markup]:
     """The dashboard's five charts as inline SVG."""
     _ = lambda key: gettext(lang, key)  # noqa: E731
-    outcomes = [o for o in stats.OUTCOMES if calls.totals.get(o)] or ["answered"]
+    # every outcome the call log knows, always (a zero has its place in the legend), and calls
+    # still in progress when there are any: the shares are of all the calls counted
+    outcomes = [*stats.OUTCOMES, *(["open"] if calls.totals.get("open") else [])]
+    shares = charts.percentages([calls.totals.get(o, 0) for o in outcomes])  # they add up to 100
     days = list(calls.by_day)
     per_day = [charts.Series(_("disp." + o), [calls.by_day[d][o] for d in days], COLOURS[o]) for o in outcomes]
     per_hour = [charts.Series(_("disp." + o), [h[o] for h in calls.by_hour], COLOURS[o]) for o in outcomes]
@@ -48,7 +59,8 @@ def chart_set(lang: str, calls: stats.CallStats, weeks: list[stats.WeekRates]) -
         "per_hour": charts.bar_chart(_("sv.per_hour"), [f"{h:02d}" for h in range(24)], per_hour, label_every=2),
         "share": charts.share_bar(_("sv.share"),
                                   [(_("disp." + o), calls.totals.get(o, 0), COLOURS[o]) for o in outcomes]),
-        "legend": charts.legend([(_("disp." + o), COLOURS[o]) for o in outcomes]),
+        "legend": charts.legend([(f"{_('disp.' + o)} {calls.totals.get(o, 0)} · {share:.0f}%", COLOURS[o])
+                                 for o, share in zip(outcomes, shares, strict=True)]),
         "on_time": charts.bar_chart(_("sv.on_time"), week_labels, on_time, unit="%", top=100, target=100, height=150),
         "callback": charts.bar_chart(_("sv.callback_rate"), week_labels, callback, unit="%", top=100, target=100,
                                      height=150),
@@ -63,9 +75,10 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         seen = await supervision.overview(db, moment, where)
         calls = await stats.call_stats(db, period, tz)
         weeks = await stats.week_rates(db, period, tz)
+        piled = await backlog(db, moment, webhook=bool(request.app[keys.CONFIG].webhook_url))
     names = await names_of(request)
     return {"stations": seen.stations, "persons": seen.persons, "late": seen.late, "soon": seen.soon,
-            "calls": calls, "weeks": weeks,
+            "calls": calls, "weeks": weeks, "backlog": piled,
             "units": names.units, "people": names.people, "period": period, "now": moment}  # fmt: skip
 
 
@@ -94,15 +107,19 @@ async def outbox_page(request: web.Request) -> dict[str, Any]:
     where = outbox_clause(await request_scope(request))
     async with request.app[keys.READS]() as db:
         rows = await list_outbox(db, now=moment, limit=OUTBOX_PAGE + 1, where=where, **filters)
+        reads = dict((await db.execute(select(NoticeRead.outbox_id, func.count()).where(
+            NoticeRead.outbox_id.in_([r.id for r in rows])).group_by(NoticeRead.outbox_id))).all())  # fmt: skip
     names = (await names_of(request)).actors
     more = len(rows) > OUTBOX_PAGE
     rows = rows[:OUTBOX_PAGE]
     args = {k: v for k, v in request.query.items() if k != "before"}
     next_url = str(request.rel_url.with_query({**args, "before": str(rows[-1].id)})) if more and rows else None
-    return {"rows": rows, "filters": filters, "roles": ROLES, "names": names, "next_url": next_url, "now": moment}
+    return {"rows": rows, "filters": filters, "roles": ROLES, "names": names, "next_url": next_url, "now": moment,
+            "reads": reads, "webhook": bool(request.app[keys.CONFIG].webhook_url)}  # fmt: skip
 
 
-async def scoped_entries(request: web.Request, entity: str | None, entity_id: str | None) -> list[AuditEntry]:
+async def scoped_entries(request: web.Request, entity: str | None, entity_id: str | None,
+                         filters: Filters | None = None, limit: int = 100) -> list[AuditEntry]:  # fmt: skip
     """The audit rows the user may read: a case out of their scope is *not found*; the latest
     changes leave out the cases they do not see."""
     scope = await request_scope(request)
@@ -111,21 +128,78 @@ async def scoped_entries(request: web.Request, entity: str | None, entity_id: st
             case = await db.get(Case, int(entity_id)) if entity_id.isdigit() else None
             visible(scope, case)
         return await entries(db, entity=entity, entity_id=entity_id, before=int_arg(request.query, "before"),
-                             where=audit_clause(scope))  # fmt: skip
+                             where=audit_clause(scope), filters=filters, limit=limit)  # fmt: skip
+
+
+def audit_query(request: web.Request) -> tuple[str | None, str | None, Filters]:
+    """``entity``/``id`` (``case=N`` is short for entity=case&id=N), ``from``/``to`` (local days,
+    inclusive), ``actor``, ``action`` (a reason code: a workflow action, ``created`` …)."""
+    q = request.query
+    entity = q.get("entity", "").strip() or None
+    entity_id = q.get("id", "").strip()[:64] or None
+    case = q.get("case", "").strip()
+    if case:
+        if not (case.isascii() and case.isdigit()):
+            raise BadRequest("case: a case number", field="case")
+        entity, entity_id = "case", case
+    if entity is not None and entity not in ENTITIES:
+        raise BadRequest(f"entity: one of {', '.join(ENTITIES)}", field="entity")
+    tz = request.app[keys.CONFIG].tz
+    bounds = []
+    for name, shift in (("from", 0), ("to", 1)):
+        raw = q.get(name, "").strip()
+        try:
+            day = dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise BadRequest(f"{name}: a day, YYYY-MM-DD", field=name) from None
+        bounds.append(None if day is None else dt.datetime.combine(day + dt.timedelta(days=shift), dt.time(), tz))
+    action = q.get("action", "").strip() or None
+    if action is not None and action not in dict(action_choices("zh")):
+        raise BadRequest("action: one of the recorded actions", field="action")
+    actor = q.get("actor", "").strip()[:64] or None
+    if actor is not None and refusal("actor", actor):
+        raise BadRequest(refusal("actor", actor) or "", field="actor")
+    return entity, entity_id, Filters(since=bounds[0], until=bounds[1], actor=actor, action=action)
 
 
 @routes.get("/audit", name="audit")
 @requires(Perm.SUPERVISE)
 @page("audit.html")
 async def audit_page(request: web.Request) -> dict[str, Any]:
-    entity = request.query.get("entity", "").strip() or None
-    if entity is not None and entity not in ENTITIES:
-        raise BadRequest(f"entity: one of {', '.join(ENTITIES)}", field="entity")
-    entity_id = request.query.get("id", "").strip()[:64] or None
+    entity, entity_id, filters = audit_query(request)
     fresh = request.query.get("verify") == "1"
-    rows = await scoped_entries(request, entity, entity_id)
+    rows = await scoped_entries(request, entity, entity_id, filters)
     snapshot = await names_of(request)
     names, units, people = snapshot.actors, snapshot.units, snapshot.people
     checked = await request.app[keys.AUDIT].get(request.app[keys.READS], now(request), fresh=fresh)
+    lang = request[keys.LANG]
     return {"rows": rows, "entity": entity, "entity_id": entity_id, "entities": ENTITIES, "names": names,
-            "checked": checked, "one": bool(entity and entity_id), "units": units, "people": people}  # fmt: skip
+            "checked": checked, "one": bool(entity and entity_id), "units": units, "people": people,
+            "filters": filters, "q": request.query, "actions": action_choices(lang),
+            "reason_text": lambda r: reason_text(r, lang),
+            "export_query": urlencode({k: v for k, v in request.query.items() if k not in ("before", "verify")})}  # fmt: skip
+
+
+EXPORT_LIMIT = 10_000
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@routes.get("/audit/export", name="audit_export")
+@requires(Perm.SUPERVISE)
+async def audit_export(request: web.Request) -> web.StreamResponse:
+    """The filtered audit trail as CSV or Excel (at most EXPORT_LIMIT rows, newest first)."""
+    fmt = request.query.get("format", "xlsx")
+    if fmt not in EXPORT_TYPES:
+        raise BadRequest("format: csv or xlsx", field="format")
+    entity, entity_id, filters = audit_query(request)
+    rows = await scoped_entries(request, entity, entity_id, filters, limit=EXPORT_LIMIT)
+    lang = request[keys.LANG]
+    names = (await names_of(request)).actors
+    table = export.table(rows, tz=request.app[keys.CONFIG].tz, lang=lang, names=names,
+                         gettext=lambda key: gettext(lang, key))  # fmt: skip
+    title = gettext(lang, "au.title")
+    body = export.to_csv(table) if fmt == "csv" else await asyncio.to_thread(export.to_xlsx, table, title)
+    stamp = now(request).astimezone(request.app[keys.CONFIG].tz).strftime("%Y%m%d-%H%M")
+    return web.Response(body=body, headers={"Content-Type": EXPORT_TYPES[fmt],
+                                            "Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"'})  # fmt: skip
