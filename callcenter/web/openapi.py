@@ -11,9 +11,6 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.web.admin import openapi as openapi_admin
-from callcenter.web.cases import openapi as openapi_cases
-from callcenter.web.cases import openapi_edit
 from pydantic import BaseModel, TypeAdapter
 
 from callcenter.web.admin import api as admin_api
@@ -23,28 +20,26 @@ from callcenter.web.auth import pages as auth_pages
 from callcenter.web.auth import password as auth_password
 from callcenter.web.calls import api as calls_api
 from callcenter.web.wallboard import api as wallboard_api
+from callcenter.web.cases import api as cases_api
+from callcenter.web.cases import edit as case_edit
 from callcenter.web.cases import links as case_links
+from callcenter.web.drafts import api as drafts_api
 from callcenter.web.notices import api as notices_api
 from callcenter.web.reports import api as reports_api
+from callcenter.web.supervision import api as supervision_api
 from callcenter.web.supervision import charts_api
 from callcenter.web.endpoints import Declared, Endpoints, Error, Params
-from callcenter.web.calls.ledger import DISPOSITIONS, MAX_LIMIT
-from callcenter.web.calls.notes import CATEGORIES
 from callcenter.web.auth.roles import Perm
 
 api = Endpoints()
 routes = api.routes
 
 _S = {"type": "string"}
-_NS = {"type": ["string", "null"]}
-_NN = {"type": ["number", "null"]}
-_TIME = {"type": ["string", "null"], "format": "date-time"}
-
-
 REF = "#/components/schemas/{model}"
 # Every feature's declared endpoints (the document is generated from them).
 TABLES = (auth_pages.api, calls_api.api, auth_password.api, admin_api.api, admin_directory.api,
-          admin_extraction.api, wallboard_api.api, notices_api.api, case_links.api, reports_api.api, charts_api.api)
+          admin_extraction.api, wallboard_api.api, notices_api.api, case_links.api, reports_api.api, charts_api.api,
+          supervision_api.api, cases_api.api, case_edit.api, drafts_api.api)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -62,63 +57,6 @@ _ERRORS = {
 }
 _UNSAFE = [{"name": "X-CSRF-Token", "in": "header", "required": True, "schema": _S,
             "description": "the session's CSRF token (the pages carry it in <meta name=csrf-token>)"}]  # fmt: skip
-_CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-
-
-def _q(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-_LIST_PARAMS = [
-    _q("from", {"type": "string", "format": "date"}, "first day (Asia/Shanghai), inclusive"),
-    _q("to", {"type": "string", "format": "date"}, "last day (Asia/Shanghai), inclusive"),
-    _q("number", _S, "caller number, exact"),
-    _q("clerk", _S, "extension that answered"),
-    _q("voicemail", {"type": "string", "enum": ["1", "0"]}, "1: only calls with a voicemail"),
-    _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "page size (default 50)"),
-    _q("cursor", _S, "next_cursor of the previous page"),
-]
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {"type": "object", "required": ["error", "message"],
-              "properties": {"error": _S, "message": _S}},
-    "Notes": {"type": "object", "properties": {
-        "caller_name": _S, "address": _S, "summary": _S, "category": {"type": "string", "enum": ["", *CATEGORIES]},
-        "version": {"type": "integer"}, "called_back_at": _TIME, "called_back_by": _NS,
-        "updated_at": _TIME, "updated_by": _NS}},
-    "Voicemail": {"type": ["object", "null"], "properties": {
-        "mailbox": _NS, "duration_seconds": _NN, "audio_url": _S}},
-    "Call": {"type": "object", "required": ["id", "linkedid", "caller_number", "started_at", "notes"], "properties": {
-        "id": {"type": "integer"}, "linkedid": _S, "caller_number": _S, "caller_name": _S, "dialed_number": _S,
-        "started_at": _TIME, "answered_at": _TIME, "ended_at": _TIME,
-        "ring_seconds": _NN, "talk_seconds": _NN, "duration_seconds": _NN,
-        "disposition": {"type": ["string", "null"], "enum": [*DISPOSITIONS, None]},
-        "abandon_stage": _NS, "answered_by": _NS, "answered_by_name": _NS,
-        "transferred_to": {"type": "array", "items": _S}, "voicemail": _ref("Voicemail"),
-        "source": _S, "status": _S, "incomplete": {"type": "boolean"}, "notes": _ref("Notes")}},
-    "Change": {"type": "object", "properties": {
-        "at": _TIME, "actor": _S, "field": _S, "before": _NS, "after": _NS, "reason": _NS}},
-    "CallDetail": {"allOf": [_ref("Call"), {"type": "object", "properties": {
-        "history": {"type": "array", "items": _ref("Change")}}}]},
-    "CallPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
-        "items": {"type": "array", "items": _ref("Call")}, "next_cursor": _NS}},
-    "NotesUpdate": {"type": "object", "required": ["version"], "properties": {
-        "version": {"type": "integer", "minimum": 0, "description": "the notes' version you edited (0: none yet)"},
-        "caller_name": _S, "address": _S, "summary": _S, "category": {"type": "string", "enum": ["", *CATEGORIES]}}},
-    "Caller": {"type": "object", "properties": {
-        "number": _S, "known_names": {"type": "array", "items": _S},
-        "previous_calls": {"type": "array", "items": _ref("Call")},
-        "open_cases": {"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "kind": _S, "state": _S, "url": _S, "created_at": _TIME, "accepted_at": _TIME,
-            "problem": _S, "station": _NS, "second_complaint_risk": {"type": "boolean"}}}},
-        "second_complaint": {"type": "boolean", "description": "an open case makes a new complaint a 二次投诉"},
-        "cases_available": {"type": "boolean"}}},
-    "Me": {"type": "object", "properties": {
-        "username": _S, "display_name": _S, "role": _S, "station_code": _NS, "office_code": _NS, "extension": _NS,
-        "permissions": {"type": "array", "items": _S}}},
-}  # fmt: skip
-
-PATHS: dict[str, Any] = {}  # every path is generated from its declaration
 
 
 def _params(model: type[Params] | None, where: str) -> list[dict[str, Any]]:
@@ -176,15 +114,6 @@ def generated(tables: list[Endpoints]) -> tuple[dict[str, Any], dict[str, Any]]:
     return paths, schemas
 
 
-def merged(*tables: dict[str, Any]) -> dict[str, Any]:
-    """Path tables joined; a path in several of them gets all their operations."""
-    out: dict[str, Any] = {}
-    for table in tables:
-        for path, operations in table.items():
-            out[path] = {**out.get(path, {}), **operations}
-    return out
-
-
 def document() -> dict[str, Any]:
     paths, schemas = generated([*TABLES, api])
     return {
@@ -194,11 +123,10 @@ def document() -> dict[str, Any]:
                  "methods need the X-CSRF-Token header and a same-origin Origin. Times are ISO 8601, "
                  "Asia/Shanghai. Roles and permissions: see GET /api/me."},
         "servers": [{"url": "/"}],
-        "components": {"schemas": {**SCHEMAS, **openapi_cases.SCHEMAS, **openapi_admin.SCHEMAS,
-                                   **openapi_edit.SCHEMAS, **schemas}, "securitySchemes": {
+        "components": {"schemas": schemas, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "callcenter_session"}}},
         "security": [{"session": []}],
-        "paths": merged(PATHS, openapi_cases.PATHS, openapi_admin.PATHS, openapi_edit.PATHS, paths),
+        "paths": paths,
     }  # fmt: skip
 
 

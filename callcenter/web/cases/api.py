@@ -1,5 +1,6 @@
-"""The JSON API of the cases (described in ``openapi_cases.py``): list, detail, actions, and
-opening a case from a call. A station account's requests are held to its station's cases."""
+"""The JSON API of the cases: list, detail, actions, and opening a case from a call; each route
+declared once (:mod:`callcenter.web.endpoints`). A station account's requests are held to its
+station's cases."""
 
 from __future__ import annotations
 
@@ -9,25 +10,27 @@ from aiohttp import web
 
 from callcenter.web import keys
 from callcenter.web.cases import query as case_query
-from callcenter.web.auth.session import now, requires
+from callcenter.web.auth.session import now
 from callcenter.web.cases.actions import offered, perform, running_late
 from callcenter.web.cases.present import actions_json, case_item_json, case_json, deadline_json, entry_json
 from callcenter.web.cases.query import parse_case_filters
-from callcenter.web.body import json_body
-from callcenter.web.errors import BadRequest
 from callcenter.web.present import iso, json_response, names_of
 from callcenter.web.auth.roles import Perm
 from callcenter.web.scope import case_scope
-from callcenter.web.cases.pages import case_id_of, open_from_call, read_case, the_user
+from callcenter.web.cases.pages import open_from_call, read_case, the_user
+from callcenter.web.calls.schemas import CallPath
+from callcenter.web.cases.schemas import ActionIn, ActionPath, CaseListQuery, CasePath, FromCallIn, sent
+from callcenter.web.endpoints import Endpoints
 
-routes = web.RouteTableDef()
+api = Endpoints()
+routes = api.routes
 
 
-@routes.get("/api/cases")
-@requires(Perm.CASES_VIEW)
-async def api_cases(request: web.Request) -> web.Response:
+@api.get("/api/cases", Perm.CASES_VIEW, query=CaseListQuery)
+async def list_cases(request: web.Request, query: CaseListQuery) -> web.Response:
+    """cases, newest first (keyset pages); a station sees its own"""
     user = await the_user(request)
-    filters = parse_case_filters(request.query)
+    filters = parse_case_filters({k: str(v) for k, v in query.model_dump(exclude_none=True).items()})
     tz, moment = request.app[keys.CONFIG].tz, now(request)
     async with request.app[keys.LIST_READS].connect() as db:
         scope = await case_scope(db, user)
@@ -54,31 +57,23 @@ async def case_detail_json(request: web.Request, case_id: int) -> dict[str, Any]
     return data
 
 
-@routes.get(r"/api/cases/{case_id:\d+}")
-@requires(Perm.CASES_VIEW)
-async def api_case(request: web.Request) -> web.Response:
-    return web.json_response(await case_detail_json(request, case_id_of(request)))
+@api.get(r"/api/cases/{case_id:\d+}", Perm.CASES_VIEW, path=CasePath)
+async def get_case(request: web.Request, path: CasePath) -> dict[str, Any]:
+    """a case with its clocks, linked calls, timeline and the actions you may take"""
+    return await case_detail_json(request, path.case_id)
 
 
-@routes.post(r"/api/cases/{case_id:\d+}/actions/{action:[a-z_]+}")
-@requires(Perm.CASES_ACT)
-async def api_case_action(request: web.Request) -> web.Response:
-    """Do a workflow action; 409 illegal now, 403 not your role, 422 input missing, 404 not yours."""
-    case_id = case_id_of(request)
+@api.post(r"/api/cases/{case_id:\d+}/actions/{action:[a-z_]+}", Perm.CASES_ACT, path=ActionPath, body=ActionIn)
+async def case_action(request: web.Request, path: ActionPath, body: ActionIn) -> dict[str, Any]:
+    """do a workflow action; 409 illegal now, 403 not your role, 422 input missing, 404 not yours"""
     user = await the_user(request)
-    body = await json_body(request)
-    await perform(request.app[keys.SESSIONS], case_id, request.match_info["action"], user=user,
-                  now=now(request), source=body)  # fmt: skip
-    return web.json_response(await case_detail_json(request, case_id))
+    await perform(request.app[keys.SESSIONS], path.case_id, path.action, user=user, now=now(request),
+                  source=sent(body))  # fmt: skip
+    return await case_detail_json(request, path.case_id)
 
 
-@routes.post(r"/api/calls/{call_id:\d+}/case")
-@requires(Perm.CASES_CREATE)
-async def api_case_from_call(request: web.Request) -> web.Response:
-    """Open (and accept) a case from a call; the same case again if the call already has one."""
-    body = await json_body(request)
-    kind = body.get("kind") or "complaint"
-    if not isinstance(kind, str):
-        raise BadRequest("kind: text", field="kind")
-    case = await open_from_call(request, kind)
-    return web.json_response(await case_detail_json(request, case.id), status=201)
+@api.post(r"/api/calls/{call_id:\d+}/case", Perm.CASES_CREATE, path=CallPath, body=FromCallIn, status=201)
+async def case_from_call(request: web.Request, path: CallPath, body: FromCallIn) -> dict[str, Any]:
+    """open (and accept) a case from a call; the same case again if the call already has one"""
+    case = await open_from_call(request, body.kind)
+    return await case_detail_json(request, case.id)

@@ -28,7 +28,8 @@ from callcenter.tickets.ruleset import RuleBook
 from callcenter.web import keys
 from callcenter.web.cases.api import case_detail_json
 from callcenter.web.auth.session import now, requires
-from callcenter.web.body import json_body
+from callcenter.web.cases.schemas import CaseEditIn, CasePath, sent
+from callcenter.web.endpoints import Endpoints
 from callcenter.web.drafts.inbox import FLAGS, read_fields
 from callcenter.web.errors import NotFound
 from callcenter.web.middleware import case_error_status
@@ -39,6 +40,7 @@ from callcenter.web.scope import case_scope, visible, workflow_role
 from callcenter.web.cases.pages import case_context, case_id_of, the_user
 
 routes = web.RouteTableDef()
+api = Endpoints(routes=routes)
 META = ("version", "reason", "csrf_token")
 REGION_CHARS = 64
 REASON_CHARS = 2000
@@ -126,15 +128,14 @@ def differences(case: Case, form: Mapping[str, str]) -> list[str]:
     return sorted(k for k, v in values.items() if getattr(case, k) != v)
 
 
-@routes.patch(r"/api/cases/{case_id:\d+}")
-@requires(Perm.CASES_EDIT)
-async def api_edit_case(request: web.Request) -> web.Response:
-    """Correct fields (version required); 409 stale or read-only, 403 role, 422 input, 404 not yours."""
-    case_id, user = case_id_of(request), await the_user(request)
-    body = await json_body(request)
-    await perform_edit(request.app[keys.SESSIONS], case_id, body, user=user, now=now(request),
+@api.patch(r"/api/cases/{case_id:\d+}", Perm.CASES_EDIT, path=CasePath, body=CaseEditIn)
+async def edit_case(request: web.Request, path: CasePath, body: CaseEditIn) -> dict[str, Any]:
+    """correct an accepted case's record (audited; version must match; deadlines follow a new
+    classification); 409 stale or read-only, 403 role, 422 input, 404 not yours"""
+    user = await the_user(request)
+    await perform_edit(request.app[keys.SESSIONS], path.case_id, sent(body), user=user, now=now(request),
                        book=request.app[keys.RULES], strict=True, reads=request.app[keys.READS])  # fmt: skip
-    return web.json_response(await case_detail_json(request, case_id))
+    return await case_detail_json(request, path.case_id)
 
 
 @routes.post(r"/cases/{case_id:\d+}/edit", name="case_edit")

@@ -1,4 +1,4 @@
-"""The JSON API of the voicemail draft inbox (described in ``openapi_cases.py``)."""
+"""The JSON API of the voicemail draft inbox; each route declared once (:mod:`callcenter.web.endpoints`)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,18 @@ from aiohttp import web
 
 from callcenter.web import keys
 from callcenter.web.cases.api import case_detail_json
-from callcenter.web.auth.session import requires
-from callcenter.web.body import json_body
 from callcenter.web.cases.present import case_json
 from callcenter.web.drafts.inbox import LOW_CONFIDENCE, Draft, get_draft, list_drafts
-from callcenter.web.errors import BadRequest
 from callcenter.web.present import iso, names_of
 from callcenter.web.auth.roles import Perm
 from callcenter.web.scope import case_scope
-from callcenter.web.cases.pages import case_id_of, the_user
+from callcenter.web.cases.pages import the_user
+from callcenter.web.cases.schemas import CasePath, DraftConfirmIn, DraftDiscardIn, sent
+from callcenter.web.endpoints import Endpoints
 from callcenter.web.drafts.pages import INBOX, confirm, discard, suggestion
 
-routes = web.RouteTableDef()
+api = Endpoints()
+routes = api.routes
 
 
 def draft_json(draft: Draft, tz: ZoneInfo, units: dict[int, Any], people: dict[int, Any],
@@ -47,9 +47,9 @@ def draft_json(draft: Draft, tz: ZoneInfo, units: dict[int, Any], people: dict[i
     return data
 
 
-@routes.get("/api/drafts")
-@requires(Perm.CASES_CREATE)
-async def api_drafts(request: web.Request) -> web.Response:
+@api.get("/api/drafts", Perm.CASES_CREATE)
+async def list_drafts_api(request: web.Request) -> web.Response:
+    """voicemail drafts to confirm, oldest first"""
     tz, user = request.app[keys.CONFIG].tz, await the_user(request)
     async with request.app[keys.READS]() as db:
         drafts = await list_drafts(db, limit=INBOX, scope=await case_scope(db, user))
@@ -58,42 +58,28 @@ async def api_drafts(request: web.Request) -> web.Response:
     return web.json_response({"items": [draft_json(d, tz, units, people) for d in drafts]})
 
 
-@routes.get(r"/api/drafts/{case_id:\d+}")
-@requires(Perm.CASES_CREATE)
-async def api_draft(request: web.Request) -> web.Response:
+@api.get(r"/api/drafts/{case_id:\d+}", Perm.CASES_CREATE, path=CasePath)
+async def get_draft_api(request: web.Request, path: CasePath) -> web.Response:
+    """a draft with its transcript, the numbers and fields read from it, and suggestions"""
     tz, user = request.app[keys.CONFIG].tz, await the_user(request)
     async with request.app[keys.READS]() as db:
-        draft = await get_draft(db, case_id_of(request), await case_scope(db, user))
+        draft = await get_draft(db, path.case_id, await case_scope(db, user))
     names = await names_of(request)
     units, people, stations = names.units, names.people, names.stations()
     return web.json_response(draft_json(draft, tz, units, people, suggestion(draft, stations)))
 
 
-def _version(body: dict[str, Any]) -> int | None:
-    raw = body.get("version")
-    if raw is None:
-        return None
-    if not isinstance(raw, int) or isinstance(raw, bool):
-        raise BadRequest("version: the case version you saw (an integer)", field="version")
-    return raw
+@api.post(r"/api/drafts/{case_id:\d+}/confirm", Perm.CASES_CREATE, path=CasePath, body=DraftConfirmIn)
+async def confirm_draft_api(request: web.Request, path: CasePath, body: DraftConfirmIn) -> dict[str, Any]:
+    """correct the fields and accept (受理); optionally assign at once (assign_station_id)"""
+    user = await the_user(request)
+    case = await confirm(request, path.case_id, sent(body), user)
+    return await case_detail_json(request, case.id)
 
 
-@routes.post(r"/api/drafts/{case_id:\d+}/confirm")
-@requires(Perm.CASES_CREATE)
-async def api_confirm(request: web.Request) -> web.Response:
-    """Correct the fields and accept (受理); optionally assign at once (``assign_station_id``)."""
-    user, body = await the_user(request), await json_body(request)
-    _version(body)  # an integer if given
-    case = await confirm(request, case_id_of(request), body, user)
-    return web.json_response(await case_detail_json(request, case.id))
-
-
-@routes.post(r"/api/drafts/{case_id:\d+}/discard")
-@requires(Perm.CASES_CREATE)
-async def api_discard(request: web.Request) -> web.Response:
-    user, body = await the_user(request), await json_body(request)
-    reason = body.get("reason")
-    if not isinstance(reason, str):
-        raise BadRequest("reason: say why the draft is discarded", field="reason")
-    case = await discard(request, case_id_of(request), reason, _version(body), user)
-    return web.json_response(await case_detail_json(request, case.id))
+@api.post(r"/api/drafts/{case_id:\d+}/discard", Perm.CASES_CREATE, path=CasePath, body=DraftDiscardIn)
+async def discard_draft_api(request: web.Request, path: CasePath, body: DraftDiscardIn) -> dict[str, Any]:
+    """archive a draft that is no case, with the reason"""
+    user = await the_user(request)
+    case = await discard(request, path.case_id, body.reason, body.version, user)
+    return await case_detail_json(request, case.id)

@@ -1,25 +1,42 @@
-"""The JSON API of supervision (described in ``openapi_admin.py``): overdue and due soon by
-station and person, the charts' figures, the outbox, reports R1–R3, the audit trail."""
+"""The JSON API of supervision: overdue and due soon by station and person, the outbox, the
+audit trail; each route declared once (:mod:`callcenter.web.endpoints`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from pydantic import Field
 
 from callcenter.tickets.delivery import list_outbox
 from callcenter.web import keys
 from callcenter.web.supervision import overview as supervision
 from callcenter.web.audit.view import ENTITIES, Checked, row_json
-from callcenter.web.auth.session import now, requires
-from callcenter.web.errors import BadRequest
+from callcenter.web.auth.session import now
+from callcenter.web.endpoints import Endpoints, Id, Params, line
 from callcenter.web.present import iso
 from callcenter.web.auth.roles import Perm
 from callcenter.web.scope import outbox_clause, request_scope
-from callcenter.web.supervision.pages import OUTBOX_PAGE, outbox_filters, scoped_entries
+from callcenter.web.supervision.pages import OUTBOX_PAGE, ROLES, outbox_filters, scoped_entries
 
-routes = web.RouteTableDef()
+api = Endpoints()
+routes = api.routes
+AuditEntity = Literal[ENTITIES]  # type: ignore[valid-type]
+RoleName = Literal[ROLES]  # type: ignore[valid-type]
+
+
+class OutboxQuery(Params):
+    role: RoleName | None = Field(None, description="recipient role")
+    case: Id | None = Field(None, description="case id")
+    held: Literal["0", "1"] = Field("1", description="1 (default): include those held for office hours")
+    before: Id | None = Field(None, description="next_before of the previous page")
+
+
+class AuditQuery(Params):
+    entity: AuditEntity | None = Field(None, description="record type")
+    id: line(64) | None = Field(None, description="record id")
+    before: Id | None = Field(None, description="sequence number: older than this")
 
 
 def _tally(t: supervision.Tally) -> dict[str, Any]:
@@ -31,23 +48,23 @@ def _clock(c: supervision.LateClock, tz: ZoneInfo) -> dict[str, Any]:
             "station_id": c.station_id, "responsible_person_id": c.person_id, "level": c.level}  # fmt: skip
 
 
-@routes.get("/api/supervision")
-@requires(Perm.SUPERVISE)
-async def api_supervision(request: web.Request) -> web.Response:
+@api.get("/api/supervision", Perm.SUPERVISE)
+async def supervision_overview(request: web.Request) -> dict[str, Any]:
+    """overdue and due-soon cases by station and person"""
     tz, moment = request.app[keys.CONFIG].tz, now(request)
     where = (await request_scope(request)).clause()  # an office head: its office's cases
     async with request.app[keys.READS]() as db:
         seen = await supervision.overview(db, moment, where)
-    return web.json_response({
+    return {
         "at": iso(moment, tz), "due_soon_hours": supervision.SOON.total_seconds() / 3600,
         "by_station": [_tally(t) for t in seen.stations], "by_person": [_tally(t) for t in seen.persons],
         "overdue": [_clock(c, tz) for c in seen.late], "due_soon": [_clock(c, tz) for c in seen.soon],
-    })  # fmt: skip
+    }  # fmt: skip
 
 
-@routes.get("/api/outbox")
-@requires(Perm.SUPERVISE)
-async def api_outbox(request: web.Request) -> web.Response:
+@api.get("/api/outbox", Perm.SUPERVISE, query=OutboxQuery)
+async def outbox(request: web.Request, query: OutboxQuery) -> dict[str, Any]:
+    """notifications, newest first"""
     tz, moment = request.app[keys.CONFIG].tz, now(request)
     where = outbox_clause(await request_scope(request))
     async with request.app[keys.READS]() as db:
@@ -57,7 +74,7 @@ async def api_outbox(request: web.Request) -> web.Response:
               "recipient": n.recipient, "text_zh": n.text_zh, "text_en": n.text_en, "created_at": iso(n.created_at, tz),
               "deliver_at": iso(n.deliver_at, tz), "sent_at": iso(n.sent_at, tz), "attempts": n.attempts,
               "last_error": n.last_error} for n in rows]  # fmt: skip
-    return web.json_response({"items": items, "next_before": rows[-1].id if more and rows else None})
+    return {"items": items, "next_before": rows[-1].id if more and rows else None}
 
 
 def chain_json(checked: Checked, tz: ZoneInfo) -> dict[str, Any]:
@@ -66,21 +83,17 @@ def chain_json(checked: Checked, tz: ZoneInfo) -> dict[str, Any]:
             "checked_at": iso(checked.at, tz)}  # fmt: skip
 
 
-@routes.get("/api/audit")
-@requires(Perm.SUPERVISE)
-async def api_audit(request: web.Request) -> web.Response:
+@api.get("/api/audit", Perm.SUPERVISE, query=AuditQuery)
+async def audit_trail(request: web.Request, query: AuditQuery) -> dict[str, Any]:
+    """one record's changes (entity+id) or the latest changes, and the chain's state"""
     tz = request.app[keys.CONFIG].tz
-    entity = request.query.get("entity", "").strip() or None
-    if entity is not None and entity not in ENTITIES:
-        raise BadRequest(f"entity: one of {', '.join(ENTITIES)}", field="entity")
-    entity_id = request.query.get("id", "").strip()[:64] or None
-    rows = await scoped_entries(request, entity, entity_id)
+    rows = await scoped_entries(request, query.entity, (query.id or "").strip() or None)
     checked = await request.app[keys.AUDIT].get(request.app[keys.READS], now(request))
-    return web.json_response({"items": [row_json(r, iso(r.at, tz)) for r in rows], "chain": chain_json(checked, tz)})
+    return {"items": [row_json(r, iso(r.at, tz)) for r in rows], "chain": chain_json(checked, tz)}
 
 
-@routes.get("/api/audit/verify")
-@requires(Perm.SUPERVISE)
-async def api_audit_verify(request: web.Request) -> web.Response:
+@api.get("/api/audit/verify", Perm.SUPERVISE)
+async def verify_audit(request: web.Request) -> dict[str, Any]:
+    """verify the keyed chain now"""
     checked = await request.app[keys.AUDIT].get(request.app[keys.READS], now(request), fresh=True)
-    return web.json_response(chain_json(checked, request.app[keys.CONFIG].tz))
+    return chain_json(checked, request.app[keys.CONFIG].tz)

@@ -17,6 +17,7 @@ from callcenter.tickets.controls import refusal
 from callcenter.tickets.delivery import list_outbox
 from callcenter.tickets.models import AuditEntry, Case, NoticeRead
 from callcenter.web import keys
+from callcenter.web.endpoints import MAX_ID
 from callcenter.web.supervision import charts
 from callcenter.web.supervision import stats
 from callcenter.web.supervision import overview as supervision
@@ -125,7 +126,7 @@ async def scoped_entries(request: web.Request, entity: str | None, entity_id: st
     scope = await request_scope(request)
     async with request.app[keys.READS]() as db:
         if entity == "case" and entity_id and scope.limited:
-            case = await db.get(Case, int(entity_id)) if entity_id.isdigit() else None
+            case = await db.get(Case, int(entity_id)) if entity_id.isdigit() and int(entity_id) <= MAX_ID else None
             visible(scope, case)
         return await entries(db, entity=entity, entity_id=entity_id, before=int_arg(request.query, "before"),
                              where=audit_clause(scope), filters=filters, limit=limit)  # fmt: skip
