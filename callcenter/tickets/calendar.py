@@ -99,6 +99,7 @@ class WorkCalendar:
         closes: dt.time = DEFAULT_CLOSES,
         tz: ZoneInfo | str = DEFAULT_TZ,
         confirmed_years: Iterable[int] = (),
+        table_years: Iterable[int] = (),
     ) -> None:
         if not opens < closes:
             raise ValueError(f"business hours: opening {opens} must be before closing {closes}")
@@ -107,6 +108,9 @@ class WorkCalendar:
         self.closes = closes
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
         self.confirmed_years = frozenset(confirmed_years)
+        # Years the table holds (seeded from chinese-calendar, or confirmed): for those the table
+        # alone decides, a day without an entry being an ordinary Monday-Friday day.
+        self.table_years = frozenset(table_years) | self.confirmed_years
         self.unknown_years: set[int] = set()
 
     # -- days ---------------------------------------------------------------------------
@@ -116,11 +120,14 @@ class WorkCalendar:
         return year in self.confirmed_years or library_knows(year)
 
     def is_workday(self, day: dt.date) -> bool:
-        """Override table first, then chinese-calendar, then Mon–Fri (recording the year)."""
+        """The table first; in a year the table holds, an unlisted day is Mon–Fri; in a year it
+        does not hold (never seeded), chinese-calendar, then Mon–Fri (recording the year)."""
         if isinstance(day, dt.datetime):
             raise TypeError("is_workday() takes a date; use local_date() for a datetime")
         if day in self.overrides:
             return self.overrides[day][0]
+        if day.year in self.table_years:
+            return day.weekday() < 5
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:

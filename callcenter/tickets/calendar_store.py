@@ -49,11 +49,12 @@ class YearWarning:
 async def load_calendar(session: AsyncSession, tz: str = DEFAULT_TZ) -> WorkCalendar:
     """The calendar as the database says: overrides, confirmed years, business hours."""
     days = (await session.execute(select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.note))).all()
-    confirmed = await session.scalars(select(CalendarYear.year).where(CalendarYear.status == "confirmed"))
+    years = (await session.execute(select(CalendarYear.year, CalendarYear.status))).all()
     opens, closes = await business_hours(session)
     return WorkCalendar(
         {d: (w, n) for d, w, n in days}, opens=opens, closes=closes, tz=tz,
-        confirmed_years=list(confirmed.all()),
+        confirmed_years=[y for y, status in years if status == "confirmed"],
+        table_years=[y for y, status in years if status in ("seeded", "confirmed")],
     )  # fmt: skip
 
 

@@ -42,6 +42,19 @@ async def test_unknown_year_falls_back_to_weekdays_plus_entries_until_confirmed(
     assert cal.unknown_years == set()
 
 
+async def test_in_a_seeded_year_the_table_alone_decides(sessions) -> None:
+    """chinese-calendar only seeds the table: a seeded holiday an administrator removes is an
+    ordinary day again (the package is not asked behind the table's back)."""
+    await cs.seed_calendar(sessions, 2026, 2026, actor="admin", now=NOW)
+    async with sessions() as session:
+        assert not (await cs.load_calendar(session)).is_workday(dt.date(2026, 10, 1))  # 国庆节, seeded
+    await cs.unset_day(sessions, dt.date(2026, 10, 1), actor="admin", now=NOW, reason="test")
+    async with sessions() as session:
+        cal = await cs.load_calendar(session)
+    assert cal.is_workday(dt.date(2026, 10, 1))  # a Thursday with no entry: a working day
+    assert not cal.is_workday(dt.date(2026, 10, 3))  # still a seeded holiday
+
+
 async def test_changing_the_calendar_recomputes_open_due_times(sessions) -> None:
     case = await assigned_case(sessions, at("2026-09-21 10:00"))  # D5 due Wed 23rd 17:30
     (d5,) = await deadlines(sessions, case.id)
