@@ -6,6 +6,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from callcenter import audit
 from tests.web.conftest import T0, Panel, add_call, login
 
@@ -202,3 +204,13 @@ async def test_station_home_and_me(panel: Panel) -> None:
     assert "仅显示本站工单：湖滨供热站" in html and "湖滨站" in html
     me = await _json(panel, "/api/me")
     assert me["role"] == "station" and me["station_code"] == "hubin" and "calls.view" not in me["permissions"]
+
+
+@pytest.mark.parametrize("user, home", [("clerk", "/live"), ("supervisor", "/live"), ("admin", "/live"),
+                                        ("station", "/cases"), ("office_head", "/supervision"),
+                                        ("manager", "/supervision")])  # fmt: skip
+async def test_each_role_lands_on_its_own_page(panel: Panel, user: str, home: str) -> None:
+    await login(panel.client, user)
+    response = await panel.client.get("/", allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"] == home
+    assert (await panel.client.get(home)).status == 200
