@@ -214,3 +214,17 @@ async def test_each_role_lands_on_its_own_page(panel: Panel, user: str, home: st
     response = await panel.client.get("/", allow_redirects=False)
     assert response.status == 302 and response.headers["Location"] == home
     assert (await panel.client.get(home)).status == 200
+
+
+async def test_withheld_number_reads_as_such_on_the_ledger_and_the_call_page(panel: Panel) -> None:
+    """The anonymous_caller trace is stored as the PBX sent it (CallerIDNum "anonymous",
+    CallerIDName "Anonymous"); the panel says 未显示号码 / Number withheld instead."""
+    call = await add_call(panel.sessions, caller_number="anonymous", caller_name="Anonymous",
+                          disposition="abandoned", answered_by=None)  # fmt: skip
+    await login(panel.client, "clerk")
+    for path in ("/calls", f"/calls/{call}", "/calls/missed"):
+        html = await (await panel.client.get(path)).text()
+        assert "未显示号码" in html, path
+        assert "anonymous" not in html.lower(), path
+    english = await (await panel.client.get(f"/calls/{call}?lang=en")).text()
+    assert "Number withheld" in english and "anonymous" not in english.lower()
