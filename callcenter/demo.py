@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import shutil
@@ -33,6 +34,8 @@ DEMO_TRACES = (
     "anonymous_caller", "attended_transfer", "busy_or_unavailable", "timestamped_answered",
 )  # fmt: skip
 
+
+STARTUP_LOG_WAIT = 5.0  # seconds the banner waits for the timer's first run at most
 
 # One account per role: (username, role, station, display name, extension).
 DEMO_USERS = (
@@ -154,6 +157,8 @@ async def run_demo(args: argparse.Namespace) -> None:
     transcriber = Transcriber(config, service.sessions, service.feed, model_optional=True)
     await transcriber.prepare()  # its start-up log line (no model, say) before the banner below
     await transcriber.start()
+    with contextlib.suppress(TimeoutError):  # the first report run's log lines (a calendar warning) too
+        await asyncio.wait_for(timer.reports_checked.wait(), STARTUP_LOG_WAIT)
     print_banner(f"http://{config.http_host}:{config.http_port}/", users, seeded=seeded, pbx_port=pbx.port,
                  var=var)  # fmt: skip
     try:

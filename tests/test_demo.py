@@ -202,6 +202,8 @@ def test_demo_output_ends_with_the_accounts_and_the_url(tmp_path: Path, traces: 
     url = next(i for i, line in enumerate(lines) if PANEL.match(line))
     schema = next(i for i, line in enumerate(lines) if "database schema at heads" in line)
     assert schema < model < first_account < url
+    calendar = [i for i, line in enumerate(lines) if "no holiday data for" in line]
+    assert all(i < first_account for i in calendar), output[-4000:]  # the first report run's warning too
     banner = lines[first_account : url + 1]
     assert all(line.startswith("demo: ") for line in banner), banner  # no log line inside the block
     assert sum(bool(USER.match(line)) for line in banner) == 6
