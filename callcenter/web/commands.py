@@ -20,7 +20,9 @@ from callcenter.config import Config, load_config
 from callcenter.db.migrate import upgrade
 from callcenter import audit_keys
 from callcenter.db.session import create_engine, is_sqlite, session_factory
-from callcenter.web.auth.accounts import AccountError, add_user, check_office, check_station, find_user, hash_password, set_password
+from callcenter.web.auth.accounts import (
+    AccountError, add_user, check_office, check_station, find_user, hash_password, set_password,
+)
 from callcenter.web.admin.users import set_office
 from callcenter.web.models import User
 from callcenter.web.auth.roles import Role

@@ -34,7 +34,8 @@ async def test_add_disable_and_reset_accounts(panel: Panel) -> None:
     assert response.status == 201 and (user["role"], user["station_code"], user["active"]) == ("station", "hubin", True)
     bad = await panel.client.post("/api/admin/users", headers=headers, json={"username": "x1", "role": "station", "password": "long enough, not guessable 7731"})
     assert bad.status == 400 and "station" in (await bad.json())["message"]
-    unknown = await panel.client.post("/api/admin/users", headers=headers, json={"username": "x2", "role": "station", "station_code": "nosuchstation", "password": "long enough, not guessable 7731"})
+    unknown = await panel.client.post("/api/admin/users", headers=headers, json={
+        "username": "x2", "role": "station", "station_code": "nosuchstation", "password": "long enough, not guessable 7731"})
     assert unknown.status == 400 and "nosuchstation" in (await unknown.json())["message"]
     short = await panel.client.post("/api/admin/users", headers=headers, json={"username": "x2", "role": "clerk", "password": "short"})
     assert short.status == 400 and "12" in (await short.json())["message"]

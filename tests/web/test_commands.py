@@ -57,7 +57,7 @@ def test_add_station_account_needs_a_station_of_the_directory(db_url: str, monke
             await engine.dispose()
 
     asyncio.run(seed())
-    assert _run(monkeypatch, db_url, [*add, "--station", "office1"], "s3cret-pass-boiler\n") == 2  # an office, not a station
+    assert _run(monkeypatch, db_url, [*add, "--station", "office1"], "s3cret-pass-boiler\n") == 2  # an office
     assert "no station with code 'office1'" in capsys.readouterr().err
     assert _run(monkeypatch, db_url, [*add, "--station", "hubin"], "s3cret-pass-boiler\n") == 0
     assert _run(monkeypatch, db_url, ["user", "list"]) == 0

@@ -124,7 +124,8 @@ EN: dict[str, str] = {
                  "holidays are entered\". Until then deadlines count Monday to Friday.",
     "cal.howto_view": "The administrator enters the year's holidays from the State Council's notice and confirms them. "
                       "Until then deadlines count Monday to Friday.",
-    "dir.no_station": "The directory has no station yet: assigning a case offers nobody. Add your offices and stations.",
+    "dir.no_station": "The directory has no station yet: assigning a case offers nobody. "
+                      "Add your offices and stations.",
     "dir.no_station_link": "Add offices and stations",
     "cal.moved": "Saved; {n} running deadlines were recomputed.", "cal.year": "{year}",
     "cal.st.seeded": "official holiday data", "cal.st.confirmed": "confirmed", "cal.st.unknown": "unknown (counted Mon–Fri)",

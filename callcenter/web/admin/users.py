@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.audit import record_change
-from callcenter.web.auth.accounts import AccountError, add_user, check_office, check_station, revoke_sessions, set_password
+from callcenter.web.auth.accounts import (
+    AccountError, add_user, check_office, check_station, revoke_sessions, set_password,
+)
 from callcenter.web.models import User, WebSession
 from callcenter.web.auth.roles import Role
 
