@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import shutil
@@ -33,6 +34,8 @@ DEMO_TRACES = (
     "anonymous_caller", "attended_transfer", "busy_or_unavailable", "timestamped_answered",
 )  # fmt: skip
 
+
+STARTUP_LOG_WAIT = 5.0  # seconds the banner waits for the timer's first run at most
 
 # One account per role: (username, role, station, display name, extension).
 DEMO_USERS = (
@@ -151,16 +154,13 @@ async def run_demo(args: argparse.Namespace) -> None:
     timer.start()
     from callcenter.transcribe.transcriber import Transcriber
 
-    transcriber = Transcriber(config, service.sessions, service.feed)
+    transcriber = Transcriber(config, service.sessions, service.feed, model_optional=True)
+    await transcriber.prepare()  # its start-up log line (no model, say) before the banner below
     await transcriber.start()
-    print(f"demo: panel on http://{config.http_host}:{config.http_port}/  (Simplified Chinese; English in the header)")
-    for name, role, password in users:
-        print(f"demo:   user {name:<11} role {role:<12} password {password}")
-    print(f"demo: {seeded} example cases seeded (every state, some overdue, notices, a duty shift)"
-          if seeded else "demo: example cases already there", flush=True)
-    print(f"demo: fake PBX (replay of {len(DEMO_TRACES)} recorded scenarios) on 127.0.0.1:{pbx.port}", flush=True)
-    print(f"demo: database {var / 'callcenter.sqlite3'}; export with: CALLCENTER_DATABASE_URL="
-          f"sqlite+aiosqlite:///{var / 'callcenter.sqlite3'} callcenter calls export", flush=True)  # fmt: skip
+    with contextlib.suppress(TimeoutError):  # the first report run's log lines (a calendar warning) too
+        await asyncio.wait_for(timer.reports_checked.wait(), STARTUP_LOG_WAIT)
+    print_banner(f"http://{config.http_host}:{config.http_port}/", users, seeded=seeded, pbx_port=pbx.port,
+                 var=var)  # fmt: skip
     try:
         await stop.wait()
     finally:
@@ -169,6 +169,26 @@ async def run_demo(args: argparse.Namespace) -> None:
         await stop_web(runner)
         await service.stop()
         await pbx.close()
+
+
+def print_banner(url: str, users: list[tuple[str, str, str]], *, seeded: int, pbx_port: int, var: Path) -> None:
+    """What a newcomer needs, printed last so it is not buried under start-up logs: the details
+    first, then the accounts, then the URL and how to stop."""
+    database = var / "callcenter.sqlite3"
+    lines = [
+        f"demo: fake PBX (replay of {len(DEMO_TRACES)} recorded scenarios) on 127.0.0.1:{pbx_port}",
+        f"demo: database {database}; export with: CALLCENTER_DATABASE_URL="
+        f"sqlite+aiosqlite:///{database} callcenter calls export",
+        f"demo: {seeded} example cases seeded (every state, some overdue, notices, a duty shift)"
+        if seeded else "demo: example cases already there",
+        "demo: " + "=" * 70,
+        "demo: accounts (one password for all):",
+        *(f"demo:   user {name:<11} role {role:<12} password {password}" for name, role, password in users),
+        f"demo: panel on {url}  (Simplified Chinese; English in the header)",
+        f"demo: stop with Ctrl+C; to start afresh, stop and delete {var}",
+        "demo: " + "=" * 70,
+    ]  # fmt: skip
+    print("\n".join(lines), flush=True)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -1,7 +1,8 @@
 """Logging set-up of the command line: plain text for people, one JSON object per line for shippers.
 
 ``configure_logging(verbose, fmt)`` is called once by ``cli.main``; ``fmt`` is ``"text"``
-(the historical ``time LEVEL logger: message``) or ``"json"``. ``default_log_format()`` reads
+(the historical ``time LEVEL logger: message``) or ``"json"``. Without ``verbose`` the level is
+INFO for the service and WARNING for the chatty libraries (:data:`QUIET_LIBRARIES`). ``default_log_format()`` reads
 ``CALLCENTER_LOG_FORMAT`` for the option's default, so a systemd unit can switch formats in
 its environment.
 
@@ -27,6 +28,9 @@ from typing import Any
 FORMATS = ("text", "json")
 ENV_FORMAT = "CALLCENTER_LOG_FORMAT"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Libraries whose INFO is chatter for an operator (one line per migration step, two lines per
+# scheduler tick): shown from WARNING on unless --verbose.
+QUIET_LIBRARIES = ("alembic", "apscheduler")
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
@@ -81,3 +85,5 @@ def configure_logging(verbose: bool, fmt: str) -> None:
         old.close()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)

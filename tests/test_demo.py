@@ -109,6 +109,7 @@ async def wait_for_calls(http: aiohttp.ClientSession, base: str, at_least: int) 
 async def exercise(demo: Demo) -> None:
     """Log in with a printed account, see calls arrive, stop with SIGTERM, expect a clean exit."""
     try:
+        demo.wait_for_output("demo: panel on", STARTUP_TIMEOUT)
         demo.wait_for_output("demo: fake PBX", STARTUP_TIMEOUT)
         users = {m.group(1): (m.group(2), m.group(3)) for m in map(USER.match, demo.out) if m}
         assert {"clerk", "supervisor", "admin"} <= set(users), demo.out
@@ -166,3 +167,43 @@ async def test_demo_from_a_fresh_virtualenv(tmp_path: Path, traces: Path) -> Non
                  "--speed", "10", "--traces", str(traces)], cwd=empty)  # fmt: skip
     await exercise(demo)
     assert not any(empty.iterdir()), f"the demo wrote into its working directory: {sorted(empty.iterdir())}"
+
+
+def test_demo_output_ends_with_the_accounts_and_the_url(tmp_path: Path, traces: Path) -> None:
+    """This tree's demo (``python -m callcenter``), stdout and stderr in one stream as a terminal
+    shows them: no library INFO (Alembic, APScheduler), no ERROR for the model the demo does
+    not have, and the start-up logs before the accounts and the URL, which come last."""
+    env = {**clean_env(), "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "callcenter", "demo", "--port", str(free_port()), "--var", str(tmp_path / "state"),
+            "--traces", str(traces)]  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            encoding="utf-8", errors="replace")  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=Demo._drain, args=(proc.stdout, lines), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not any("demo: stop with Ctrl+C" in line for line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, "\n".join(lines[-40:])
+            time.sleep(0.1)
+        time.sleep(6)  # past one 5 s tick of the deadline sweep
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(STOP_TIMEOUT)
+        reader.join(5)
+        proc.stdout.close()  # type: ignore[union-attr]
+    output = "\n".join(lines)
+    assert proc.returncode == 0, output[-4000:]
+    assert not [line for line in lines if "alembic" in line or "apscheduler" in line], output[-4000:]
+    assert not [line for line in lines if " ERROR " in line], output[-4000:]
+    model = next(i for i, line in enumerate(lines) if "transcription unavailable" in line)
+    assert " INFO callcenter.transcribe" in lines[model]
+    first_account = next(i for i, line in enumerate(lines) if USER.match(line))
+    url = next(i for i, line in enumerate(lines) if PANEL.match(line))
+    schema = next(i for i, line in enumerate(lines) if "database schema at heads" in line)
+    assert schema < model < first_account < url
+    calendar = [i for i, line in enumerate(lines) if "no holiday data for" in line]
+    assert all(i < first_account for i in calendar), output[-4000:]  # the first report run's warning too
+    banner = lines[first_account : url + 1]
+    assert all(line.startswith("demo: ") for line in banner), banner  # no log line inside the block
+    assert sum(bool(USER.match(line)) for line in banner) == 6

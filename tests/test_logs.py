@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from callcenter.logs import JsonFormatter, configure_logging, default_log_format
+from callcenter.logs import QUIET_LIBRARIES, JsonFormatter, configure_logging, default_log_format
 
 HOSTILE_CALLER_IDS = [
     'Zhang "Wei" \\ <13909511234>',
@@ -87,7 +87,10 @@ def test_default_format_from_environment() -> None:
 def root_logger() -> Iterator[logging.Logger]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    libraries = {name: logging.getLogger(name).level for name in QUIET_LIBRARIES}
     yield root
+    for name, old in libraries.items():
+        logging.getLogger(name).setLevel(old)
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
@@ -117,3 +120,18 @@ def test_configure_logging_text_and_verbose(root_logger: logging.Logger, monkeyp
     assert stream.getvalue().rstrip().endswith("DEBUG callcenter.test: details 7")
     with pytest.raises(ValueError, match="unknown log format"):
         configure_logging(False, "xml")
+
+
+def test_library_info_is_kept_out_unless_verbose(root_logger: logging.Logger, monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    configure_logging(False, "text")
+    logging.getLogger("apscheduler.executors.default").info("Running job sweep_job")
+    logging.getLogger("alembic.runtime.migration").info("Running upgrade 0001 -> 0002")
+    logging.getLogger("apscheduler.scheduler").warning("job missed")
+    logging.getLogger("callcenter.db.migrate").info("database schema at heads")
+    shown = stream.getvalue()
+    assert "Running" not in shown and "job missed" in shown and "schema at heads" in shown
+    configure_logging(True, "text")
+    logging.getLogger("alembic.runtime.migration").info("Running upgrade 0002 -> 0003")
+    assert "0002 -> 0003" in stream.getvalue()

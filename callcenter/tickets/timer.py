@@ -16,6 +16,7 @@ keeps real time; the injected ``clock`` only tells the jobs what "now" is.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -69,6 +70,7 @@ async def report_job(timer: TicketTimer) -> None:
         log.exception("report job failed")
     finally:
         timer.schedule_reports()
+        timer.reports_checked.set()
 
 
 class TicketTimer:
@@ -94,6 +96,8 @@ class TicketTimer:
         self.deliverer = Deliverer(sessions, webhook_url, post=post) if webhook_url else None
         self.scheduler: AsyncIOScheduler | None = None
         self.next_report_at: dt.datetime | None = None
+        # Set once the reports have been looked at after start (the demo prints its banner after that).
+        self.reports_checked = asyncio.Event()
 
     def start(self) -> None:
         """Start the scheduler (inside the running event loop)."""

@@ -73,8 +73,11 @@ class Transcriber:
         scan_interval: float = 60.0,
         model_recheck: float = 300.0,
         follow_feed: bool = True,
+        model_optional: bool = False,
     ) -> None:
         self.model_path: Path | None = config.vosk_model
+        # The demo runs without a model by design: its absence is news there, not an error.
+        self.model_optional = model_optional
         self.spool_dir = config.spool_dir
         self.ignore_phones = tuple(config.hotline_numbers)
         self.sessions = sessions
@@ -336,8 +339,9 @@ class Transcriber:
 
     def _report_unavailable(self, reason: str) -> None:
         if reason != self.unavailable:
-            log.error("transcription unavailable: %s; voicemail drafts are created without transcripts "
-                      "until the model is fixed (checked again every %g s)", reason, self.model_recheck)  # fmt: skip
+            level = logging.INFO if self.model_optional and reason == NO_MODEL else logging.ERROR
+            log.log(level, "transcription unavailable: %s; voicemail drafts are created without transcripts "
+                    "until the model is fixed (checked again every %g s)", reason, self.model_recheck)  # fmt: skip
         self.unavailable = reason
 
     # -- the forever loop ----------------------------------------------------------------

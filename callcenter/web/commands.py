@@ -20,7 +20,9 @@ from callcenter.config import Config, load_config
 from callcenter.db.migrate import upgrade
 from callcenter import audit_keys
 from callcenter.db.session import create_engine, is_sqlite, session_factory
-from callcenter.web.auth.accounts import AccountError, add_user, check_office, find_user, hash_password, set_password
+from callcenter.web.auth.accounts import (
+    AccountError, add_user, check_office, check_station, find_user, hash_password, set_password,
+)
 from callcenter.web.admin.users import set_office
 from callcenter.web.models import User
 from callcenter.web.auth.roles import Role
@@ -45,6 +47,7 @@ async def _run(config: Config, action: str, args: argparse.Namespace, password: 
             if action == "add":
                 assert password is not None
                 await check_office(session, args.office)
+                await check_station(session, args.station)
                 user = await add_user(
                     session, username=args.name, role=args.role, password_hash=hash_password(password, args.name), now=now,
                     station_code=args.station, display_name=args.display_name or "", extension=args.extension,

@@ -64,6 +64,20 @@ async def names_of(request: web.Request) -> Snapshot:
     return await request.app[keys.NAMES].get(request.app[keys.READS])
 
 
+# What Asterisk and SIP trunks put in CallerIDNum / CallerIDName when the caller withholds the
+# number (the recorded anonymous_caller trace: "anonymous" / "Anonymous"). Stored as received;
+# shown as 未显示号码. Mirrored in live/static/live.js and wallboard/static/wallboard.js (WITHHELD).
+WITHHELD = frozenset({"anonymous", "restricted", "private", "unavailable", "unknown", "<unknown>"})
+
+
+def known_caller(value: str | None) -> str:
+    """A caller number or name as the panel shows it: "" when it only says the number is
+    withheld (the templates then show 未显示号码), else the value itself."""
+    if not value or value.strip().lower() in WITHHELD:
+        return ""
+    return value
+
+
 def make_filters(tz: ZoneInfo) -> dict[str, Any]:
     def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
         return value.astimezone(tz).strftime(fmt) if value else ""
@@ -86,7 +100,8 @@ def make_filters(tz: ZoneInfo) -> dict[str, Any]:
             return value or ""
 
     return {"localtime": localtime, "epoch_local": epoch_local, "duration": duration, "iso_local": iso_local,
-            "countdown": countdown, "fromjson": audit.decoded, "phone": phones.shown}  # fmt: skip
+            "countdown": countdown, "fromjson": audit.decoded, "phone": phones.shown,
+            "known_caller": known_caller}  # fmt: skip
 
 
 def countdown(seconds: int, state: str = "open", lang: str = "zh") -> str:

@@ -36,10 +36,33 @@ def _active(path: str) -> str | None:
     return max(hits, key=len) if hits else None
 
 
+def calendar_audience(role: str) -> str | None:
+    """How a role is told that a year's holidays are missing (deadlines then count Mon–Fri):
+    ``"alert"`` with a link for an administrator, who enters them; ``"info"`` for a supervisor
+    or a manager, who read the calendar and answer for the deadlines (they ask the administrator);
+    nothing for clerks, stations and office heads, who can do nothing about it."""
+    if allowed(role, Perm.ADMIN_EDIT):
+        return "alert"
+    if allowed(role, Perm.ADMIN_VIEW):
+        return "info"
+    return None
+
+
 async def _warnings(request: web.Request) -> list[YearWarning]:
-    """The calendar's unknown years (this one, the next, any a deadline used): every page says so."""
+    """The calendar's unknown years (this one, the next, any a deadline used)."""
     async with request.app[keys.READS]() as db:
         return await calendar_warnings(db, request.app[keys.CLOCK]())
+
+
+async def _no_station(request: web.Request) -> bool:
+    """True while the directory has no active station: 交办 then offers nobody (a fresh ``serve``)."""
+    from sqlalchemy import select
+
+    from callcenter.tickets.models import Unit
+
+    async with request.app[keys.READS]() as db:
+        found = await db.scalar(select(Unit.id).where(Unit.kind == "station", Unit.active.is_(True)).limit(1))
+    return found is None
 
 
 async def _unread(request: web.Request, user: Any) -> int:
@@ -60,11 +83,14 @@ async def base_context(request: web.Request) -> dict[str, Any]:
         for key, url, perm, enabled in NAV
         if user is not None and allowed(user.role, perm)
     ]
-    warnings = await _warnings(request) if user is not None else []
+    audience = calendar_audience(user.role) if user is not None else None
+    warnings = await _warnings(request) if audience is not None else []
     unread = await _unread(request, user) if user is not None else 0
+    can_edit_directory = user is not None and allowed(user.role, Perm.ADMIN_EDIT)
     return {"request": request, "app": request.app, "_": partial(i18n.gettext, lang), "lang": lang, "user": user, "nav": nav,
             "csrf_token": await csrf_token(request), "languages": i18n.LANGUAGES, "calendar_warnings": warnings,
-            "can_edit_calendar": user is not None and allowed(user.role, Perm.ADMIN_EDIT),
+            "calendar_audience": audience, "can_edit_calendar": audience == "alert",
+            "directory_without_station": can_edit_directory and await _no_station(request),
             "inbox_unread": unread}  # fmt: skip
 
 

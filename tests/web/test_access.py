@@ -25,6 +25,7 @@ GAZETTEER = '[stations]\n"湖滨" = "一所"\n'
 # (method, route template, concrete path, body for unsafe requests)
 ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("GET", "/login", "/login", None),
+    ("GET", "/favicon.ico", "/favicon.ico", None),
     ("POST", "/login", "/login", {"username": "clerk", "password": "x"}),
     ("POST", "/logout", "/logout", {}),
     ("GET", "/", "/", None),

@@ -34,6 +34,9 @@ async def test_add_disable_and_reset_accounts(panel: Panel) -> None:
     assert response.status == 201 and (user["role"], user["station_code"], user["active"]) == ("station", "hubin", True)
     bad = await panel.client.post("/api/admin/users", headers=headers, json={"username": "x1", "role": "station", "password": "long enough, not guessable 7731"})
     assert bad.status == 400 and "station" in (await bad.json())["message"]
+    unknown = await panel.client.post("/api/admin/users", headers=headers, json={
+        "username": "x2", "role": "station", "station_code": "nosuchstation", "password": "long enough, not guessable 7731"})
+    assert unknown.status == 400 and "nosuchstation" in (await unknown.json())["message"]
     short = await panel.client.post("/api/admin/users", headers=headers, json={"username": "x2", "role": "clerk", "password": "short"})
     assert short.status == 400 and "12" in (await short.json())["message"]
 
@@ -105,20 +108,41 @@ async def test_a_calendar_edit_moves_the_due_times(panel: Panel) -> None:
     assert wrong.status == 400
 
 
-async def test_an_unknown_year_is_a_banner_for_everyone_until_confirmed(panel: Panel) -> None:
-    await login(panel.client, "station")
+@pytest.mark.parametrize("user, shown", [("admin", "alert"), ("supervisor", "info"), ("manager", "info"),
+                                         ("clerk", None), ("station", None), ("office_head", None)])  # fmt: skip
+async def test_an_unknown_year_is_told_to_the_roles_that_can_act(panel: Panel, user: str, shown: str | None) -> None:
+    """The administrator enters the holidays (an alert with a link); a supervisor or a manager
+    reads it as information; clerks, stations and office heads, who cannot act on it, see nothing."""
+    await login(panel.client, user)
     page = await (await panel.client.get("/cases")).text()
-    assert 'data-testid="calendar-banner"' in page and "2027年节假日未录入" in page
+    if shown is None:
+        assert 'data-testid="calendar-banner"' not in page and "2027年节假日未录入" not in page
+        return
+    banner = page[page.index('data-testid="calendar-banner"') - 80:]
+    assert "2027年节假日未录入" in banner
+    if shown == "alert":
+        assert 'role="alert"' in banner and 'href="/admin/calendar?year=2027"' in banner
+    else:
+        assert "banner-info" in banner and "请系统管理员录入" in banner and "/admin/calendar?year=2027" not in banner
+
+
+async def test_the_calendar_page_says_what_to_do_until_the_year_is_confirmed(panel: Panel) -> None:
+    await login(panel.client, "supervisor")
+    page = await (await panel.client.get("/admin/calendar?year=2027")).text()
+    assert 'data-testid="year-howto"' in page and "请系统管理员按国务院办公厅的放假安排通知录入" in page
     _, admin = await login(panel.client, "admin")
     page = await (await panel.client.get("/admin/calendar?year=2027")).text()
     assert 'data-testid="year-warning"' in page and 'data-testid="confirm-year"' in page
+    assert "国务院办公厅" in page and "确认 2027 年节假日已录入" in page[page.index('data-testid="year-howto"'):]
+    english = await (await panel.client.get("/admin/calendar?year=2027&lang=en")).text()
+    assert "State Council" in english
     data = await (await panel.client.get("/api/calendar?year=2027")).json()
     assert data["status"] == "unknown" and data["warnings"][0]["year"] == 2027
     response = await panel.client.post("/api/calendar/years/2027/confirm", json={"reason": "国办通知已录入"},
                                        headers={"X-CSRF-Token": admin})  # fmt: skip
     assert response.status == 200
-    await login(panel.client, "station")
-    assert 'data-testid="calendar-banner"' not in await (await panel.client.get("/cases")).text()
+    page = await (await panel.client.get("/admin/calendar?year=2027&lang=zh")).text()
+    assert 'data-testid="calendar-banner"' not in page and 'data-testid="year-howto"' not in page
 
 
 async def test_rules_and_extraction_tables_are_shown_to_the_manager(panel: Panel) -> None:
@@ -135,3 +159,20 @@ async def test_rules_and_extraction_tables_are_shown_to_the_manager(panel: Panel
     directory = await (await panel.client.get("/api/directory")).json()
     assert {u["code"] for u in directory["units"]} >= {"office1", "hubin", "yinhu"}
     assert "第一供热管理所" in await (await panel.client.get("/admin/directory")).text()
+
+
+async def test_an_admin_is_asked_to_add_stations_while_the_directory_has_none(panel: Panel) -> None:
+    from sqlalchemy import update
+
+    from callcenter.tickets.models import Unit
+
+    await login(panel.client, "admin")
+    assert 'data-testid="directory-hint"' not in await (await panel.client.get("/cases")).text()
+    async with panel.sessions() as db, db.begin():
+        await db.execute(update(Unit).where(Unit.kind == "station").values(active=False))  # as a fresh serve: none
+    page = await (await panel.client.get("/cases")).text()
+    hint = page[page.index('data-testid="directory-hint"'):]
+    assert "请先添加管理所和供热站" in hint and 'href="/admin/directory"' in hint
+    assert "Add your offices and stations" in await (await panel.client.get("/cases?lang=en")).text()
+    await login(panel.client, "clerk")
+    assert 'data-testid="directory-hint"' not in await (await panel.client.get("/cases?lang=zh")).text()

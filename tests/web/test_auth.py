@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import aiohttp
 import pytest
@@ -154,3 +155,16 @@ async def test_language_switch(panel: Panel) -> None:
     response = await panel.client.get("/login?lang=en")
     assert "Username" in await response.text()
     assert "Username" in await (await panel.client.get("/login")).text()  # remembered in the cookie
+
+
+async def test_favicon_is_served_without_login_and_linked_from_the_pages(panel: Panel) -> None:
+    response = await panel.client.get("/favicon.ico", allow_redirects=False)
+    assert response.status == 200 and response.content_type == "image/svg+xml"
+    assert (await response.read()).startswith(b"<svg")
+    login_page = await (await panel.client.get("/login")).text()
+    icon = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)"', login_page)
+    assert icon, "the login page links no icon"
+    linked = await panel.client.get(icon.group(1))
+    assert linked.status == 200 and linked.content_type == "image/svg+xml"
+    await login(panel.client, "clerk")
+    assert '<link rel="icon"' in await (await panel.client.get("/cases")).text()

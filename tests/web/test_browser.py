@@ -157,6 +157,17 @@ async def test_panel_end_to_end(migrated: str, traces: Path, tmp_path: Path, bro
             assert await page.locator("#popup-number").text_content() == HOSTILE_NUMBER
             assert await page.locator("#popup-name").text_content() == HOSTILE_NAME
             await page.click("#popup-close")
+            # A withheld number as the PBX sends it (the anonymous_caller trace): 未显示号码, no "Anonymous".
+            withheld = CallState(linkedid="9999.2", started_at=T0.timestamp(), caller_number="anonymous",
+                                 caller_name="Anonymous")  # fmt: skip
+            service.feed.publish_call("ringing", withheld)
+            await popup.wait_for(state="visible")
+            assert await page.locator("#popup-number").text_content() == "未显示号码"
+            assert await page.locator("#popup-name").text_content() == ""
+            row = page.locator("#current tr[data-linkedid='9999.2']")
+            assert "未显示号码" in await row.inner_text() and "nonymous" not in await row.inner_text()
+            await page.screenshot(path=str(SHOTS / "live-withheld.png"))
+            await page.click("#popup-close")
 
             await page.goto(base + "/calls")
             ledger = await page.locator("[data-testid=ledger]").inner_text()

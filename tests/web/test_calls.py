@@ -6,6 +6,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from callcenter import audit
 from tests.web.conftest import T0, Panel, add_call, login
 
@@ -202,3 +204,27 @@ async def test_station_home_and_me(panel: Panel) -> None:
     assert "仅显示本站工单：湖滨供热站" in html and "湖滨站" in html
     me = await _json(panel, "/api/me")
     assert me["role"] == "station" and me["station_code"] == "hubin" and "calls.view" not in me["permissions"]
+
+
+@pytest.mark.parametrize("user, home", [("clerk", "/live"), ("supervisor", "/live"), ("admin", "/live"),
+                                        ("station", "/cases"), ("office_head", "/supervision"),
+                                        ("manager", "/supervision")])  # fmt: skip
+async def test_each_role_lands_on_its_own_page(panel: Panel, user: str, home: str) -> None:
+    await login(panel.client, user)
+    response = await panel.client.get("/", allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"] == home
+    assert (await panel.client.get(home)).status == 200
+
+
+async def test_withheld_number_reads_as_such_on_the_ledger_and_the_call_page(panel: Panel) -> None:
+    """The anonymous_caller trace is stored as the PBX sent it (CallerIDNum "anonymous",
+    CallerIDName "Anonymous"); the panel says 未显示号码 / Number withheld instead."""
+    call = await add_call(panel.sessions, caller_number="anonymous", caller_name="Anonymous",
+                          disposition="abandoned", answered_by=None)  # fmt: skip
+    await login(panel.client, "clerk")
+    for path in ("/calls", f"/calls/{call}", "/calls/missed"):
+        html = await (await panel.client.get(path)).text()
+        assert "未显示号码" in html, path
+        assert "anonymous" not in html.lower(), path
+    english = await (await panel.client.get(f"/calls/{call}?lang=en")).text()
+    assert "Number withheld" in english and "anonymous" not in english.lower()

@@ -36,3 +36,29 @@ def test_add_passwd_list(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: p
     assert "0 session(s) revoked" in capsys.readouterr().out
     assert _run(monkeypatch, db_url, ["user", "list"]) == 0
     assert "wangli\tclerk\t-\t8001\t王丽" in capsys.readouterr().out
+
+
+def test_add_station_account_needs_a_station_of_the_directory(db_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    import asyncio
+
+    from callcenter.db.session import create_engine, session_factory
+    from callcenter.tickets.directory import seed_demo
+
+    add = ["user", "add", "hubin-duty", "--role", "station", "--password-stdin"]
+    assert _run(monkeypatch, db_url, [*add, "--station", "nosuchstation"], "s3cret-pass-boiler\n") == 2
+    assert "no station with code 'nosuchstation'" in capsys.readouterr().err
+
+    async def seed() -> None:
+        engine = create_engine(db_url)
+        try:
+            await seed_demo(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+    assert _run(monkeypatch, db_url, [*add, "--station", "office1"], "s3cret-pass-boiler\n") == 2  # an office
+    assert "no station with code 'office1'" in capsys.readouterr().err
+    assert _run(monkeypatch, db_url, [*add, "--station", "hubin"], "s3cret-pass-boiler\n") == 0
+    assert _run(monkeypatch, db_url, ["user", "list"]) == 0
+    assert "hubin-duty\tstation\thubin" in capsys.readouterr().out

@@ -47,7 +47,13 @@ ZH: dict[str, str] = {
     "lim.minutes": "分钟", "lim.hours": "小时", "lim.working_days": "个工作日", "lim.calendar_days": "天",
     "lim.same_day": "当天", "lim.next_morning": "次日 {at} 前", "lim.cob": "下班前", "lim.roll": "遇节假日顺延",
     # calendar
-    "cal.fix": "去录入", "cal.moved": "已保存；{n} 个计时中的期限已按新日历重新计算。", "cal.year": "{year} 年",
+    "cal.fix": "去录入", "cal.ask_admin": "请系统管理员录入。",
+    "cal.howto": "请按国务院办公厅发布的该年放假安排通知，在下方“新增节假日或调休上班日”中逐日录入放假日和调休上班日，"
+                 "核对无误后点击“确认 {year} 年节假日已录入”。录入前，期限按周一至周五计算。",
+    "cal.howto_view": "请系统管理员按国务院办公厅的放假安排通知录入该年节假日并确认。录入前，期限按周一至周五计算。",
+    "dir.no_station": "组织架构中还没有供热站：交办时无站可选。请先添加管理所和供热站。",
+    "dir.no_station_link": "去添加管理所和供热站",
+    "cal.moved": "已保存；{n} 个计时中的期限已按新日历重新计算。", "cal.year": "{year} 年",
     "cal.st.seeded": "节假日来自官方数据", "cal.st.confirmed": "已确认", "cal.st.unknown": "节假日未知（按周一至周五计算）",
     "cal.st.library": "节假日来自官方数据", "cal.confirm": "确认 {year} 年节假日已录入",
     "cal.confirm_reason": "如：依国务院办公厅通知", "cal.work": "工作日", "cal.weekend": "周末", "cal.holiday": "节假日",
@@ -112,7 +118,16 @@ EN: dict[str, str] = {
     "lim.minutes": "minutes", "lim.hours": "hours", "lim.working_days": "working days", "lim.calendar_days": "days",
     "lim.same_day": "same day", "lim.next_morning": "by {at} next morning", "lim.cob": "close of business",
     "lim.roll": "rolls past holidays",
-    "cal.fix": "enter it", "cal.moved": "Saved; {n} running deadlines were recomputed.", "cal.year": "{year}",
+    "cal.fix": "enter it", "cal.ask_admin": "Ask the administrator to enter it.",
+    "cal.howto": "Enter each holiday and adjusted working day of the State Council's holiday notice for the year "
+                 "under \"Add a holiday or adjusted working day\" below, check them, then press \"Confirm the {year} "
+                 "holidays are entered\". Until then deadlines count Monday to Friday.",
+    "cal.howto_view": "The administrator enters the year's holidays from the State Council's notice and confirms them. "
+                      "Until then deadlines count Monday to Friday.",
+    "dir.no_station": "The directory has no station yet: assigning a case offers nobody. "
+                      "Add your offices and stations.",
+    "dir.no_station_link": "Add offices and stations",
+    "cal.moved": "Saved; {n} running deadlines were recomputed.", "cal.year": "{year}",
     "cal.st.seeded": "official holiday data", "cal.st.confirmed": "confirmed", "cal.st.unknown": "unknown (counted Mon–Fri)",
     "cal.st.library": "official holiday data", "cal.confirm": "Confirm the {year} holidays are entered",
     "cal.confirm_reason": "e.g. State Council notice", "cal.work": "working day", "cal.weekend": "weekend",

@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.audit import record_change
-from callcenter.web.auth.accounts import AccountError, add_user, check_office, revoke_sessions, set_password
+from callcenter.web.auth.accounts import (
+    AccountError, add_user, check_office, check_station, revoke_sessions, set_password,
+)
 from callcenter.web.models import User, WebSession
 from callcenter.web.auth.roles import Role
 
@@ -63,6 +65,7 @@ def new_user_fields(source: Mapping[str, Any]) -> dict[str, Any]:
 async def create_account(session: AsyncSession, fields: Mapping[str, Any], password_hash: str, *, actor: str,
                          now: dt.datetime) -> User:  # fmt: skip
     await check_office(session, fields.get("office_code"))
+    await check_station(session, fields.get("station_code"))
     user = await add_user(session, password_hash=password_hash, now=now, **fields)
     await record_change(session, actor=actor, entity=ENTITY, entity_id=user.username,
                         changes={k: (None, getattr(user, k)) for k in ("role", "display_name", "station_code",

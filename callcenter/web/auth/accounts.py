@@ -107,6 +107,16 @@ async def check_office(session: AsyncSession, office_code: str | None) -> None:
         raise AccountError(f"office: no heating management office with code {office_code!r} in the directory")
 
 
+async def check_station(session: AsyncSession, station_code: str | None) -> None:
+    """The code names a station of the directory (if one is given): a station account with an
+    unknown code would see no case at all."""
+    if not station_code:
+        return
+    found = await session.scalar(select(Unit.id).where(Unit.code == station_code, Unit.kind == "station"))
+    if found is None:
+        raise AccountError(f"station: no station with code {station_code!r} in the directory")
+
+
 async def find_user(session: AsyncSession, username: str) -> User | None:
     return await session.scalar(select(User).where(User.username == username.strip().lower()))
 

@@ -1,9 +1,10 @@
-"""Login, logout, the home page and ``/api/me``."""
+"""Login, logout, the home page, the favicon and ``/api/me``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -16,11 +17,22 @@ from callcenter.web.endpoints import Endpoints, Schema
 from callcenter.web.errors import NotAuthenticated
 from callcenter.web.i18n import gettext
 from callcenter.web.render import page, render
-from callcenter.web.auth.roles import Perm, allowed
+from callcenter.web.auth.roles import Perm, Role, allowed
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 api = Endpoints(routes=routes)
+
+
+FAVICON = Path(__file__).resolve().parents[1] / "static" / "favicon.svg"
+
+
+@routes.get("/favicon.ico", name="favicon")
+@requires(PUBLIC)
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """The icon browsers ask for at this fixed path whatever the page links (an SVG: every
+    current browser takes one); public like the panel's CSS, and cached for a day."""
+    return web.FileResponse(FAVICON, headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"})
 
 
 def safe_next(target: str | None) -> str:
@@ -115,11 +127,21 @@ async def logout(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/login")
 
 
+# Where ``/`` sends those who supervise rather than answer calls. An office head's work is the
+# cases of their office's stations and their deadlines: /supervision shows exactly those (scoped
+# to the office). A manager follows the whole hotline's backlog and overdue cases there too. Neither
+# answers calls, so the live call list is noise to them; clerks and supervisors (who watch the
+# line) keep /live, stations their cases.
+SUPERVISING_HOME = {Role.OFFICE_HEAD: "/supervision", Role.MANAGER: "/supervision"}
+
+
 @routes.get("/", name="home")
 @requires(Perm.LOGGED_IN)
 @page("home.html")
 async def home(request: web.Request) -> dict[str, object]:
     user = await current_user(request)
+    if user is not None and user.role in SUPERVISING_HOME:
+        raise web.HTTPFound(SUPERVISING_HOME[user.role])
     if user is not None and allowed(user.role, Perm.CALLS_VIEW):
         raise web.HTTPFound("/live")
     if user is not None and allowed(user.role, Perm.CASES_VIEW):

@@ -7,6 +7,9 @@
   var popupFor = null;
 
   function t(key) { return S[key] || key; }
+  // A caller number or name that only says "withheld" (as callcenter/web/present.py WITHHELD): "".
+  var WITHHELD = ["anonymous", "restricted", "private", "unavailable", "unknown", "<unknown>"];
+  function known(v) { return v && WITHHELD.indexOf(String(v).trim().toLowerCase()) < 0 ? v : ""; }
   function el(tag, text, cls) {
     var e = document.createElement(tag);
     if (text !== undefined && text !== null) e.textContent = String(text);
@@ -24,7 +27,7 @@
     return m + ":" + (s < 10 ? "0" : "") + s;
   }
   function numberCell(c) {
-    return c.caller_number ? el("span", c.caller_number, "num") : el("span", t("calls.anonymous"), "muted");
+    return known(c.caller_number) ? el("span", c.caller_number, "num") : el("span", t("calls.anonymous"), "muted");
   }
   function stateOf(c) {
     if (c.ended) return [c.disposition ? t("disp." + c.disposition) : t("live.ended"), "d-" + (c.disposition || "open")];
@@ -46,7 +49,7 @@
     tr.dataset.linkedid = c.linkedid;
     tr.appendChild(el("td", hms(c.started_at), "nowrap"));
     var n = el("td"); n.appendChild(numberCell(c)); tr.appendChild(n);
-    tr.appendChild(el("td", c.caller_name, "cid"));
+    tr.appendChild(el("td", known(c.caller_name), "cid"));
     var st = stateOf(c), s = el("td"); s.appendChild(el("span", st[0], "badge " + st[1])); tr.appendChild(s);
     tr.appendChild(el("td", whoCell(c)));
     if (withDuration) {
@@ -156,8 +159,8 @@
   }
   function showPopup(c) {
     popupFor = c.linkedid;
-    document.getElementById("popup-number").textContent = c.caller_number || t("calls.anonymous");
-    document.getElementById("popup-name").textContent = c.caller_name || "";
+    document.getElementById("popup-number").textContent = known(c.caller_number) || t("calls.anonymous");
+    document.getElementById("popup-name").textContent = known(c.caller_name);
     document.getElementById("popup-previous").textContent = "";
     document.getElementById("popup-open").hidden = !c.call_id;
     var button = document.getElementById("popup-new-case");
@@ -167,7 +170,7 @@
     document.getElementById("popup-second").hidden = true;
     document.getElementById("popup").hidden = false;
     updatePopup(c);
-    if (!c.caller_number) { fillPrevious({}, c.linkedid); return; }
+    if (!known(c.caller_number)) { fillPrevious({}, c.linkedid); return; }
     fetch("/api/caller?number=" + encodeURIComponent(c.caller_number), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : {}; })
       .then(function (data) { if (popupFor === c.linkedid) fillPrevious(data, c.linkedid); })

@@ -19,6 +19,9 @@
     var m = Math.floor(seconds / 60), s = seconds % 60;
     return m + ":" + (s < 10 ? "0" : "") + s;
   }
+  // A caller number or name that only says "withheld" (as callcenter/web/present.py WITHHELD): "".
+  var WITHHELD = ["anonymous", "restricted", "private", "unavailable", "unknown", "<unknown>"];
+  function known(v) { return v && WITHHELD.indexOf(String(v).trim().toLowerCase()) < 0 ? v : ""; }
   function clerkRow(c) {
     var tr = el("tr"); tr.dataset.ext = c.extension;
     var who = el("td", (c.display_name || c.name || "") + " "); who.appendChild(el("small", c.extension, "muted")); tr.appendChild(who);
@@ -27,7 +30,7 @@
     if (c.pause_reason) { st.appendChild(document.createTextNode(" ")); st.appendChild(el("small", c.pause_reason)); }
     if (c.offline_reason) { st.appendChild(document.createTextNode(" ")); st.appendChild(el("small", t("clerk.offline." + c.offline_reason))); }
     tr.appendChild(st);
-    var withWhom = el("td", (c.caller_number || "") + " ", "num"); withWhom.appendChild(el("small", c.caller_name || "")); tr.appendChild(withWhom);
+    var withWhom = el("td", known(c.caller_number) + " ", "num"); withWhom.appendChild(el("small", known(c.caller_name))); tr.appendChild(withWhom);
     var since = el("td", "", "r ticker"); since.dataset.since = c.since || ""; tr.appendChild(since);
     tr.appendChild(el("td", c.answered_today, "r")); tr.appendChild(el("td", c.missed_rings_today, "r"));
     return tr;
