@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.web import commands
+from tests.keys import AUDIT_KEYS
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -52,7 +53,7 @@ def test_add_station_account_needs_a_station_of_the_directory(db_url: str, monke
     async def seed() -> None:
         engine = create_engine(db_url)
         try:
-            await seed_demo(session_factory(engine))
+            await seed_demo(session_factory(engine, AUDIT_KEYS))
         finally:
             await engine.dispose()
 
