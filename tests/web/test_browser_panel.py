@@ -161,3 +161,37 @@ async def test_a_case_is_corrected_from_its_page(served: Served, browser: Any) -
     async with sessions() as db:
         case = await db.get(Case, case_id)
     assert case is not None and (case.room, case.kind, case.caller_phone) == ("", "repair", "13995112288")
+
+
+async def test_an_old_answer_arriving_late_does_not_blank_the_draft(served: Served, browser: Any) -> None:  # noqa: F811
+    """The page asks for the draft twice (before and after the transcript); the first answer is
+    held back until the second has been drawn: it must not undo it (it once blanked 湖滨花园)."""
+    import asyncio
+
+    base, sessions, feed = served
+    clerk = await as_user(browser, base, "clerk")
+    first = await voicemail(sessions, feed, 3)
+    await clerk.goto(f"{base}/drafts/{first}")
+    await clerk.locator("#conn.on").wait_for()
+    held, release, seen = asyncio.Event(), asyncio.Event(), []
+
+    async def slow_first(route: Any) -> None:
+        seen.append(route.request.url)
+        response = await route.fetch()  # the draft as it is now: still transcribing
+        if len(seen) == 1:
+            held.set()
+            await release.wait()
+        await route.fulfill(response=response)
+
+    await clerk.route(f"**/api/drafts/{first}", slow_first)
+    publish(feed, draft_message(case_id=first, call_id=None, linkedid="x", caller_number="13909510003",
+                                status="transcribing", reason=None))  # fmt: skip
+    await asyncio.wait_for(held.wait(), 20)  # the first question, its answer held back
+    await transcribe(sessions, feed)  # the transcript arrives: a second question, answered at once
+    await clerk.locator("[data-testid=draft-status].vm-transcribed").wait_for()
+    compound = clerk.locator("[data-testid=confirm] input[name=compound]")
+    assert await compound.input_value() == "湖滨花园"
+    release.set()  # now the old answer arrives
+    await clerk.wait_for_timeout(500)
+    assert await compound.input_value() == "湖滨花园"
+    assert "vm-transcribed" in (await clerk.locator("[data-testid=draft-status]").get_attribute("class") or "")

@@ -72,10 +72,14 @@
     items.forEach(function (d) { rows.appendChild(draftRow(d)); });
     document.getElementById("draft-count").textContent = t("drafts.count", { n: items.length });
   }
+  // Answers can come back out of order (a slow one asked before a fast one): only the answer to
+  // the latest question is drawn, or an old answer would blank fields a newer one just filled.
+  var askedQueue = 0, askedSelected = 0;
   function refreshQueue() {
+    var mine = ++askedQueue;
     fetch("/api/drafts", { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) renderQueue(data.items || []); })
+      .then(function (data) { if (data && mine === askedQueue) renderQueue(data.items || []); })
       .catch(function () {});
   }
 
@@ -176,12 +180,14 @@
   }
   function refreshSelected() {
     if (!selected || gone) return;
+    var mine = ++askedSelected;
     fetch("/api/drafts/" + encodeURIComponent(selected), { credentials: "same-origin" })
       .then(function (r) {
+        if (mine !== askedSelected) return null;
         if (r.status === 404) { drop(); return null; }
         return r.ok ? r.json() : null;
       })
-      .then(function (d) { if (d) renderSelected(d); })
+      .then(function (d) { if (d && mine === askedSelected) renderSelected(d); })
       .catch(function () {});
   }
 
