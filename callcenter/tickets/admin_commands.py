@@ -22,6 +22,7 @@ from callcenter.config import load_config
 from callcenter import audit_keys
 from callcenter.db.session import create_engine, require_database, session_factory
 from callcenter.tickets import calendar_store, directory
+from callcenter.analytics.kpi import settings_of
 from callcenter.tickets.report_build import NAMES, build_report, write_report
 from callcenter.tickets.reports import default_anchor, report_period
 from callcenter.tickets.rulefile import load_rules
@@ -212,7 +213,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
 
     async def work(sessions: Sessions, config: Any) -> int:
-        doc = await build_report(sessions, report_id, anchor, now=_now(), tz=config.timezone, lang=args.lang)
+        doc = await build_report(sessions, report_id, anchor, now=_now(), tz=config.timezone, lang=args.lang,
+                                 kpi_settings=settings_of(config))  # fmt: skip
         write_report(doc, out)
         print(f"{report_id} {doc.period[0]}..{doc.period[1]} written to {out}")
         return 0

@@ -48,6 +48,9 @@ OUTCOMES = ("answered", "abandoned", "voicemail", "busy", "failed")
 NAMES = {"weekly": "R1", "monthly": "R2", "property-office": "R3"}
 
 
+CALL_REPORTS = ("R1", "R2")  # the weekly and monthly reports
+
+
 @dataclass
 class Section:
     name: str  # stable key: summary, by_kind, …
@@ -86,7 +89,7 @@ def rate(part: int, whole: int) -> float | None:
 
 async def build_report(
     sessions: async_sessionmaker[AsyncSession], report_id: str, anchor: dt.date, *, now: dt.datetime,
-    book: RuleBook | None = None, tz: str = DEFAULT_TZ, lang: str = "zh",
+    book: RuleBook | None = None, tz: str = DEFAULT_TZ, lang: str = "zh", kpi_settings: Any = None,
 ) -> ReportDoc:  # fmt: skip
     book = book or load_rules()
     lang = language(lang)
@@ -99,6 +102,8 @@ async def build_report(
         ctx = _Ctx(session, rep.kinds, lo, hi, min(hi, now), zone, lang)
         sections = [await ctx.summary(), *await ctx.breakdowns(), await ctx.overdue(), await ctx.second(),
                     await ctx.chased()]
+        if report_id in CALL_REPORTS:  # the weekly and monthly reports want the hotline's call figures
+            sections += await ctx.queue(first, last, kpi_settings)
     return ReportDoc(report_id, rep.title_zh, rep.title_en, (first, last), now, sections, lang)
 
 
@@ -160,6 +165,27 @@ class _Ctx:
             select(func.count()).select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
             .where(CaseEvent.action.in_(actions), Case.kind.in_(self.kinds),
                    CaseEvent.at >= self.lo, CaseEvent.at < self.hi)) or 0)  # fmt: skip
+
+    async def queue(self, first: dt.date, last: dt.date, settings: Any) -> list[Section]:
+        """The queue and clerk figures of the period (definitions: :mod:`callcenter.analytics.kpi`)."""
+        from callcenter.analytics.kpi import call_figures
+
+        f = await call_figures(self.session, first, last, self.zone, settings)
+        sl, short = f["service_level_seconds"], f["short_abandon_seconds"]
+        n_sl, n_short = f"{sl:g}", f"{short:g}"
+        keys = ("offered", "answered", "answered_in_sl", "service_level", "asa", "aht", "abandoned", "abandoned_queue",
+                "abandoned_ringing", "abandoned_voicemail", "short_abandons", "abandon_rate", "voicemail", "busy",
+                "failed", "longest_wait")  # fmt: skip
+        rows: list[list[Any]] = []
+        for key in keys:
+            n = n_short if key == "short_abandons" else n_sl
+            rows.append([word(self.lang, "q." + key).format(n=n), f[key]])
+        rows += [[word(self.lang, "q.wait").format(label=label), count] for label, count in f["waits"].items()]
+        clerks = [[c["extension"], c["answered"], c["talk_seconds"], c["aht"], c["missed_rings"], c["cases_opened"]]
+                  for c in f["clerks"]]  # fmt: skip
+        return [self.section("queue", ("figure", "value"), rows),
+                self.section("clerks", ("extension", "answered", "talk_seconds", "aht", "missed_rings",
+                                        "cases_opened"), clerks)]  # fmt: skip
 
     async def chased(self) -> Section:
         """催办 and 逐级上报 in the period: which case, when, by whom, what was said."""

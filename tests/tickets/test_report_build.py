@@ -57,7 +57,10 @@ async def test_weekly_report_figures_in_excel_and_csv(sessions, tmp_path: Path) 
     assert doc.period == (WEEK, dt.date(2026, 9, 27))
     xlsx = write_report(doc, tmp_path / "r1.xlsx")
     book = load_workbook(xlsx)
-    assert book.sheetnames == ["汇总", "按类别", "按分类", "按供热站", "超期", "二次投诉", "催办"]
+    assert book.sheetnames == ["汇总", "按类别", "按分类", "按供热站", "超期", "二次投诉", "催办", "话务指标", "专线员话务"]
+    queue = {row[0]: row[1] for row in book["话务指标"].iter_rows(min_row=3, values_only=True)}
+    assert queue["呼入总数"] == 6 and queue["已接听"] == 2 and queue["留言"] == 1 and queue["无坐席可接"] == 2
+    assert "服务水平（%，20秒内接听）" in queue and "短时放弃（5秒内，另计）" in queue
     summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
     assert summary == {
         "受理件数": 4, "办结件数": 2, "按期办结件数": 1, "按期办结率（%）": 50.0, "应回访件数": 2, "已回访件数": 2,
@@ -101,7 +104,8 @@ async def test_a_report_speaks_one_language(sessions, tmp_path: Path) -> None:
             words += [str(r[0]) for r in ws.iter_rows(min_row=3, values_only=True) if ws.title in ("汇总", "Summary")]
         assert not [w for w in words if foreign(w)], (doc.lang, [w for w in words if foreign(w)])
     book = load_workbook(tmp_path / "en.xlsx")
-    assert book.sheetnames == ["Summary", "By kind", "By category", "By station", "Overdue", "Second complaints", "Reminders (chasing)"]
+    assert book.sheetnames == ["Summary", "By kind", "By category", "By station", "Overdue", "Second complaints",
+                               "Reminders (chasing)", "Queue figures", "Clerks' calls"]  # fmt: skip
     assert book["Summary"]["A1"].value.startswith("R1 Weekly report of supervision and complaint cases: 2026-09-21")
     assert ("Complaint", 3) in list(book["By kind"].iter_rows(min_row=3, values_only=True))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.analytics.kpi import settings_of
 from callcenter.tickets.calendar_store import load_calendar
 from callcenter.tickets.report_build import ReportDoc, build_report, write_report
 from callcenter.tickets.reports import default_anchor, report_due
@@ -48,7 +49,8 @@ async def build(request: web.Request, report_id: str) -> ReportDoc:
     today = moment.astimezone(tz).date()
     anchor = anchor_of(request.query, default_anchor(request.app[keys.RULES].reports[report_id], today))
     return await build_report(request.app[keys.READS], report_id, anchor, now=moment,
-                              book=request.app[keys.RULES], tz=tz.key, lang=request[keys.LANG])  # fmt: skip
+                              book=request.app[keys.RULES], tz=tz.key, lang=request[keys.LANG],
+                              kpi_settings=settings_of(request.app[keys.CONFIG]))  # fmt: skip
 
 
 @routes.get("/reports", name="reports")
