@@ -4,7 +4,7 @@ from __future__ import annotations
 
 ZH: dict[str, str] = {
     "pw.title": "修改密码", "pw.link": "修改密码", "pw.old": "当前密码", "pw.new": "新密码", "pw.again": "再次输入新密码",
-    "pw.submit": "修改", "pw.rules": "至少 12 个字符，不能包含用户名，不能是常见或容易猜到的密码（如 password、12345678、aaaaaaaa）。",
+    "pw.submit": "修改", "pw.rules": "至少 12 个字符，不能包含用户名，不能是常见或容易猜到的密码（如 12345678、aaaaaaaa、键盘上连续的字母）。",
     "pw.wrong_old": "当前密码不正确。", "pw.mismatch": "两次输入的新密码不一致。",
     "pw.done": "密码已修改；该账号在其他地方的登录已全部退出。",
     "pw.short": "新密码至少 12 个字符。", "pw.has_name": "新密码不能包含用户名。",
