@@ -11,12 +11,11 @@ revoked session closes the socket (code 4401).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 from typing import Any
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 from sqlalchemy import select
 
 from callcenter.ami.calls import CallState
@@ -24,6 +23,7 @@ from callcenter.db.models import Call
 from callcenter.live import Subscription, call_message
 from callcenter.tickets.workflow import KINDS
 from callcenter.web import keys
+from callcenter.web.live.socket import feed_socket
 from callcenter.web.auth.session import current_user, requires
 from callcenter.web.i18n import for_js
 from callcenter.web.present import names_of
@@ -112,29 +112,8 @@ async def _pump(request: web.Request, ws: web.WebSocketResponse, sub: Subscripti
         await ws.send_json(out)
 
 
-async def _drain(ws: web.WebSocketResponse) -> None:
-    """Read (and ignore) what the browser sends, so close frames and pongs are processed."""
-    async for _msg in ws:
-        pass
-
 
 @routes.get("/ws/live", name="ws_live")
 @requires(Perm.CALLS_VIEW)
 async def ws_live(request: web.Request) -> web.StreamResponse:
-    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=4096)
-    await ws.prepare(request)
-    sockets = request.app[keys.WEBSOCKETS]
-    sockets.add(ws)
-    async with request.app[keys.FEED].subscribe() as sub:
-        reader = asyncio.create_task(_drain(ws), name="ws-live-reader")
-        try:
-            await _pump(request, ws, sub, reader)
-        except ConnectionResetError:  # the browser went away mid-send
-            pass
-        finally:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
-            sockets.discard(ws)
-            with contextlib.suppress(Exception):
-                await ws.close(code=WSCloseCode.GOING_AWAY)
-    return ws
+    return await feed_socket(request, _pump, "ws-live")

@@ -10,14 +10,13 @@ checked again: a revoked session closes the socket with 4401).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dt
 import time
 from typing import Any
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from callcenter.web import keys
+from callcenter.web.live.socket import feed_socket
 from callcenter.web.auth.roles import Perm, allowed
 from callcenter.web.auth.session import current_user, requires
 from callcenter.web.endpoints import parse_query
@@ -50,10 +49,6 @@ async def _still_allowed(request: web.Request) -> bool:
     return user is not None and allowed(user.role, Perm.SUPERVISE)
 
 
-async def _drain(ws: web.WebSocketResponse) -> None:
-    async for _msg in ws:
-        pass
-
 
 async def _pump(request: web.Request, ws: web.WebSocketResponse, sub: Any, reader: asyncio.Task[None]) -> None:
     cache = request.app[keys.WALLBOARD]
@@ -85,23 +80,7 @@ async def _pump(request: web.Request, ws: web.WebSocketResponse, sub: Any, reade
 @routes.get("/ws/wallboard", name="ws_wallboard")
 @requires(Perm.SUPERVISE)
 async def ws_wallboard(request: web.Request) -> web.StreamResponse:
-    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=4096)
-    await ws.prepare(request)
-    sockets = request.app[keys.WEBSOCKETS]
-    sockets.add(ws)
-    async with request.app[keys.FEED].subscribe() as sub:
-        reader = asyncio.create_task(_drain(ws), name="ws-wallboard-reader")
-        try:
-            await _pump(request, ws, sub, reader)
-        except ConnectionResetError:
-            pass
-        finally:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
-            sockets.discard(ws)
-            with contextlib.suppress(Exception):
-                await ws.close(code=WSCloseCode.GOING_AWAY)
-    return ws
+    return await feed_socket(request, _pump, "ws-wallboard")
 
 
 @routes.get("/wallboard/reports", name="queue_reports")
