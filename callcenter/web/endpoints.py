@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -125,22 +124,10 @@ class Declared:
 
     @property
     def openapi_path(self) -> str:
-        """``/x/{day:\\d{4}-\\d{2}}`` → ``/x/{day}`` (a regex may hold braces of its own)."""
-        out, i = [], 0
-        while i < len(self.path):
-            if self.path[i] != "{":
-                out.append(self.path[i])
-                i += 1
-                continue
-            depth, j = 0, i
-            while True:
-                depth += {"{": 1, "}": -1}.get(self.path[j], 0)
-                if depth == 0:
-                    break
-                j += 1
-            out.append("{" + re.split(r"[:}]", self.path[i + 1:j + 1], maxsplit=1)[0] + "}")
-            i = j + 1
-        return "".join(out)
+        """``/x/{day:\\d{4}-\\d{2}}`` → ``/x/{day}``, as aiohttp itself formats the route."""
+        if "{" not in self.path:
+            return self.path
+        return str(web.DynamicResource(self.path).get_info()["formatter"])
 
 
 Handler = Callable[..., Awaitable[Any]]
