@@ -76,7 +76,7 @@ async def test_reports_download_as_real_excel_and_csv(panel: Panel) -> None:
     assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
     assert 'filename="R1_2026-11-16_2026-11-22.xlsx"' in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(await response.read()))
-    assert book.sheetnames == ["汇总", "按类别", "按分类", "按供热站", "超期", "二次投诉", "催办"]
+    assert book.sheetnames == ["汇总", "按类别", "按分类", "按供热站", "超期", "二次投诉", "催办", "话务指标", "专线员话务"]
     summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
     assert summary["办结件数"] == 1
     csv = await (await panel.client.get("/reports/R3/download?anchor=2026-11-20&format=csv")).read()
