@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from callcenter import phones
 from callcenter.audit import record_change
 from callcenter.tickets import notices, workflow
 from callcenter.tickets.calendar_store import load_clockwork
@@ -38,15 +37,15 @@ _NON_DIGIT = re.compile(r"\D+")
 
 
 def normalize_phone(raw: str | None) -> str:
-    """The number as the hotline's phones dial it and the PBX shows it (the form calls are
-    matched on): a 0951 number without its area code, other areas with their trunk 0, mobiles
-    without +86 or a trunk 0, and no extension (:mod:`callcenter.phones` reads every written
-    form). Something that is no number of the plan keeps its digits (at least 5); '' for
+    """Digits only, without +86, Yinchuan's 0951 area code or a mobile's trunk 0; '' for
     anonymous or garbage."""
-    phone = phones.parse(raw)
-    if phone is not None:
-        return phone.dialled
     digits = _NON_DIGIT.sub("", raw or "")
+    if digits.startswith("86") and len(digits) >= 13:
+        digits = digits[2:]
+    if digits.startswith("0951") and len(digits) == 11:
+        digits = digits[4:]
+    if digits.startswith("01") and len(digits) == 12:  # a mobile dialled with the trunk prefix
+        digits = digits[1:]
     return digits if len(digits) >= 5 else ""
 
 
