@@ -1,11 +1,20 @@
 """Shared fixtures: the recorded traces, and databases (SQLite always, PostgreSQL when
-CALLCENTER_TEST_DATABASE_URL is set: each test gets a fresh database on that server)."""
+CALLCENTER_TEST_DATABASE_URL is set: each test gets a fresh database on that server).
+
+A test that asks for a migrated database gets a copy of one migrated once per session (a file
+copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL) instead of running every
+migration again: the same schema, built by the same Alembic upgrade, in a fraction of the time
+(about 1.5 s less per PostgreSQL test). Tests of the migrations themselves ask for ``db_url`` or
+``pg_url`` without ``migrated`` and still get an empty database.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -45,20 +54,71 @@ async def _pg_admin(url: str, sql: str) -> None:
         await conn.close()
 
 
+async def _upgrade(url: str) -> None:
+    from callcenter.db.migrate import upgrade
+    from callcenter.db.session import create_engine
+
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+# Databases built from a template: ``migrated`` does not upgrade them again.
+_FROM_TEMPLATE: set[str] = set()
+
+
+@pytest.fixture(scope="session")
+def _dropper() -> Iterator[ThreadPoolExecutor]:
+    """Drops the tests' PostgreSQL databases beside the run (a forced drop takes most of a second)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drop")
+    yield pool
+    pool.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once for the session, the template of the tests' databases."""
+    base = _asyncpg_url(os.environ[PG_ENV])
+    name = "cc_tmpl_" + uuid.uuid4().hex[:12]
+    asyncio.run(_pg_admin(base, f'CREATE DATABASE "{name}"'))
+    head, _, _db = base.rpartition("/")
+    try:
+        asyncio.run(_upgrade(f"{head}/{name}"))
+        yield name
+    finally:
+        asyncio.run(_pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once for the session, copied for each test that wants one."""
+    path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
+    asyncio.run(_upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+def pg_url(request: pytest.FixtureRequest, _dropper: ThreadPoolExecutor) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (dropped afterwards): empty, or already migrated
+    (from the session's template) when the test also asks for ``migrated``."""
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} not set")
     base = _asyncpg_url(base)
     name = "cc_test_" + uuid.uuid4().hex[:12]
-    asyncio.run(_pg_admin(base, f'CREATE DATABASE "{name}"'))
+    template = request.getfixturevalue("pg_template") if "migrated" in request.fixturenames else None
+    asyncio.run(_pg_admin(base, f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     head, _, _db = base.rpartition("/")
+    url = f"{head}/{name}"
+    if template:
+        _FROM_TEMPLATE.add(url)
     try:
-        yield f"{head}/{name}"
+        yield url
     finally:
-        asyncio.run(_pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _FROM_TEMPLATE.discard(url)
+        _dropper.submit(asyncio.run, _pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _db_params() -> list[object]:
@@ -73,16 +133,17 @@ def _db_params() -> list[object]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL for the test: an SQLite file, then (if configured) PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'callcenter.sqlite3'}"
+        path = tmp_path / "callcenter.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+        if "migrated" in request.fixturenames:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+            _FROM_TEMPLATE.add(url)
+        return url
     return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture
 async def migrated(db_url: str) -> AsyncIterator[str]:
-    from callcenter.db.migrate import upgrade
-    from callcenter.db.session import create_engine
-
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    await engine.dispose()
+    if db_url not in _FROM_TEMPLATE:
+        await _upgrade(db_url)
     yield db_url
