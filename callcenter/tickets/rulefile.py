@@ -48,6 +48,7 @@ _RULE_KEYS = frozenset(
         "case_limit_overrides",
         "urgent",
         "note",
+        "note_zh",
         "variants",
     }
 )
@@ -199,6 +200,7 @@ def _rule(rule_id: str, group: str, t: Mapping[str, Any], v: _Vocabulary, where:
         case_limit_overrides=_bool(t, "case_limit_overrides", where),
         urgent=_bool(t, "urgent", where),
         note=_str(t, "note", where, ""),
+        note_zh=_str(t, "note_zh", where, ""),
     )
 
 

@@ -70,7 +70,8 @@ class Rule:
     # An urgent clock (D2, D4 minor): its notices reach every role at once, day or night, and
     # always the person on duty (值班人员); the others keep the office-hours rule.
     urgent: bool = False
-    note: str = ""
+    note: str = ""  # how the rule book's words are read (maintainers' English)
+    note_zh: str = ""  # the same for the panel's Chinese readers
 
 
 @dataclass(frozen=True)
