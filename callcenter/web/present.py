@@ -61,7 +61,8 @@ def call_json(call: Call, note: CallNote | None, tz: ZoneInfo, clerks: dict[str,
 
 async def names_of(request: web.Request) -> Snapshot:
     """Units, people and clerks' names (the app's snapshot, see :mod:`callcenter.web.names`)."""
-    return await request.app[keys.NAMES].get(request.app[keys.READS])
+    snapshot = await request.app[keys.NAMES].get(request.app[keys.READS])
+    return snapshot.in_lang(request.get(keys.LANG, "zh"))
 
 
 # What Asterisk and SIP trunks put in CallerIDNum / CallerIDName when the caller withholds the

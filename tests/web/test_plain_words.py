@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from tests.web.conftest import T0, Panel, login
 from tests.web.traces import store_trace
@@ -78,3 +79,67 @@ async def test_the_call_timeline_in_english(panel: Panel, traces: Path) -> None:
     assert "Not answered | 李强 (8002) | no answer" in text and "Voicemail answered | caller 13909511234" in text
     for code in CODES:
         assert code not in text, code
+
+
+# --- the voicemail drafts: the transcriber's diagnostics stay with the operator -------------------
+
+
+async def _draft_with(panel: Panel, status: str, reason: str | None) -> int:
+    from callcenter.transcribe.models import VoicemailDraft
+    from tests.web.test_drafts import add_draft
+
+    case_id = await add_draft(panel, transcribed=False)
+    async with panel.sessions() as db, db.begin():
+        vm = (await db.scalars(select(VoicemailDraft).where(VoicemailDraft.case_id == case_id))).one()
+        vm.status, vm.reason = status, reason
+    return case_id
+
+
+async def test_a_draft_without_a_model_tells_the_clerk_what_to_do(panel: Panel, tmp_path: Path) -> None:
+    from callcenter.transcribe.drafts import inspect_message
+    from callcenter.transcribe.transcriber import NO_MODEL
+
+    no_model = await _draft_with(panel, "unavailable", NO_MODEL)  # what the transcriber stores
+    refused = inspect_message(tmp_path, "/etc/passwd").refused  # a path outside the spool
+    assert refused and refused.startswith("recording refused")
+    bad_path = await _draft_with(panel, "failed", refused)
+    await login(panel.client, "clerk")
+    html = await (await panel.client.get(f"/drafts/{no_model}")).text()
+    assert "暂无自动转写，请听录音登记。" in html
+    assert "CALLCENTER_VOSK_MODEL" not in html and "Vosk" not in html and "vosk_model" not in html
+    html = await (await panel.client.get(f"/drafts/{bad_path}")).text()
+    assert "录音文件无法读取" in html and "recording refused" not in html and "/etc/passwd" not in html
+    english = await (await panel.client.get(f"/drafts/{no_model}?lang=en")).text()
+    assert "No automatic transcript" in english and "CALLCENTER_VOSK_MODEL" not in english
+    # The inbox's script shows the same sentence: the API says which, by key.
+    data = await (await panel.client.get(f"/api/drafts/{no_model}")).json()
+    assert data["notice"] == "unavailable"
+
+
+# --- the case page and the audit trail: rule-book words, the system named as such --------------
+
+
+async def test_a_confirmed_draft_reads_plainly_on_the_case_and_in_the_audit(panel: Panel) -> None:
+    from tests.web.test_drafts import add_draft, post
+
+    case_id = await add_draft(panel)
+    _, token = await login(panel.client, "clerk")
+    draft = await (await panel.client.get(f"/api/drafts/{case_id}")).json()
+    status, _ = await post(panel, f"/api/drafts/{case_id}/confirm", token,
+                           {"version": draft["case"]["version"], "building": "3"})  # fmt: skip
+    assert status == 200
+    html = await (await panel.client.get(f"/cases/{case_id}")).text()
+    timeline = html.split('data-testid="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert "核对留言草稿" in timeline and "draft checked" not in html
+    assert "系统（留言转写）" in timeline and "system:voicemail" not in html
+    english = await (await panel.client.get(f"/cases/{case_id}?lang=en")).text()
+    assert "System (voicemail transcription)" in english and "system:voicemail" not in english
+    assert "voicemail draft checked" in english
+    await login(panel.client, "supervisor")
+    html = await (await panel.client.get(f"/audit?case={case_id}&lang=zh")).text()
+    shown = re.sub(r"<[^>]+>", " ", html.split('<table', 1)[1])  # the trail as read (not the filter's codes)
+    assert "核对留言草稿" in shown and "draft checked" not in shown
+    assert "系统（留言转写）" in shown and "system:voicemail" not in shown
+    csv = (await (await panel.client.get(f"/audit/export?case={case_id}&format=csv")).read()).decode("utf-8-sig")
+    assert "系统（留言转写）" in csv and "system:voicemail" not in csv and "核对留言草稿" in csv
+    assert ",draft," not in csv and ",accepted," not in csv and "草稿" in csv and "王丽" in csv
