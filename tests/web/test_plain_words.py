@@ -143,3 +143,42 @@ async def test_a_confirmed_draft_reads_plainly_on_the_case_and_in_the_audit(pane
     csv = (await (await panel.client.get(f"/audit/export?case={case_id}&format=csv")).read()).decode("utf-8-sig")
     assert "系统（留言转写）" in csv and "system:voicemail" not in csv and "核对留言草稿" in csv
     assert ",draft," not in csv and ",accepted," not in csv and "草稿" in csv and "王丽" in csv
+
+
+# --- the administration pages: sentences, not redirect codes; station names, not codes ----------
+
+
+def visible(html: str) -> str:
+    """The page's text as read (no tags, attributes or scripts)."""
+    html = re.sub(r"<script.*?</script>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _users_table(html: str) -> str:
+    return html.split('data-testid="users"', 1)[1].split("</table>", 1)[0]
+
+
+async def test_admin_pages_say_what_was_done_in_words(panel: Panel) -> None:
+    _, token = await login(panel.client, "admin")
+    response = await panel.client.post("/admin/users", data={
+        "csrf_token": token, "username": "weak2", "display_name": "湖滨值班", "role": "station",
+        "station_code": "hubin", "extension": "", "password": "湖滨值班密码-6085708"}, allow_redirects=False)  # fmt: skip
+    assert response.status == 302 and response.headers["Location"] == "/admin/users?done=added:weak2"
+    html = await (await panel.client.get(response.headers["Location"])).text()
+    assert "已添加账号 weak2。" in visible(html) and "added:" not in visible(html) and "已完成：" not in html
+    table = _users_table(html)
+    assert "湖滨供热站" in table and ">hubin<" not in table and "hubin<" not in table
+    english = await (await panel.client.get("/admin/users?done=added:weak2&lang=en")).text()
+    assert "Account weak2 added." in visible(english) and "added:" not in visible(english)
+    assert "Hubin" in _users_table(english)
+    # A forged or unknown code says nothing rather than echo it.
+    html = await (await panel.client.get("/admin/users?done=<b>x</b>:y&lang=zh")).text()
+    assert 'data-testid="done"' not in html
+    from tests.web.test_directory_edit import unit_id
+
+    office2 = await unit_id(panel, "office2")
+    response = await panel.client.post("/admin/directory/units", data={
+        "csrf_token": token, "code": "s9", "kind": "station", "name_zh": "九号站", "name_en": "", "phone": "",
+        "parent_id": str(office2)}, allow_redirects=False)  # fmt: skip
+    html = await (await panel.client.get(response.headers["Location"])).text()
+    assert "已保存单位：九号站。" in visible(html) and "unit:s9" not in visible(html)
