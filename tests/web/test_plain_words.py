@@ -114,6 +114,13 @@ async def test_a_draft_without_a_model_tells_the_clerk_what_to_do(panel: Panel, 
     # The inbox's script shows the same sentence: the API says which, by key.
     data = await (await panel.client.get(f"/api/drafts/{no_model}")).json()
     assert data["notice"] == "unavailable"
+    # The precise diagnostic goes to the operator: the administrator's banner (and the log, `check`).
+    await login(panel.client, "admin")
+    html = await (await panel.client.get("/admin/users?lang=zh")).text()
+    banner = html.split('data-testid="transcription-banner"', 1)[1].split("</div>", 1)[0]
+    assert "2 条待登记的留言未能自动转写" in banner and "recording refused" in banner and "callcenter check" in banner
+    await login(panel.client, "supervisor")
+    assert 'data-testid="transcription-banner"' not in await (await panel.client.get("/admin/users")).text()
 
 
 # --- the case page and the audit trail: rule-book words, the system named as such --------------
