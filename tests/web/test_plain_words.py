@@ -189,3 +189,31 @@ async def test_admin_pages_say_what_was_done_in_words(panel: Panel) -> None:
         "parent_id": str(office2)}, allow_redirects=False)  # fmt: skip
     html = await (await panel.client.get(response.headers["Location"])).text()
     assert "已保存单位：九号站。" in visible(html) and "unit:s9" not in visible(html)
+
+
+# --- the withheld number: 未显示号码 on every page and export -------------------------------------
+
+
+async def test_a_withheld_number_reads_the_same_everywhere(panel: Panel, traces: Path) -> None:
+    """The voicemail trace's call, its caller ID as the anonymous_caller trace has it
+    ("anonymous" / "Anonymous"), made a draft by the real pipeline; then every page that shows it."""
+    from sqlalchemy import update
+
+    from callcenter.db.models import Call
+    from callcenter.transcribe.drafts import create_draft
+
+    (call_id,) = await store_trace(panel.sessions, traces / "voicemail", T0)
+    async with panel.sessions() as db, db.begin():
+        await db.execute(update(Call).where(Call.id == call_id).values(caller_number="anonymous", caller_name="Anonymous"))
+    case_id = await create_draft(panel.sessions, call_id, now=panel.clock(), spool_dir=panel.config.spool_dir)
+    assert case_id is not None
+    await login(panel.client, "clerk")
+    for path in (f"/drafts/{case_id}", "/drafts", f"/cases/{case_id}", "/cases?state=draft", "/calls/missed",
+                 f"/calls/{call_id}", "/calls", "/calls/export.csv"):  # fmt: skip
+        response = await panel.client.get(path + ("&" if "?" in path else "?") + "lang=zh")
+        assert response.status == 200, path
+        body = (await response.read()).decode("utf-8-sig")
+        body = body if path.endswith(".csv") else visible(body)  # what is read, not a script's string keys
+        at = body.lower().find("anonymous")
+        assert at < 0, (path, body[max(0, at - 200):at + 60])
+        assert "未显示号码" in body, path
