@@ -217,3 +217,18 @@ async def test_a_withheld_number_reads_the_same_everywhere(panel: Panel, traces:
         at = body.lower().find("anonymous")
         assert at < 0, (path, body[max(0, at - 200):at + 60])
         assert "未显示号码" in body, path
+
+
+# --- the reports: clerks by name and extension -----------------------------------------------------
+
+
+async def test_the_reports_name_the_clerks(panel: Panel, traces: Path) -> None:
+    await store_trace(panel.sessions, traces / "answered_caller_hangs_up", T0)  # 8001 answers
+    await login(panel.client, "supervisor")
+    data = await (await panel.client.get("/api/reports/R1?anchor=2026-11-20&lang=zh")).json()
+    clerks = next(s for s in data["sections"] if s["name"] == "clerks")
+    assert clerks["headers"][0] == "专线员"
+    assert [row[0] for row in clerks["rows"]] == ["王丽（8001）"]
+    data = await (await panel.client.get("/api/reports/R1?anchor=2026-11-20&lang=en")).json()
+    clerks = next(s for s in data["sections"] if s["name"] == "clerks")
+    assert clerks["headers"][0] == "Clerk" and [row[0] for row in clerks["rows"]] == ["王丽 (8001)"]
