@@ -164,3 +164,18 @@ def shown(value: str | None) -> str:
     that is no number as it is."""
     phone = parse(value)
     return phone.display if phone else (value or "")
+
+
+# What Asterisk and SIP trunks put in CallerIDNum / CallerIDName when the caller withholds the
+# number (the recorded anonymous_caller trace: "anonymous" / "Anonymous"). The call log stores
+# it as received; a case never takes it as a phone or a name; the panel shows 未显示号码.
+# Mirrored in web/live/static/live.js and web/wallboard/static/wallboard.js (WITHHELD).
+WITHHELD = frozenset({"anonymous", "restricted", "private", "unavailable", "unknown", "<unknown>"})
+
+
+def known_caller(value: str | None) -> str:
+    """A caller number or name as the panel shows it: "" when it only says the number is
+    withheld (the templates then show 未显示号码), else the value itself."""
+    if not value or value.strip().lower() in WITHHELD:
+        return ""
+    return value

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import column, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.models import Call
@@ -129,6 +129,27 @@ class _Ctx:
     def local(self, moment: dt.datetime | None) -> str:
         return "" if moment is None else moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
+    async def names(self) -> dict[str, str]:
+        """Logins, usernames and extensions → the person's name (the directory, the panel's accounts)."""
+        out = {p.login: p.name for p in (await self.session.scalars(select(Person))).all()}
+        users = table("users", column("username"), column("display_name"), column("extension"))
+        for username, name, ext in (await self.session.execute(select(users))).all():
+            if name:
+                out[username] = name
+                if ext:
+                    out[ext] = name
+        return out
+
+    def clerk(self, extension: str, names: dict[str, str]) -> str:
+        """王丽（8001）; an extension nobody is known by stays a number."""
+        name = names.get(extension)
+        return self.w("who.with_ext").format(name=name, ext=extension) if name else extension
+
+    def actor(self, actor: str, names: dict[str, str]) -> str:
+        if actor.startswith("system"):
+            return self.w("actor." + actor) if actor in ("system", "system:voicemail") else self.w("actor.system")
+        return names.get(actor, actor)
+
     async def _cases(self, column: Any) -> list[Case]:
         stmt = select(Case).where(Case.kind.in_(self.kinds), column >= self.lo, column < self.hi)
         return list((await self.session.scalars(stmt.order_by(Case.id))).all())
@@ -181,10 +202,11 @@ class _Ctx:
             n = n_short if key == "short_abandons" else n_sl
             rows.append([word(self.lang, "q." + key).format(n=n), f[key]])
         rows += [[word(self.lang, "q.wait").format(label=label), count] for label, count in f["waits"].items()]
-        clerks = [[c["extension"], c["answered"], c["talk_seconds"], c["aht"], c["missed_rings"], c["cases_opened"]]
-                  for c in f["clerks"]]  # fmt: skip
+        names = await self.names()
+        clerks = [[self.clerk(c["extension"], names), c["answered"], c["talk_seconds"], c["aht"], c["missed_rings"],
+                   c["cases_opened"]] for c in f["clerks"]]  # fmt: skip
         return [self.section("queue", ("figure", "value"), rows),
-                self.section("clerks", ("extension", "answered", "talk_seconds", "aht", "missed_rings",
+                self.section("clerks", ("clerk", "answered", "talk_seconds", "aht", "missed_rings",
                                         "cases_opened"), clerks)]  # fmt: skip
 
     async def chased(self) -> Section:
@@ -192,7 +214,8 @@ class _Ctx:
         stmt = (select(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
                 .where(CaseEvent.action.in_(("chase", "escalate_manual")), Case.kind.in_(self.kinds),
                        CaseEvent.at >= self.lo, CaseEvent.at < self.hi).order_by(CaseEvent.at, CaseEvent.id))  # fmt: skip
-        rows = [[e.case_id, self.local(e.at), e.actor, self.w("action." + e.action), e.reason or ""]
+        names = await self.names()
+        rows = [[e.case_id, self.local(e.at), self.actor(e.actor, names), self.w("action." + e.action), e.reason or ""]
                 for e in (await self.session.scalars(stmt)).all()]  # fmt: skip
         return self.section("chases", ("case", "at", "by", "kind", "note"), rows)
 

@@ -48,6 +48,9 @@ WORDS: dict[str, dict[str, str]] = {
         "col.extension": "分机", "col.answered": "接听", "col.talk_seconds": "通话时长（秒）",
         "col.aht": "平均通话（秒）", "col.missed_rings": "振铃未接", "col.cases_opened": "首问立案",
         "title": "{id} {title}：{first} – {last}",
+        # who: a clerk by name and extension, the system by what it is (never a login)
+        "col.clerk": "专线员", "who.with_ext": "{name}（{ext}）",
+        "actor.system": "系统", "actor.system:voicemail": "系统（留言转写）",
     },
     "en": {
         "section.summary": "Summary", "section.by_kind": "By kind", "section.by_category": "By category",
@@ -84,6 +87,8 @@ WORDS: dict[str, dict[str, str]] = {
         "col.extension": "Extension", "col.answered": "Answered", "col.talk_seconds": "Talk time (s)",
         "col.aht": "Average talk (s)", "col.missed_rings": "Missed rings", "col.cases_opened": "Cases opened (first responsible)",
         "title": "{id} {title}: {first} – {last}",
+        "col.clerk": "Clerk", "who.with_ext": "{name} ({ext})",
+        "actor.system": "System", "actor.system:voicemail": "System (voicemail transcription)",
     },
 }  # fmt: skip
 

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.ami.reconcile import RECOVERED
 from callcenter.db.models import Call
 from callcenter.live import LiveFeed
+from callcenter.phones import known_caller
 from callcenter.tickets.calendar_store import load_clockwork
 from callcenter.tickets.cases import NewCase, create_in
 from callcenter.tickets.workflow import SYSTEM
@@ -291,8 +292,9 @@ def _new_case(call: Call, meta: dict[str, str]) -> NewCase:
     name, number = parse_callerid(meta.get("callerid", ""))
     return NewCase(
         kind=DRAFT_KIND, source="voicemail",
-        caller_name=(call.caller_name or name or "")[:128],
-        caller_phone=(call.caller_number or number or "")[:64],
+        # A withheld caller ID ("anonymous" / "Anonymous") is no name and no number to call back.
+        caller_name=(known_caller(call.caller_name) or known_caller(name) or "")[:128],
+        caller_phone=(known_caller(call.caller_number) or known_caller(number) or "")[:64],
         received_at=call.ended_at or call.started_at,
     )  # fmt: skip
 

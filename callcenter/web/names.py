@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.tickets.models import Person, Unit
+from callcenter.web import i18n
 from callcenter.web.models import User
 
 TTL = 30.0
-SYSTEM_NAMES = {"system": "系统", "system:voicemail": "留言转写"}
+# Actors that are no person (the timer, the call log, the voicemail transcription): named in the
+# reader's language by the ``actor.<id>`` strings, never by their raw id.
+SYSTEM_ACTORS = ("system", "system:voicemail")
+SYSTEM_NAMES = {who: i18n.gettext(i18n.DEFAULT, f"actor.{who}") for who in SYSTEM_ACTORS}
+
+
+def is_system(actor: str | None) -> bool:
+    return bool(actor) and (actor in SYSTEM_ACTORS or str(actor).startswith("system:"))
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,12 @@ class Snapshot:
     people: dict[int, Person] = field(default_factory=dict)
     clerks: dict[str, str] = field(default_factory=dict)  # extension → display name
     actors: dict[str, str] = field(default_factory=dict)  # login, username or extension → name
+
+    def in_lang(self, lang: str) -> Snapshot:
+        """The same names, the system actors named in ``lang``."""
+        if lang == i18n.DEFAULT:
+            return self
+        return replace(self, actors={**self.actors, **{w: i18n.gettext(lang, f"actor.{w}") for w in SYSTEM_ACTORS}})
 
     def stations(self) -> list[Unit]:
         return sorted((u for u in self.units.values() if u.kind == "station"), key=lambda u: u.id)

@@ -61,21 +61,13 @@ def call_json(call: Call, note: CallNote | None, tz: ZoneInfo, clerks: dict[str,
 
 async def names_of(request: web.Request) -> Snapshot:
     """Units, people and clerks' names (the app's snapshot, see :mod:`callcenter.web.names`)."""
-    return await request.app[keys.NAMES].get(request.app[keys.READS])
+    snapshot = await request.app[keys.NAMES].get(request.app[keys.READS])
+    return snapshot.in_lang(request.get(keys.LANG, "zh"))
 
 
-# What Asterisk and SIP trunks put in CallerIDNum / CallerIDName when the caller withholds the
-# number (the recorded anonymous_caller trace: "anonymous" / "Anonymous"). Stored as received;
-# shown as 未显示号码. Mirrored in live/static/live.js and wallboard/static/wallboard.js (WITHHELD).
-WITHHELD = frozenset({"anonymous", "restricted", "private", "unavailable", "unknown", "<unknown>"})
-
-
-def known_caller(value: str | None) -> str:
-    """A caller number or name as the panel shows it: "" when it only says the number is
-    withheld (the templates then show 未显示号码), else the value itself."""
-    if not value or value.strip().lower() in WITHHELD:
-        return ""
-    return value
+# A withheld caller ID ("anonymous" / "Anonymous") reads 未显示号码: callcenter.phones.known_caller.
+known_caller = phones.known_caller
+WITHHELD = phones.WITHHELD
 
 
 def make_filters(tz: ZoneInfo) -> dict[str, Any]:

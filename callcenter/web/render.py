@@ -74,6 +74,26 @@ async def _unread(request: web.Request, user: Any) -> int:
         return await unread_count(db, user, await case_scope(db, user), request.app[keys.CLOCK]())
 
 
+async def _transcription_trouble(request: web.Request) -> dict[str, Any] | None:
+    """For the administrator (the operator in the panel): draft cases still waiting whose voicemail
+    could not be transcribed, and the latest stored reason, word for word (no Vosk model, a
+    recording refused …). Clerks see a plain sentence on the draft instead (issue 13)."""
+    from sqlalchemy import func, select
+
+    from callcenter.tickets.models import Case
+    from callcenter.transcribe.models import VoicemailDraft
+
+    troubled = (select(VoicemailDraft.id, VoicemailDraft.reason, VoicemailDraft.updated_at)
+                .join(Case, Case.id == VoicemailDraft.case_id)
+                .where(Case.state == "draft", VoicemailDraft.status.in_(("unavailable", "failed"))))  # fmt: skip
+    async with request.app[keys.READS]() as db:
+        count = await db.scalar(select(func.count()).select_from(troubled.subquery()))
+        if not count:
+            return None
+        latest = (await db.execute(troubled.order_by(VoicemailDraft.updated_at.desc(), VoicemailDraft.id.desc()).limit(1))).first()
+    return {"count": int(count), "reason": (latest.reason if latest else None) or "—"}
+
+
 async def base_context(request: web.Request) -> dict[str, Any]:
     lang = request.get(keys.LANG, i18n.DEFAULT)
     user = await current_user(request)
@@ -91,7 +111,8 @@ async def base_context(request: web.Request) -> dict[str, Any]:
             "csrf_token": await csrf_token(request), "languages": i18n.LANGUAGES, "calendar_warnings": warnings,
             "calendar_audience": audience, "can_edit_calendar": audience == "alert",
             "directory_without_station": can_edit_directory and await _no_station(request),
-            "inbox_unread": unread}  # fmt: skip
+            "inbox_unread": unread,
+            "transcription_trouble": await _transcription_trouble(request) if can_edit_directory else None}  # fmt: skip
 
 
 async def render(request: web.Request, template: str, context: Mapping[str, Any], *, status: int = 200) -> web.Response:

@@ -304,4 +304,4 @@ async def test_an_office_head_chases_and_escalates_an_overdue_case(panel: Panel)
     summary = {row[0]: row[1] for row in data["sections"][0]["rows"]}
     assert summary["催办次数"] == 1 and summary["逐级上报次数"] == 1
     chases = next(s for s in data["sections"] if s["name"] == "chases")
-    assert [(r[0], r[2], r[3]) for r in chases["rows"]] == [(late, "office_head", "催办"), (late, "office_head", "逐级上报")]
+    assert [(r[0], r[2], r[3]) for r in chases["rows"]] == [(late, "张所长", "催办"), (late, "张所长", "逐级上报")]  # names, not logins

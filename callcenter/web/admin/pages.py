@@ -25,6 +25,7 @@ from callcenter.web.admin.users import (
 )
 from callcenter.web.auth.session import now, requires
 from callcenter.web.errors import BadRequest, NotFound
+from callcenter.web.i18n import gettext
 from callcenter.web.render import page, render
 from callcenter.web.auth.roles import Perm, Role, allowed
 from callcenter.web.cases.pages import the_user
@@ -52,16 +53,36 @@ async def admin_home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/admin/users")
 
 
+USER_DONE = ("added", "enabled", "disabled", "password", "office")  # ?done=<what>[:<username>]
+DIRECTORY_DONE = ("unit", "person", "deleted")  # ?done=<what>[:<code, login or id>]
+
+
+def done_text(request: web.Request, known: tuple[str, ...], name: Any = None) -> str:
+    """The redirect's ``?done=what:who`` as a sentence (已添加账号 weak2); "" for anything else.
+    ``name`` turns the code or id after the colon into what the page calls it."""
+    what, _, who = request.query.get("done", "").partition(":")
+    if what not in known:
+        return ""
+    shown = (name(who) if name else None) or who
+    return gettext(request[keys.LANG], f"ad.done.{what}", who=shown)
+
+
+def unit_name(unit: Any, lang: str) -> str:
+    return unit.name_en if lang == "en" and unit.name_en else unit.name_zh
+
+
 async def users_context(request: web.Request) -> dict[str, Any]:
     user = await the_user(request)
+    lang = request[keys.LANG]
     async with request.app[keys.READS]() as db:
         accounts = await list_accounts(db)
         stations = await list_units(db, kind="station")
         offices = await list_units(db, kind="office")
     return {"accounts": accounts, "roles": [r.value for r in Role], "stations": stations, "me": user,
-            "offices": offices, "office_names": {u.code: u.name_zh for u in offices},
+            "offices": offices, "office_names": {u.code: unit_name(u, lang) for u in offices},
+            "station_names": {u.code: unit_name(u, lang) for u in stations},
             "can_edit": allowed(user.role, Perm.ADMIN_EDIT), "error": "", "form": {},
-            "done": request.query.get("done", "")}  # fmt: skip
+            "done": done_text(request, USER_DONE)}  # fmt: skip
 
 
 @routes.get("/admin/users", name="admin_users")
@@ -179,10 +200,13 @@ async def directory_data(request: web.Request) -> dict[str, Any]:
     children: dict[int | None, list[Any]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
+    lang = request[keys.LANG]
+    names = {**{u.code: unit_name(u, lang) for u in units}, **{str(u.id): unit_name(u, lang) for u in units},
+             **{p.login: p.name for p in people}, **{str(p.id): p.name for p in people}}  # fmt: skip
     return {"units": units, "people": people, "children": children, "unit_by_id": {u.id: u for u in units},
             "offices": [u for u in units if u.kind == "office" and u.active], "unit_kinds": UNIT_KINDS,
             "person_roles": PERSON_ROLES, "can_edit": allowed(user.role, Perm.ADMIN_EDIT), "error": "", "form": {},
-            "done": request.query.get("done", "")}  # fmt: skip
+            "done": done_text(request, DIRECTORY_DONE, names.get)}  # fmt: skip
 
 
 @routes.get("/admin/directory", name="admin_directory")

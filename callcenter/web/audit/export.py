@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,8 +14,17 @@ from callcenter import audit
 from callcenter.tickets.controls import cell_text, formula_safe
 from callcenter.tickets.models import AuditEntry
 from callcenter.web.audit.words import reason_text
+from callcenter.web.names import is_system
 
 COLUMNS = ("seq", "audit.when", "audit.who", "au.record", "audit.field", "audit.before", "audit.after", "au.reason")
+
+
+# Fields whose recorded value is a code or an account: shown as the page shows them.
+LABELLED = {"state": "state.", "suspended_from": "state.", "kind": "kind.", "category": "cat.",
+            "callback_result": "cb.", "role": "role."}  # fmt: skip
+ACTOR_FIELDS = frozenset({"first_responder", "created_by", "manager_signed_by", "called_back_by"})
+ID_FIELDS = {"station_id": "unit", "parent_id": "unit", "unit_id": "unit", "responsible_person_id": "person",
+             "office_head_id": "person"}  # fmt: skip
 
 
 def _value(raw: str) -> str:
@@ -22,15 +32,41 @@ def _value(raw: str) -> str:
     return "" if value is None else str(value)
 
 
+def _shown(field: str, raw: str, *, tz: ZoneInfo, gettext: Callable[[str], str], names: Mapping[str, str],
+           ids: Mapping[tuple[str, int], str]) -> str:
+    """A recorded value as the reader reads it: 受理 not ``accepted``, 王丽 not ``clerk``, local times."""
+    value = _value(raw)
+    if not value:
+        return value
+    if field in LABELLED:
+        label = gettext(LABELLED[field] + value)
+        return value if label == LABELLED[field] + value else label
+    if field in ACTOR_FIELDS:
+        return names.get(value, value)
+    if field in ID_FIELDS and value.isdigit():  # a station or a person: its name
+        return ids.get((ID_FIELDS[field], int(value)), value)
+    if field.endswith("_at"):
+        try:
+            return datetime.fromisoformat(value).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return value
+    return value
+
+
 def table(rows: Sequence[AuditEntry], *, tz: ZoneInfo, lang: str, gettext: Callable[[str], str],
-          names: Mapping[str, str]) -> list[list[Any]]:  # fmt: skip
-    """Header row plus one row per entry."""
+          names: Mapping[str, str], ids: Mapping[tuple[str, int], str] | None = None) -> list[list[Any]]:  # fmt: skip
+    """Header row plus one row per entry. ``ids``: ("unit" | "person", id) → its name."""
+    ids = ids or {}
     out: list[list[Any]] = [["#" if c == "seq" else gettext(c) for c in COLUMNS]]
     for r in rows:
         who = names.get(r.actor)
-        out.append([r.seq, r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), f"{who} ({r.actor})" if who else r.actor,
+        if who and not is_system(r.actor):
+            who = f"{who} ({r.actor})"  # a person: the name, and the account the trail records
+        out.append([r.seq, r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), who or r.actor,
                     f"{gettext('au.e.' + r.entity)} {r.entity_id}", gettext("field." + r.field),
-                    _value(r.before), reason_text(_value(r.after), lang) if r.field == "action" else _value(r.after),
+                    _shown(r.field, r.before, tz=tz, gettext=gettext, names=names, ids=ids),
+                    reason_text(_value(r.after), lang) if r.field == "action"
+                    else _shown(r.field, r.after, tz=tz, gettext=gettext, names=names, ids=ids),
                     reason_text(r.reason, lang)])  # fmt: skip
     return out
 

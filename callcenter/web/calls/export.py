@@ -32,7 +32,7 @@ from callcenter.web.calls.schemas import LedgerQuery
 from callcenter.web.endpoints import parse_query
 from callcenter.web.errors import BadRequest
 from callcenter.web.i18n import gettext
-from callcenter.web.present import names_of
+from callcenter.web.present import known_caller, names_of
 
 routes = web.RouteTableDef()
 MAX_ROWS = 100_000
@@ -55,14 +55,20 @@ def clean(value: Any) -> Any:
 def row_of(call: Any, note: Any, tz: ZoneInfo, clerks: dict[str, str], lang: str) -> list[Any]:
     """One call as the ledger's row shows it."""
     started: datetime | None = call.started_at
-    name = (note.caller_name if note is not None and note.caller_name else "") or call.caller_name or ""
+    name = (note.caller_name if note is not None and note.caller_name else "") or known_caller(call.caller_name)
     disposition = gettext(lang, f"disp.{call.disposition}") if call.disposition else gettext(lang, "disp.open")
-    clerk = call.answered_by or ""
+    # A withheld number reads 未显示号码 as on the pages (the PBX stores "anonymous").
+    number = known_caller(call.caller_number) or gettext(lang, "calls.anonymous")
+
+    def who(ext: str) -> str:  # 王丽（8001）: the clerk by name and extension
+        return gettext(lang, "person.with_ext", name=clerks[ext], ext=ext) if ext in clerks else ext
+
     return [clean(v) for v in (
-        started.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if started else "", call.caller_number or "",
+        started.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if started else "", number,
         phones.shown(call.caller_number) if phones.parse(call.caller_number) else "", name, disposition,
-        f"{clerks[clerk]} ({clerk})" if clerk in clerks else clerk, _round(call.ring_seconds),
-        _round(call.talk_seconds), _round(call.duration_seconds), " ".join(call.transferred_to or []),
+        who(call.answered_by or ""), _round(call.ring_seconds),
+        _round(call.talk_seconds), _round(call.duration_seconds),
+        ("、" if lang != "en" else ", ").join(who(e) for e in call.transferred_to or []),
         _round(call.voicemail_duration) if call.voicemail_path else "",
         gettext(lang, f"cat.{note.category}") if note is not None and note.category else "",
         note.summary if note is not None else "",

@@ -79,7 +79,7 @@ async def load_call(request: web.Request, call_id: int) -> dict[str, Any]:
     names = await names_of(request)
     clerks, users = names.clerks, names.actors
     assert call is not None
-    return {"call": call, "note": found[1], "events": timeline(call.legs), "history": changes,
+    return {"call": call, "note": found[1], "events": timeline(call.legs, call.disposition), "history": changes,
             "clerks": clerks, "users": users}  # fmt: skip
 
 

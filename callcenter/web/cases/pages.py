@@ -29,6 +29,7 @@ from callcenter.web.errors import Forbidden, NotAuthenticated, NotFound
 from callcenter.web.i18n import for_js
 from callcenter.web.middleware import case_error_status
 from callcenter.web.models import User
+from callcenter.web.audit.words import reason_text
 from callcenter.web.present import names_of
 from callcenter.web.render import page, render
 from callcenter.web.auth.roles import Perm, allowed
@@ -134,6 +135,7 @@ async def case_context(request: web.Request, case_id: int, user: User) -> dict[s
         "done": request.query.get("done", ""), "js_strings": for_js(request[keys.LANG], COUNTDOWN_STRINGS),
         "rule_titles": rule_titles(request.app[keys.RULES]), "can_see_calls": allowed(user.role, Perm.CALLS_VIEW),
         "call_groups": grouped(detail.calls), "can_relink": allowed(user.role, Perm.CASES_EDIT),
+        "reason_text": lambda r, lang=request[keys.LANG]: reason_text(r, lang),
     }  # fmt: skip
 
 

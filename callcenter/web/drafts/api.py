@@ -30,7 +30,8 @@ def draft_json(draft: Draft, tz: ZoneInfo, units: dict[int, Any], people: dict[i
         "case": case_json(draft.case, tz, units, people), "status": draft.status,
         "call_id": draft.call.id if draft.call else None,
         "audio_url": f"/calls/{draft.call.id}/audio" if draft.call and draft.call.voicemail_path else None,
-        "reason": vm.reason if vm is not None else None,
+        "reason": vm.reason if vm is not None else None,  # the operator's diagnostic, as stored
+        "notice": draft.notice,  # what the clerk is told: the key of drafts.why.<notice>
         "transcript": vm.transcript if vm is not None else None,
         "confidence": vm.confidence if vm is not None else None,
         "words": [{"word": w.text, "conf": w.conf, "start": w.start, "low": w.low} for w in draft.words],

@@ -73,6 +73,33 @@ class Draft:
     def low_words(self) -> int:
         return sum(1 for w in self.words if w.low)
 
+    @property
+    def notice(self) -> str:
+        """What the clerk is told about the transcript, as a key (``drafts.why.<key>``), or "".
+        The stored reason is the operator's diagnostic (the log, ``callcenter check``)."""
+        return plain_notice(self.status, getattr(self.vm, "reason", None))
+
+
+# The transcriber's reasons that mean the recording itself could not be read.
+NO_RECORDING = ("recording refused", "no recording path")
+
+
+def plain_notice(status: str, reason: str | None) -> str:
+    """A draft's transcription status and stored reason → the key of a plain sentence, or ""."""
+    why = (reason or "").lower()
+    if status == "unavailable":
+        return "unavailable"
+    if status == "failed":
+        return "no_recording" if why.startswith(NO_RECORDING) else "failed"
+    if status == "transcribing":
+        return "retrying" if why else ""
+    if status == "transcribed":
+        if "field extraction failed" in why:
+            return "no_fields"
+        if "no speech" in why:
+            return "silent"
+    return ""
+
 
 def words_of(raw: Any) -> list[Word]:
     """The transcript's words (untrusted JSON): text, confidence and start time, or nothing."""

@@ -196,8 +196,10 @@ async def audit_export(request: web.Request) -> web.StreamResponse:
     entity, entity_id, filters = audit_query(request)
     rows = await scoped_entries(request, entity, entity_id, filters, limit=EXPORT_LIMIT)
     lang = request[keys.LANG]
-    names = (await names_of(request)).actors
-    table = export.table(rows, tz=request.app[keys.CONFIG].tz, lang=lang, names=names,
+    snapshot = await names_of(request)
+    ids = {**{("unit", u.id): (u.name_en if lang == "en" and u.name_en else u.name_zh) for u in snapshot.units.values()},
+           **{("person", p.id): p.name for p in snapshot.people.values()}}  # fmt: skip
+    table = export.table(rows, tz=request.app[keys.CONFIG].tz, lang=lang, names=snapshot.actors, ids=ids,
                          gettext=lambda key: gettext(lang, key))  # fmt: skip
     title = gettext(lang, "au.title")
     body = export.to_csv(table) if fmt == "csv" else await asyncio.to_thread(export.to_xlsx, table, title)

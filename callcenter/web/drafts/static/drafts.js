@@ -108,8 +108,8 @@
       });
     } else if (d.transcript) {
       p = el("p", d.transcript, "transcript");
-    } else {
-      p = el("p", t("drafts.no_transcript"), "muted");
+    } else {  // the notice above already says why, and what to do
+      p = el("p", ["unavailable", "failed", "no_recording"].indexOf(d.notice) >= 0 ? "" : t("drafts.no_transcript"), "muted");
     }
     p.dataset.testid = "transcript";
     box.appendChild(p);
@@ -167,8 +167,8 @@
     badge.textContent = t("vm." + d.status);
     badge.className = "badge vm-" + d.status;
     var reason = document.getElementById("vm-reason");
-    reason.textContent = d.reason || "";
-    reason.hidden = !d.reason;
+    reason.textContent = d.notice ? t("drafts.why." + d.notice) : ""; // never the stored diagnostic
+    reason.hidden = !d.notice;
     renderTranscript(d);
     renderPhones(d.suggested && d.suggested.phones);
     if (mergeFields(d)) notice("drafts.arrived");
