@@ -97,7 +97,7 @@ class CallState:
 class Effect:
     """Something the edge must do: persist / publish. ``kind`` names the change."""
 
-    kind: str  # started | ringing | answered | transferred | voicemail | ended
+    kind: str  # started | ringing | answered | transferred | voicemail | stage | ended
     call: CallState
 
 
@@ -123,6 +123,34 @@ def outcome(state: CallState) -> tuple[str, str | None]:
     if state.queue is not None or clerk_legs:
         return "abandoned", "queue"
     return "failed", None
+
+
+def ringing_now(state: CallState) -> list[str]:
+    """The clerks' extensions whose phones ring for this call now."""
+    return sorted({leg.extension for leg in state.legs.values()
+                   if leg.role == "agent" and leg.rang_at is not None and leg.ended_at is None and leg.extension})  # fmt: skip
+
+
+def live_stage(state: CallState) -> str:
+    """Where a call is now, as the clerks' live page says it: ``ended``; ``talking`` (a clerk
+    answered); ``voicemail`` (the caller is at the voicemail prompt or leaving a message);
+    ``ringing`` (a clerk's phone rings now); ``no_clerk`` (the queue tried the clerks' phones
+    and none could ring — all busy, offline or paused, as in the busy_or_unavailable trace,
+    where Queue() retries every few seconds and nothing ever rings); ``queued`` (waiting in
+    the queue between ring attempts); ``incoming`` (not in the queue yet)."""
+    if state.ended:
+        return "ended"
+    if state.answered_by is not None:
+        return "talking"
+    if state.in_voicemail_at is not None or state.voicemail is not None:
+        return "voicemail"
+    if ringing_now(state):
+        return "ringing"
+    if state.queue_status in NO_CLERK or state.dial_failures > 0:
+        return "no_clerk"
+    if state.queue is not None or any(leg.role == "agent" for leg in state.legs.values()):
+        return "queued"
+    return "incoming"
 
 
 def _new_call(event: ev.ChannelEvent) -> CallState:
@@ -170,6 +198,9 @@ def apply(state: CallState | None, event: ev.Event) -> tuple[CallState | None, l
             return None, []
         state = _new_call(event)
         effects.append(Effect("started", state))
+        before = None
+    else:
+        before = live_stage(state)
     handler = _HANDLERS.get(type(event))
     if handler is not None:
         kind = handler(state, event)
@@ -178,6 +209,9 @@ def apply(state: CallState | None, event: ev.Event) -> tuple[CallState | None, l
     if isinstance(event, ev.ChannelEvent) and _all_down(state) and state.caller is not None:
         state.ended_at = state.caller.ended_at
         effects.append(Effect("ended", state))
+    if not effects and before is not None and live_stage(state) != before:
+        # Queued, no clerk free, in the voicemail prompt: the live page must not keep saying "ringing".
+        effects.append(Effect("stage", state))
     return state, effects
 
 

@@ -22,10 +22,7 @@ log = logging.getLogger(__name__)
 
 def call_message(kind: str, state: sm.CallState) -> dict[str, Any]:
     rec = sm.record(state)
-    ringing = sorted(
-        {leg.extension for leg in state.legs.values()
-         if leg.role == "agent" and leg.rang_at is not None and leg.ended_at is None and leg.extension}
-    )  # fmt: skip
+    ringing = sm.ringing_now(state)
     return {
         "type": "call",
         "change": kind,
@@ -38,6 +35,7 @@ def call_message(kind: str, state: sm.CallState) -> dict[str, Any]:
         "ringing": ringing,
         "transferred_to": list(state.transferred_to),
         "ended": state.ended,
+        "stage": sm.live_stage(state),
         "disposition": rec["disposition"],
         "abandon_stage": rec["abandon_stage"],
         "voicemail": rec["voicemail"] is not None,

@@ -42,6 +42,12 @@ class NotFound(CaseError):
     code = "not_found"
 
 
+class CaseExists(CaseError):
+    """The call already has the case opened from it (``case_id``); nothing new was created."""
+
+    code = "case_exists"
+
+
 class Conflict(CaseError):
     """Someone else changed the case meanwhile; reload and try again."""
 

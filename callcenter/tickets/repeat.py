@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.db.models import Call
 from callcenter.tickets.calendar_store import load_clockwork
 from callcenter.tickets.cases import NewCase, create_in, link_call_in, normalize_phone, transition_in
-from callcenter.tickets.errors import InvalidInput, NotFound
+from callcenter.tickets.errors import CaseExists, InvalidInput, NotFound
 from callcenter.audit import record_change
 from callcenter.tickets.models import Case, CaseCall, Person
 from callcenter.tickets.ruleset import RuleBook
@@ -150,14 +150,17 @@ async def create_case_from_call(
 ) -> Case:  # fmt: skip
     """Open a case from a call: the caller's number and name, the clock from the end of the call
     (the voicemail's time for a message), and the call's ``answered_by`` as 首问责任人 (the
-    acting clerk when nobody answered). A call already opened as a case returns that case."""
+    acting clerk when nobody answered). A call already opened as a case raises
+    :class:`CaseExists` naming that case: handing the old case back as if it had just been
+    created would hide from the clerk that the kind and the details they entered were not used."""
     async with sessions() as session, session.begin():
         existing = await session.scalar(
             select(Case).join(CaseCall, CaseCall.case_id == Case.id)
             .where(CaseCall.call_id == call_id, CaseCall.reason == "first").limit(1)
         )  # fmt: skip
         if existing is not None:
-            return existing
+            raise CaseExists(f"call #{call_id} already has case #{existing.id} ({existing.kind}, {existing.state}); "
+                             "nothing new was created", case_id=existing.id)  # fmt: skip
         call = await session.get(Call, call_id)
         if call is None:
             raise NotFound(f"no call #{call_id}")

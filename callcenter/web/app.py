@@ -38,6 +38,7 @@ from callcenter.web.supervision import api as api_supervision
 from callcenter.web.supervision import charts_api as api_charts
 from callcenter.web.cases import edit as case_edit
 from callcenter.web.cases import links as case_links
+from callcenter.web.cases import from_call as case_from_call
 from callcenter.web.auth import security
 from callcenter.web.admin import pages as views_admin
 from callcenter.web.auth import pages as views_auth
@@ -75,7 +76,7 @@ FEATURES = ("auth", "calls", "live", "cases", "drafts", "supervision", "reports"
             "notices")
 
 # Every module with a ``routes`` table, in registration order.
-ROUTE_MODULES = (views_auth, views_calls, calls_export, api_calls, views_live, views_cases, api_cases, case_edit,
+ROUTE_MODULES = (views_auth, views_calls, calls_export, api_calls, views_live, views_cases, case_from_call, api_cases, case_edit,
                  views_drafts, api_drafts, views_supervision, views_reports, api_supervision, views_admin,
                  views_calendar, api_admin, views_directory, views_extraction, auth_password, views_wallboard,
                  api_wallboard, views_notices, api_notices, case_links, api_reports, api_charts, openapi)  # fmt: skip

@@ -30,7 +30,7 @@ def login_redirect(request: web.Request) -> web.HTTPFound:
 
 # The workflow's typed errors (callcenter.tickets.errors) → HTTP status.
 CASE_STATUS = {"illegal_transition": 409, "forbidden": 403, "invalid_input": 422, "not_found": 404,
-               "conflict": 409}  # fmt: skip
+               "conflict": 409, "case_exists": 409}  # fmt: skip
 
 
 DETAILED = frozenset({*CASE_STATUS, "bad_request"})

@@ -9,6 +9,7 @@ import pytest
 
 from callcenter.tickets.cases import normalize_phone, transition
 from callcenter.tickets.models import CaseCall
+from callcenter.tickets.errors import CaseExists
 from callcenter.tickets.repeat import create_case_from_call, on_call_logged
 from tests.tickets.conftest import at
 from tests.tickets.helpers import add_call, assigned_case, count, deadlines, outbox, station_id
@@ -32,9 +33,10 @@ async def test_case_from_call_keeps_the_first_responsible_person(sessions) -> No
     assert case.received_at == at("2026-09-21 10:03")  # the end of the call starts the clock
     (d3,) = await deadlines(sessions, case.id)
     assert (d3.rule_id, d3.started_at) == ("D3", at("2026-09-21 10:03"))
-    again = await create_case_from_call(sessions, call_id, kind="temperature", actor="8001", role="clerk",
-                                        now=at("2026-09-21 10:06"))  # fmt: skip
-    assert again.id == case.id
+    with pytest.raises(CaseExists) as again:  # a second case from the same call: refused, naming the first
+        await create_case_from_call(sessions, call_id, kind="repair", actor="8001", role="clerk",
+                                    now=at("2026-09-21 10:06"))  # fmt: skip
+    assert again.value.case_id == case.id
     sid = await station_id(sessions)
     moved = await transition(sessions, case.id, "assign", actor="8001", role="clerk", now=at("2026-09-21 10:10"),
                              data={"station_id": sid})  # fmt: skip

@@ -56,11 +56,13 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("GET", "/cases", "/cases", None),
     ("GET", "/cases/{case_id}", "/cases/{case}", None),
     ("POST", "/cases/{case_id}/actions/{action}", "/cases/{case}/actions/handle", {"reason": "ok"}),
-    ("POST", "/calls/{call_id}/case", "/calls/{id}/case", {"kind": "complaint"}),
+    ("GET", "/calls/{call_id}/case/new", "/calls/{id}/case/new", None),
+    ("POST", "/calls/{call_id}/case", "/calls/{id}/case", {"kind": "consultation", "problem": "问停暖时间"}),
     ("GET", "/api/cases", "/api/cases", None),
     ("GET", "/api/cases/{case_id}", "/api/cases/{case}", None),
     ("POST", "/api/cases/{case_id}/actions/{action}", "/api/cases/{case}/actions/feedback", {"reason": "已上门处理，暖气恢复正常"}),
-    ("POST", "/api/calls/{call_id}/case", "/api/calls/{id}/case", {"kind": "repair"}),
+    ("GET", "/api/calls/{call_id}/case", "/api/calls/{id}/case", None),
+    ("POST", "/api/calls/{call_id}/case", "/api/calls/{call2}/case", {"kind": "consultation", "problem": "问停暖时间"}),
     # correcting a case
     ("POST", "/cases/{case_id}/edit", "/cases/{edit}/edit", {"version": "3", "caller_name": "王先生"}),
     ("PATCH", "/api/cases/{case_id}", "/api/cases/{edit2}", {"version": 3, "caller_name": "王先生"}),
@@ -190,6 +192,7 @@ async def world(panel: Panel) -> World:
     now = panel.clock()
     call = await add_call(panel.sessions, disposition="voicemail", answered_by=None, voicemail_path=VM)
     ids = {"id": call, "case": await add_case(panel.sessions, now, to="assigned")}
+    ids["call2"] = await add_call(panel.sessions, caller_number="13900000099")  # a call opens one case: one per route
     ids["edit"] = await add_case(panel.sessions, now, to="assigned")  # version 3: create, accept, assign
     ids["edit2"] = await add_case(panel.sessions, now, to="assigned")
     for key in ("draft", "draft2", "draft3", "draft4"):

@@ -131,13 +131,22 @@ async def test_panel_end_to_end(migrated: str, traces: Path, tmp_path: Path, bro
             # The caller has an open, accepted complaint: listed, with the 二次投诉 warning.
             await page.locator("#popup-second").wait_for(state="visible")
             assert f"#{open_case}" in await page.locator("#popup-cases").inner_text()
-            # One click opens a case from the call; whoever answered it stays 首问责任人.
+            # The pop-up opens the case form pre-filled from the call (and the number's history); the
+            # clerk picks the kind and submits. Whoever answered it stays 首问责任人.
             await page.locator("#popup-state.d-answered").wait_for(timeout=15000)
-            await page.select_option("#popup-kind", "temperature")
-            await page.click("#popup-new-case")
-            await page.locator("[data-testid=popup-case-link]").wait_for()
+            link = page.locator("#popup-new-case")
+            await link.wait_for(state="visible")
             await page.screenshot(path=str(SHOTS / "live-popup.png"))
-            new_case = int((await page.locator("[data-testid=popup-case-link]").inner_text()).split("#")[1].split()[0])
+            form = await context.new_page()
+            await form.goto(base + (await link.get_attribute("href")))
+            assert await form.input_value("input[name=caller_name]") == "张伟"
+            assert await form.input_value("input[name=compound]") == "丽景湾小区"
+            await form.select_option("select[name=kind]", "temperature")
+            await form.fill("textarea[name=problem]", "室温只有 15 度，要求测温")
+            await form.click("[data-testid=newcase-submit]")
+            await form.wait_for_url(base + "/cases/*")
+            new_case = int(form.url.split("/cases/")[1].split("?")[0])
+            await form.close()
             assert new_case != open_case
 
             await pbx.wait_finished()

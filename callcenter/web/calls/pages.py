@@ -101,6 +101,8 @@ async def call_page(request: web.Request) -> dict[str, Any]:
             select(Case, CaseCall.reason).join(CaseCall, CaseCall.case_id == Case.id)
             .where(CaseCall.call_id == context["call"].id, scope.clause()).order_by(Case.id)
         )).all()  # fmt: skip
+    # The case opened from this call: said plainly instead of offering a second one.
+    context["opened_case"] = next((case for case, reason in context["linked_cases"] if reason == "first"), None)
     return context
 
 

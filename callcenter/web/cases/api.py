@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.db.models import Call
 from callcenter.web import keys
 from callcenter.web.cases import query as case_query
 from callcenter.web.auth.session import now
@@ -17,9 +18,21 @@ from callcenter.web.cases.query import parse_case_filters
 from callcenter.web.present import iso, json_response, names_of
 from callcenter.web.auth.roles import Perm
 from callcenter.web.scope import case_scope
-from callcenter.web.cases.pages import open_from_call, read_case, the_user
+from callcenter.tickets.errors import CaseExists
+from callcenter.web.cases.from_call import open_case, opened_case
+from callcenter.web.cases.pages import read_case, the_user
 from callcenter.web.calls.schemas import CallPath
-from callcenter.web.cases.schemas import ActionIn, ActionPath, CaseListQuery, CasePath, FromCallIn, sent
+from callcenter.web.cases.schemas import (
+    ActionIn,
+    ActionPath,
+    CallCaseOut,
+    CaseListQuery,
+    CasePath,
+    CaseRef,
+    FromCallIn,
+    sent,
+)
+from callcenter.web.errors import Conflict, NotFound
 from callcenter.web.endpoints import Endpoints
 
 api = Endpoints()
@@ -72,8 +85,35 @@ async def case_action(request: web.Request, path: ActionPath, body: ActionIn) ->
     return await case_detail_json(request, path.case_id)
 
 
+def case_ref(case: Any) -> CaseRef:
+    return CaseRef(id=case.id, kind=case.kind, state=case.state, url=f"/cases/{case.id}")
+
+
+@api.get(r"/api/calls/{call_id:\d+}/case", Perm.CASES_VIEW, path=CallPath, response=CallCaseOut)
+async def call_case(request: web.Request, path: CallPath) -> CallCaseOut:
+    """the case opened from a call (null if none, or not yours to see) and the pre-filled form's URL"""
+    user = await the_user(request)
+    async with request.app[keys.READS]() as db:
+        if await db.get(Call, path.call_id) is None:
+            raise NotFound("no such call")
+        case = await opened_case(db, path.call_id)
+        hidden = case is not None and not (await case_scope(db, user)).sees(case)
+    if case is None:
+        return CallCaseOut(case=None, new_url=f"/calls/{path.call_id}/case/new")
+    return CallCaseOut(case=None if hidden else case_ref(case), new_url=None)
+
+
 @api.post(r"/api/calls/{call_id:\d+}/case", Perm.CASES_CREATE, path=CallPath, body=FromCallIn, status=201)
 async def case_from_call(request: web.Request, path: CallPath, body: FromCallIn) -> dict[str, Any]:
-    """open (and accept) a case from a call; the same case again if the call already has one"""
-    case = await open_from_call(request, body.kind)
+    """open a case from a call (accepted, linked to the call); 422 names the fields the kind needs;
+    409 ``case_exists`` with ``case_id`` when the call already has its case (nothing is created)"""
+    user = await the_user(request)
+    try:
+        case = await open_case(request, path.call_id, sent(body), user)
+    except CaseExists as exc:
+        raise CaseExistsError(exc.message, case_id=exc.case_id, case_url=f"/cases/{exc.case_id}") from None
     return await case_detail_json(request, case.id)
+
+
+class CaseExistsError(Conflict):
+    code = "case_exists"

@@ -1,5 +1,6 @@
-"""Pages of the cases: the list, a case's detail with its timeline and actions, opening a case
-from a call. A station account gets its own station's cases only, on every route."""
+"""Pages of the cases: the list, a case's detail with its timeline and actions (opening a case
+from a call: :mod:`callcenter.web.cases.from_call`). A station account gets its own station's
+cases only, on every route."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from callcenter.db.models import Call
 from callcenter.tickets.cases import CaseDetail, get_case
 from callcenter.tickets.clocks import escalation_rule
 from callcenter.tickets.errors import CaseError
-from callcenter.tickets.models import Case
-from callcenter.tickets.repeat import create_case_from_call
 from callcenter.tickets.ruleset import RuleBook
 from callcenter.tickets.workflow import KINDS
 from callcenter.web import keys
@@ -25,7 +24,7 @@ from callcenter.web.cases.actions import CAUTION, INPUTS, offered, perform, runn
 from callcenter.web.cases.present import edit_context
 from callcenter.web.cases.query import parse_case_filters
 from callcenter.web.cases.timeline import Entry, case_timeline
-from callcenter.web.errors import Forbidden, NotAuthenticated, NotFound
+from callcenter.web.errors import NotAuthenticated, NotFound
 from callcenter.web.i18n import for_js
 from callcenter.web.middleware import case_error_status
 from callcenter.web.models import User
@@ -33,8 +32,7 @@ from callcenter.web.audit.words import reason_text
 from callcenter.web.present import names_of
 from callcenter.web.render import page, render
 from callcenter.web.auth.roles import Perm, allowed
-from callcenter.web.scope import Scope, case_scope, visible, workflow_role
-from callcenter.web.calls.pages import call_id_of
+from callcenter.web.scope import Scope, case_scope, visible
 from callcenter.web.endpoints import record_id
 
 routes = web.RouteTableDef()
@@ -179,24 +177,3 @@ async def first_responder(request: web.Request, call_id: int, user: User) -> str
         except (TypeError, KeyError, ValueError):
             live = None
     return call.answered_by or live or user.extension or user.username
-
-
-async def open_from_call(request: web.Request, kind: str) -> Case:
-    """One click from a call: a case, accepted, the call linked (an existing one comes back)."""
-    user = await the_user(request)
-    role = workflow_role(user)
-    if role is None:
-        raise Forbidden("your role does not open cases")
-    call_id = call_id_of(request)
-    responder = await first_responder(request, call_id, user)
-    return await create_case_from_call(request.app[keys.SESSIONS], call_id, kind=kind, actor=user.username,
-                                       role=role, now=now(request), first_responder=responder)  # fmt: skip
-
-
-@routes.post(r"/calls/{call_id:\d+}/case", name="call_case")
-@requires(Perm.CASES_CREATE)
-async def case_from_call_form(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
-    case = await open_from_call(request, str(form.get("kind") or "complaint"))
-    raise web.HTTPFound(f"/cases/{case.id}")
-

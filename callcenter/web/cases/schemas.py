@@ -50,11 +50,6 @@ class ActionIn(Schema):
     call_id: Id | None = None
 
 
-class FromCallIn(Schema):
-    model_config = ConfigDict(extra="ignore")
-    kind: Literal[KINDS] = "complaint"  # type: ignore[valid-type]
-
-
 class CaseFields(Schema):
     """A case's editable record fields (a correction, a draft's confirmation)."""
 
@@ -71,6 +66,29 @@ class CaseFields(Schema):
     severity: Severity | None = None
     urgent: bool | None = None
     difficult: bool | None = None
+
+
+class FromCallIn(CaseFields):
+    """A case opened from a call: the clerk picks the kind; what the kind needs (hotline-rules.md)
+    is checked by the handler (422 naming the missing fields). Name and phone default to the
+    call's; source, received time and the first responsible person come from the call."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal[KINDS] = Field(description="the kind of case (the clerk's choice; no default)")  # type: ignore[valid-type]
+
+
+class CaseRef(Schema):
+    id: int
+    kind: str
+    state: str
+    url: str
+
+
+class CallCaseOut(Schema):
+    """The case opened from a call, if any, and where to open one."""
+
+    case: CaseRef | None = Field(description="the case opened from this call (null: none yet)")
+    new_url: str | None = Field(description="the case form pre-filled from the call (null when it has a case)")
 
 
 class CaseEditIn(CaseFields):

@@ -88,6 +88,15 @@ ZH: dict[str, str] = {
     "field.property_limit_at": "物业办期限",
     "popup.none": "该号码没有未结工单。", "popup.kind": "工单类别", "popup.created": "已创建工单 #{id}",
     "popup.case_failed": "创建工单失败：",
+    # the case form pre-filled from a call (from_call.py)
+    "newcase.title": "从来电创建工单", "newcase.call_time": "来电时间", "newcase.source": "来源",
+    "newcase.responder": "首问责任人", "newcase.call": "来电记录",
+    "newcase.exists": "此来电已有工单 #{id}（{kind}，{state}），不能重复创建。", "newcase.open_existing": "查看该工单",
+    "newcase.refused": "工单未创建。", "newcase.missing": "请填写：", "newcase.pick_kind": "请选择类别",
+    "newcase.from_call": "姓名和地址取自本次通话的记录，请核对。",
+    "newcase.from_history": "姓名和地址取自该号码以往的来电或工单，请向来电人核实。",
+    "newcase.rules": "每类工单都要填写问题描述；投诉、督办件、报修、测温还要填写小区；报修还要填写楼号、来电人、联系电话和毁损情况。",
+    "newcase.submit": "受理并创建工单",
 }
 
 EN: dict[str, str] = {
@@ -184,6 +193,16 @@ EN: dict[str, str] = {
     "field.region": "Region", "field.property_limit_at": "Property office's limit",
     "popup.none": "No open cases for this number.", "popup.kind": "Kind", "popup.created": "Case #{id} opened",
     "popup.case_failed": "Could not open a case:",
+    "newcase.title": "Open a case from a call", "newcase.call_time": "Call time", "newcase.source": "Source",
+    "newcase.responder": "First responsible", "newcase.call": "Call record",
+    "newcase.exists": "This call already has case #{id} ({kind}, {state}); it cannot be opened twice.",
+    "newcase.open_existing": "Open that case",
+    "newcase.refused": "The case was not created.", "newcase.missing": "Please fill in: ", "newcase.pick_kind": "Choose a kind",
+    "newcase.from_call": "Name and address come from this call's notes; please check them.",
+    "newcase.from_history": "Name and address come from this number's earlier calls or cases; confirm them with the caller.",
+    "newcase.rules": "Every case needs the problem; complaints, supervision cases, repairs and temperature checks also "
+                     "need the compound; a repair also needs the building, the caller's name, a contact phone and the damage.",
+    "newcase.submit": "Accept and open the case",
 }
 # The workflow's own Chinese names of its actions.
 ZH.update({f"action.{name}": action.zh for name, action in ACTIONS.items()})

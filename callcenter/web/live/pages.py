@@ -1,7 +1,8 @@
 """The live page and its websocket ``/ws/live``: call state changes from ``LiveFeed``.
 
-On connect the socket sends ``{"type": "snapshot", "calls": [...]}`` (the open calls in
-the database), then one ``{"type": "call", "change": ..., ...}`` per change (see
+On connect the socket sends ``{"type": "snapshot", "calls": [...], "recent": [...]}`` (the
+open calls in the database, and today's last :data:`RECENT` ended calls, newest first, in the
+same shape as an ``ended`` message: a reload or a reconnect shows them again), then one ``{"type": "call", "change": ..., ...}`` per change (see
 ``callcenter.live.call_message``; times as ISO 8601 in the panel's time zone, plus
 ``call_id`` and the clerks' names). If the feed dropped messages for this slow client, a
 fresh snapshot follows. The login is checked again every ``REVALIDATE`` seconds: a
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from aiohttp import web
@@ -21,18 +22,18 @@ from sqlalchemy import select
 from callcenter.ami.calls import CallState
 from callcenter.db.models import Call
 from callcenter.live import Subscription, call_message
-from callcenter.tickets.workflow import KINDS
 from callcenter.web import keys
 from callcenter.web.live.socket import feed_socket
-from callcenter.web.auth.session import current_user, requires
+from callcenter.web.auth.session import current_user, now, requires
 from callcenter.web.i18n import for_js
-from callcenter.web.present import names_of
+from callcenter.web.present import iso, names_of
 from callcenter.web.render import page
 from callcenter.web.auth.roles import Perm, allowed
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 CLOSE_SESSION_ENDED = 4401
+RECENT = 20  # ended calls the live page lists (live.js keeps as many)
 
 
 @routes.get("/live", name="live")
@@ -45,7 +46,6 @@ async def live_page(request: web.Request) -> dict[str, Any]:
                                                   "state.")),
         "can_edit": user is not None and allowed(user.role, Perm.CALLS_EDIT),
         "can_create": user is not None and allowed(user.role, Perm.CASES_CREATE),
-        "kinds": KINDS,
     }  # fmt: skip
 
 
@@ -74,7 +74,26 @@ async def snapshot(request: web.Request) -> tuple[dict[str, Any], dict[str, str]
             log.warning("web: open call %s has an unreadable state", call_id)
             continue
         calls.append({**_localise(message, request, clerks), "call_id": call_id})
-    return {"type": "snapshot", "calls": calls}, clerks
+    return {"type": "snapshot", "calls": calls, "recent": await recent_calls(request, clerks)}, clerks
+
+
+async def recent_calls(request: web.Request, clerks: dict[str, str]) -> list[dict[str, Any]]:
+    """Today's (the panel's time zone) last :data:`RECENT` ended calls, newest first, as the
+    live page's "just ended" rows: the fields of an ``ended`` call message."""
+    tz = request.app[keys.CONFIG].tz
+    midnight = datetime.combine(now(request).astimezone(tz).date(), time(0), tz)
+    stmt = (select(Call).where(Call.status == "ended", Call.started_at >= midnight)
+            .order_by(Call.started_at.desc(), Call.id.desc()).limit(RECENT))  # fmt: skip
+    async with request.app[keys.READS]() as db:
+        rows = (await db.scalars(stmt)).all()
+    return [{
+        "type": "call", "change": "ended", "linkedid": c.linkedid, "call_id": c.id,
+        "caller_number": c.caller_number, "caller_name": c.caller_name, "dialed_number": c.dialed_number,
+        "started_at": iso(c.started_at, tz), "answered_by": c.answered_by,
+        "answered_by_name": clerks.get(c.answered_by or ""), "ringing": [], "ringing_names": [],
+        "transferred_to": list(c.transferred_to or []), "ended": True, "stage": "ended",
+        "disposition": c.disposition, "abandon_stage": c.abandon_stage, "voicemail": bool(c.voicemail_path),
+    } for c in rows]  # fmt: skip
 
 
 async def _call_id(request: web.Request, linkedid: str) -> int | None:

@@ -1,10 +1,16 @@
-// Live calls: websocket /ws/live, the table of current calls, the ringing pop-up.
+// Live calls: websocket /ws/live, the table of current calls, today's ended calls, the ringing
+// pop-up (a side panel: it never covers the tables) and what draws a clerk's attention to a
+// ringing call — the page title, and, when the clerk switched them on (remembered in
+// localStorage), a short WebAudio tone and a desktop notification.
 // Everything from the network is written with textContent: caller IDs are attacker-controlled.
 (function () {
   "use strict";
   var S = JSON.parse(document.getElementById("strings").textContent);
   var calls = new Map();
   var popupFor = null;
+  var RECENT = 20; // as RECENT in live/pages.py
+  var baseTitle = document.title;
+  var alerted = new Set(); // linkedids already announced (sound, notification)
 
   function t(key) { return S[key] || key; }
   // A caller number or name that only says "withheld" (as callcenter/web/present.py WITHHELD): "".
@@ -29,10 +35,19 @@
   function numberCell(c) {
     return known(c.caller_number) ? el("span", c.caller_number, "num") : el("span", t("calls.anonymous"), "muted");
   }
+  // The call's stage (callcenter.ami.calls.live_stage): a busy or queued call is not "ringing".
+  var STAGE_CLASS = { talking: "d-answered", ringing: "d-ringing", queued: "d-queued", incoming: "d-queued",
+                      no_clerk: "d-busy", voicemail: "d-voicemail" };
+  function stageOf(c) {
+    if (c.ended) return "ended";
+    if (c.stage) return c.stage;
+    if (c.answered_by) return "talking";
+    return c.ringing && c.ringing.length ? "ringing" : "queued";
+  }
   function stateOf(c) {
     if (c.ended) return [c.disposition ? t("disp." + c.disposition) : t("live.ended"), "d-" + (c.disposition || "open")];
-    if (c.answered_by) return [t("live.talking"), "d-answered"];
-    return [t("live.ringing"), "d-ringing"];
+    var stage = stageOf(c);
+    return [t("live.stage." + stage), STAGE_CLASS[stage] || "d-open"];
   }
   function whoCell(c) {
     if (c.answered_by) return c.answered_by_name ? c.answered_by_name + " (" + c.answered_by + ")" : c.answered_by;
@@ -77,8 +92,16 @@
   }
   function addRecent(c) {
     var body = document.getElementById("recent");
+    Array.prototype.slice.call(body.children).forEach(function (tr) {
+      if (tr.dataset.linkedid === c.linkedid) body.removeChild(tr); // the same call once, its latest state
+    });
     body.insertBefore(row(c, false), body.firstChild);
-    while (body.children.length > 20) body.removeChild(body.lastChild);
+    while (body.children.length > RECENT) body.removeChild(body.lastChild);
+  }
+  function fillRecent(list) { // the snapshot's ended calls, newest first
+    var body = document.getElementById("recent");
+    body.textContent = "";
+    list.slice(0, RECENT).forEach(function (c) { body.appendChild(row(c, false)); });
   }
 
   function fillPrevious(data, linkedid) {
@@ -119,53 +142,50 @@
     if (!list.length) ul.appendChild(el("li", t("popup.none"), "muted"));
     list.forEach(function (c) { ul.appendChild(caseItem(c)); });
   }
-  function newCase() {
-    var button = document.getElementById("popup-new-case");
-    var callId = button.dataset.callId, note = document.getElementById("popup-created");
-    if (!callId) return;
-    button.disabled = true;
-    var token = document.querySelector("meta[name=csrf-token]").content;
-    fetch("/api/calls/" + encodeURIComponent(callId) + "/case", {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
-      body: JSON.stringify({ kind: document.getElementById("popup-kind").value })
-    }).then(function (r) {
-      return r.json().then(function (data) { return { ok: r.ok, data: data }; });
-    }).then(function (res) {
-      note.textContent = "";
-      note.hidden = false;
-      if (!res.ok) { note.className = "alert small"; note.textContent = t("popup.case_failed") + " " + (res.data.message || ""); button.disabled = false; return; }
-      note.className = "ok small";
-      var ul = document.getElementById("popup-cases");
-      if (ul.firstChild && ul.firstChild.className === "muted") ul.textContent = "";
-      ul.insertBefore(caseItem({ id: res.data.id, kind: res.data.kind, state: res.data.state }), ul.firstChild);
-      var a = el("a", t("popup.created").replace("{id}", res.data.id));
-      a.href = "/cases/" + encodeURIComponent(res.data.id);
-      a.dataset.testid = "popup-case-link";
-      note.appendChild(a);
-    }).catch(function () { button.disabled = false; });
-  }
   function updatePopup(c) {
     if (popupFor !== c.linkedid) return;
     var st = stateOf(c), badge = document.getElementById("popup-state");
     badge.textContent = st[0]; badge.className = "badge " + st[1];
     var link = document.getElementById("popup-open");
     if (c.call_id) { link.href = "/calls/" + encodeURIComponent(c.call_id); link.hidden = false; }
-    var button = document.getElementById("popup-new-case");
-    if (button && c.call_id && button.dataset.callId !== String(c.call_id)) {
-      button.dataset.callId = String(c.call_id);
-      button.disabled = false;
+    if (c.call_id && link.dataset.callId !== String(c.call_id)) {
+      link.dataset.callId = String(c.call_id);
+      checkCase(c.call_id, c.linkedid);
     }
+  }
+  // Whether the call already has its case: say so (with a link) instead of offering a new one.
+  function checkCase(callId, linkedid) {
+    fetch("/api/calls/" + encodeURIComponent(callId) + "/case", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || popupFor !== linkedid) return;
+        var note = document.getElementById("popup-has-case"), button = document.getElementById("popup-new-case");
+        note.textContent = "";
+        note.hidden = !data.case;
+        if (data.case) {
+          var a = el("a", t("popup.has_case").replace("{id}", data.case.id).replace("{kind}", t("kind." + data.case.kind))
+            .replace("{state}", t("state." + data.case.state)));
+          a.href = data.case.url;
+          note.appendChild(a);
+        }
+        if (button) {
+          button.hidden = !data.new_url;
+          if (data.new_url) button.href = data.new_url;
+        }
+      })
+      .catch(function () {});
   }
   function showPopup(c) {
     popupFor = c.linkedid;
     document.getElementById("popup-number").textContent = known(c.caller_number) || t("calls.anonymous");
     document.getElementById("popup-name").textContent = known(c.caller_name);
     document.getElementById("popup-previous").textContent = "";
-    document.getElementById("popup-open").hidden = !c.call_id;
+    var open = document.getElementById("popup-open");
+    open.hidden = !c.call_id;
+    delete open.dataset.callId;
     var button = document.getElementById("popup-new-case");
-    if (button) { button.disabled = true; delete button.dataset.callId; }
-    document.getElementById("popup-created").hidden = true;
+    if (button) button.hidden = true;
+    document.getElementById("popup-has-case").hidden = true;
     fillCases([]);
     document.getElementById("popup-second").hidden = true;
     document.getElementById("popup").hidden = false;
@@ -176,25 +196,89 @@
       .then(function (data) { if (popupFor === c.linkedid) fillPrevious(data, c.linkedid); })
       .catch(function () {});
   }
-  var newCaseButton = document.getElementById("popup-new-case");
-  if (newCaseButton) newCaseButton.addEventListener("click", newCase);
   document.getElementById("popup-close").addEventListener("click", function () {
     document.getElementById("popup").hidden = true; popupFor = null;
   });
+
+  // ---- attention: the title while a call rings; the tone and the notification if switched on
+  function stored(key) { try { return localStorage.getItem(key) === "1"; } catch (e) { return false; } }
+  function store(key, on) { try { localStorage.setItem(key, on ? "1" : "0"); } catch (e) { /* private mode */ } }
+  var sound = document.getElementById("alert-sound"), notify = document.getElementById("alert-notify");
+  var audio = null;
+  sound.checked = stored("callcenter.live.sound");
+  notify.checked = stored("callcenter.live.notify") && window.Notification && Notification.permission === "granted";
+  sound.addEventListener("change", function () {
+    store("callcenter.live.sound", sound.checked);
+    if (sound.checked) chime(); // the click is the gesture that lets the page play sound
+  });
+  notify.addEventListener("change", function () {
+    if (!notify.checked) { store("callcenter.live.notify", false); return; }
+    if (!window.Notification) { notify.checked = false; return; }
+    var done = function (p) {
+      notify.checked = p === "granted";
+      notify.title = p === "denied" ? t("live.notify_denied") : "";
+      store("callcenter.live.notify", notify.checked);
+    };
+    if (Notification.permission !== "default") { done(Notification.permission); return; }
+    var asked = Notification.requestPermission(done); // asked once, on this click; remembered by the browser
+    if (asked && asked.then) asked.then(done);
+  });
+  function chime() { // two short tones, made here: no audio file, nothing from the network
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      audio = audio || new Ctx();
+      if (audio.state === "suspended" && audio.resume) audio.resume();
+      [0, 0.22].forEach(function (at, i) {
+        var osc = audio.createOscillator(), gain = audio.createGain(), start = audio.currentTime + at;
+        osc.type = "sine";
+        osc.frequency.value = i ? 660 : 880;
+        gain.gain.setValueAtTime(0.0001, start);
+        gain.gain.exponentialRampToValueAtTime(0.25, start + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.18);
+        osc.connect(gain); gain.connect(audio.destination);
+        osc.start(start); osc.stop(start + 0.2);
+      });
+    } catch (e) { /* no sound rather than a broken page */ }
+  }
+  function announce(c) {
+    if (sound.checked) chime();
+    if (notify.checked && window.Notification && Notification.permission === "granted") {
+      try {
+        var n = new Notification(t("popup.title") + " " + (known(c.caller_number) || t("calls.anonymous")),
+                                 { body: known(c.caller_name) || "", tag: "call-" + c.linkedid });
+        n.onclick = function () { window.focus(); n.close(); };
+      } catch (e) { /* notifications unavailable here */ }
+    }
+  }
+  function attention() {
+    var ringing = [];
+    calls.forEach(function (c) { if (stageOf(c) === "ringing") ringing.push(c); });
+    ringing.forEach(function (c) {
+      if (!alerted.has(c.linkedid)) { alerted.add(c.linkedid); announce(c); }
+    });
+    if (!ringing.length) { document.title = baseTitle; return; }
+    var first = ringing[ringing.length - 1];
+    document.title = t("live.title_ringing").replace("{n}", ringing.length)
+      .replace("{number}", known(first.caller_number) || t("calls.anonymous")) + " – " + baseTitle;
+  }
 
   function onMessage(msg) {
     if (msg.type === "snapshot") {
       calls.clear();
       (msg.calls || []).forEach(function (c) { calls.set(c.linkedid, c); });
+      if (msg.recent) fillRecent(msg.recent);
       renderCurrent();
+      attention();
       return;
     }
     if (msg.type !== "call") return;
-    if (msg.ended) { calls.delete(msg.linkedid); addRecent(msg); }
+    if (msg.ended) { calls.delete(msg.linkedid); alerted.delete(msg.linkedid); addRecent(msg); }
     else { calls.set(msg.linkedid, msg); }
     if (!msg.ended && !msg.answered_by && popupFor !== msg.linkedid) showPopup(msg);
     updatePopup(msg);
     renderCurrent();
+    attention();
   }
   function setConn(ok) {
     var c = document.getElementById("conn");
