@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,8 +13,9 @@ from callcenter import audit
 from callcenter.tickets.controls import cell_text, formula_safe
 from callcenter.tickets.models import AuditEntry
 from callcenter.web.audit.words import reason_text
+from callcenter.web.i18n import N_, Translator
 
-COLUMNS = ("seq", "audit.when", "audit.who", "au.record", "audit.field", "audit.before", "audit.after", "au.reason")
+COLUMNS = ("seq", N_("When"), N_("Who"), N_("Record"), N_("Field"), N_("Before"), N_("After"), N_("Reason"))
 
 
 def _value(raw: str) -> str:
@@ -22,14 +23,14 @@ def _value(raw: str) -> str:
     return "" if value is None else str(value)
 
 
-def table(rows: Sequence[AuditEntry], *, tz: ZoneInfo, lang: str, gettext: Callable[[str], str],
+def table(rows: Sequence[AuditEntry], *, tz: ZoneInfo, lang: str, _: Translator,
           names: Mapping[str, str]) -> list[list[Any]]:  # fmt: skip
     """Header row plus one row per entry."""
-    out: list[list[Any]] = [["#" if c == "seq" else gettext(c) for c in COLUMNS]]
+    out: list[list[Any]] = [["#" if c == "seq" else _(c) for c in COLUMNS]]
     for r in rows:
         who = names.get(r.actor)
         out.append([r.seq, r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), f"{who} ({r.actor})" if who else r.actor,
-                    f"{gettext('au.e.' + r.entity)} {r.entity_id}", gettext("field." + r.field),
+                    f"{_.word('au.e', r.entity, default=r.entity)} {r.entity_id}", _.word("field", r.field, default=r.field),
                     _value(r.before), reason_text(_value(r.after), lang) if r.field == "action" else _value(r.after),
                     reason_text(r.reason, lang)])  # fmt: skip
     return out

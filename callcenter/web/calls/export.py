@@ -31,13 +31,14 @@ from callcenter.web.calls.api import filters_for
 from callcenter.web.calls.schemas import LedgerQuery
 from callcenter.web.endpoints import parse_query
 from callcenter.web.errors import BadRequest
-from callcenter.web.i18n import gettext
+from callcenter.web.i18n import N_, pN_, translator
 from callcenter.web.present import names_of
 
 routes = web.RouteTableDef()
 MAX_ROWS = 100_000
-HEADERS = ("col.time", "col.number", "col.number_shown", "col.name", "col.disposition", "col.clerk", "col.ring",
-           "col.talk", "col.duration", "col.transferred", "col.voicemail", "col.category", "col.summary")  # fmt: skip
+HEADERS = (N_("Time"), N_("Number"), N_("Number (normalised)"), N_("Caller"), N_("Outcome"), N_("Answered by"),
+           N_("Wait"), N_("Talk"), N_("Duration"), N_("Transferred"), N_("Voicemail"), N_("Category"),
+           pN_("col.summary", "Summary"))  # fmt: skip
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what an XML 1.0 cell cannot hold
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,7 +57,8 @@ def row_of(call: Any, note: Any, tz: ZoneInfo, clerks: dict[str, str], lang: str
     """One call as the ledger's row shows it."""
     started: datetime | None = call.started_at
     name = (note.caller_name if note is not None and note.caller_name else "") or call.caller_name or ""
-    disposition = gettext(lang, f"disp.{call.disposition}") if call.disposition else gettext(lang, "disp.open")
+    _ = translator(lang)
+    disposition = _.word("disp", call.disposition or "open")
     clerk = call.answered_by or ""
     return [clean(v) for v in (
         started.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if started else "", call.caller_number or "",
@@ -64,7 +66,7 @@ def row_of(call: Any, note: Any, tz: ZoneInfo, clerks: dict[str, str], lang: str
         f"{clerks[clerk]} ({clerk})" if clerk in clerks else clerk, _round(call.ring_seconds),
         _round(call.talk_seconds), _round(call.duration_seconds), " ".join(call.transferred_to or []),
         _round(call.voicemail_duration) if call.voicemail_path else "",
-        gettext(lang, f"cat.{note.category}") if note is not None and note.category else "",
+        _.word("cat", note.category) if note is not None and note.category else "",
         note.summary if note is not None else "",
     )]  # fmt: skip
 
@@ -93,7 +95,7 @@ async def rows(request: web.Request, filters: ledger.Filters) -> AsyncIterator[l
 
 
 def headers(lang: str) -> list[str]:
-    return [gettext(lang, key) for key in HEADERS]
+    return [translator(lang).message(word) for word in HEADERS]
 
 
 def _attachment(body: bytes, content_type: str, suffix: str) -> web.Response:
@@ -120,7 +122,7 @@ async def export_xlsx(request: web.Request) -> web.StreamResponse:
     filters = await filters_for(request, parse_query(LedgerQuery, request))
     found = [row async for row in rows(request, filters)]  # read (or refused) before the workbook
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(gettext(request[keys.LANG], "calls.title")[:31])
+    sheet = book.create_sheet(translator(request[keys.LANG]).gettext("Call ledger")[:31])
     sheet.append(headers(request[keys.LANG]))
     for row in found:
         sheet.append(row)

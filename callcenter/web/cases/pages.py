@@ -26,6 +26,7 @@ from callcenter.web.cases.present import edit_context
 from callcenter.web.cases.query import parse_case_filters
 from callcenter.web.cases.timeline import Entry, case_timeline
 from callcenter.web.errors import Forbidden, NotAuthenticated, NotFound
+from callcenter.web.cases.words import JS_STRINGS as COUNTDOWN_STRINGS
 from callcenter.web.i18n import for_js
 from callcenter.web.middleware import case_error_status
 from callcenter.web.models import User
@@ -37,7 +38,6 @@ from callcenter.web.calls.pages import call_id_of
 from callcenter.web.endpoints import record_id
 
 routes = web.RouteTableDef()
-COUNTDOWN_STRINGS = ("cd.",)
 
 
 def grouped(calls: list[Any]) -> list[tuple[str, list[Any]]]:
