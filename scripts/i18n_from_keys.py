@@ -177,7 +177,7 @@ def call(ctx: str | None, msgid: str, quote: str, python: bool) -> str:
 
 def rewrite_sources(keys: dict[str, tuple[str | None, str]], dry: bool) -> collections.Counter[str]:
     done: collections.Counter[str] = collections.Counter()
-    static = re.compile(r"(?<![\w.])_\(\s*(['\"])(" + KEY_RE + r")\1")
+    static = re.compile(r"(?<![\w.])_\(\s*(['\"])(" + KEY_RE + r")\1(?!\s*~)")  # not a prefix: 'cat.' ~ x
     dynamic = re.compile(r"(?<![\w.])_\(\s*(['\"])([a-z_]+(?:\.[a-z_]+)*)\.\1\s*~\s*")
     files = [*WEB.rglob("*.html"), *(p for p in (ROOT / "callcenter").rglob("*.py") if p.name != "i18n.py")]
     for path in files:

@@ -196,3 +196,26 @@ def test_every_workflow_action_has_an_audit_word() -> None:
     assert reason_text("assign", "zh") == ACTIONS["assign"].zh and reason_text("assign", "en") == "assigned"
     assert reason_text("draft checked", "zh") == "核对留言草稿"
     assert reason_text("typed by a person", "zh") == "typed by a person"
+
+
+def test_msgids_are_literals() -> None:
+    """A message built at run time (``_('x' ~ v)``, ``_("x" + v)``) is never in the catalog: a
+    stored value goes through ``word(vocabulary, value)`` instead."""
+    built = re.compile(r"(?<![\w.])(?:_|gettext|pgettext)\(\s*(?:'[^']*'|\"[^\"]*\")\s*(?:~|\+)")
+    found = [f"{path.relative_to(ROOT)}: {m.group(0)}"
+             for path in [*(ROOT / "callcenter").rglob("*.html"), *(ROOT / "callcenter").rglob("*.py")]
+             for m in built.finditer(path.read_text())]  # fmt: skip
+    assert found == []
+
+
+async def test_vocabulary_words_on_a_page(panel: Panel) -> None:
+    """Stored values (a note's category) are shown as their word in each language."""
+    call = await add_call(panel.sessions, disposition="answered")
+    _, token = await login(panel.client, "clerk")
+    body = {"version": 0, "category": "repair", "summary": "暖气不热"}
+    response = await panel.client.patch(f"/api/calls/{call}/notes", json=body, headers={"X-CSRF-Token": token})
+    assert response.status == 200, await response.text()
+    zh = await (await panel.client.get(f"/calls/{call}")).text()
+    assert "报修" in zh and "—repair" not in zh and "cat.repair" not in zh
+    en = await (await panel.client.get(f"/calls/{call}?lang=en")).text()
+    assert "Repair" in en and "报修" not in en
