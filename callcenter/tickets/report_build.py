@@ -179,8 +179,8 @@ class _Ctx:
         rows: list[list[Any]] = []
         for key in keys:
             n = n_short if key == "short_abandons" else n_sl
-            rows.append([word(self.lang, "q." + key).format(n=n), f[key]])
-        rows += [[word(self.lang, "q.wait").format(label=label), count] for label, count in f["waits"].items()]
+            rows.append([word(self.lang, "q." + key, n=n), f[key]])
+        rows += [[word(self.lang, "q.wait", label=label), count] for label, count in f["waits"].items()]
         clerks = [[c["extension"], c["answered"], c["talk_seconds"], c["aht"], c["missed_rings"], c["cases_opened"]]
                   for c in f["clerks"]]  # fmt: skip
         return [self.section("queue", ("figure", "value"), rows),

@@ -64,7 +64,8 @@ def translations(lang: str | None) -> NullTranslations:
 
 
 def _fill(text: str, values: dict[str, Any]) -> str:
-    return text % values if values else text
+    """``%(name)s`` placeholders filled; a text without any is left alone (a literal % stays)."""
+    return text % values if values and "%(" in text else text
 
 
 @functools.cache

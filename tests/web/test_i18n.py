@@ -219,3 +219,16 @@ async def test_vocabulary_words_on_a_page(panel: Panel) -> None:
     assert "报修" in zh and "—repair" not in zh and "cat.repair" not in zh
     en = await (await panel.client.get(f"/calls/{call}?lang=en")).text()
     assert "Repair" in en and "报修" not in en
+
+
+def test_report_words_come_from_the_catalog() -> None:
+    from callcenter.tickets.report_words import WORDS, word
+
+    zh = {(m.context, m.id): m.string for m in catalog("zh_CN") if m.id}
+    assert [key for key, w in WORDS.items() if not zh.get(w if isinstance(w, tuple) else (None, w))] == []
+    assert word("zh", "fig.second") == "二次投诉件数" and word("zh", "section.second_complaints") == "二次投诉"
+    assert word("en", "fig.second") == "Second complaints"
+    assert word("zh", "q.service_level", n="20") == "服务水平（%，20秒内接听）"
+    assert word("en", "q.service_level", n="20") == "Service level (%, within 20 s)"
+    assert word("zh", "q.abandon_rate", n="20") == "放弃率（%）"  # no placeholder: the % stays
+    assert word("fr", "open") == "未完成" and word("en", "no.such.key") == "no.such.key"
