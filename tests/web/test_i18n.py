@@ -193,6 +193,8 @@ def test_every_workflow_action_has_an_audit_word() -> None:
     from callcenter.web.audit.words import AU_REASON, reason_text
 
     assert set(ACTIONS) <= set(AU_REASON)
+    assert set(ACTIONS) <= set(i18n.vocabularies()["action"])  # the case page's buttons and timeline
+    assert i18n.translator("zh").word("action", "assign") == ACTIONS["assign"].zh
     assert reason_text("assign", "zh") == ACTIONS["assign"].zh and reason_text("assign", "en") == "assigned"
     assert reason_text("draft checked", "zh") == "核对留言草稿"
     assert reason_text("typed by a person", "zh") == "typed by a person"
