@@ -65,7 +65,7 @@ VOCAB_HOME: dict[str, str] = {
 }  # fmt: skip
 VOCAB_MEMBERS: dict[str, set[str]] = {
     "ex": {"keywords", "gazetteer"},
-    "notes": {"caller_name", "address", "summary", "category"},
+    "notes": {"caller_name", "address", "summary", "category", "called_back_at", "called_back_by"},
     "tl": {"created", "ringing", "up", "bridged", "ended"},
 }
 # A page script's table (first run only: later runs read JS_PREFIXES from the module).

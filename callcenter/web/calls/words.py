@@ -42,6 +42,8 @@ LEGROLE: Words = {
 
 NOTES: Words = {
     "address": N_("Address (estate, building, unit, flat)"),
+    "called_back_at": N_("Called back at"),
+    "called_back_by": N_("Called back by"),
     "caller_name": N_("Caller's name"),
     "category": N_("Category"),
     "summary": pN_("notes.summary", "Summary"),
