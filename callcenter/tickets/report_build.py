@@ -143,7 +143,7 @@ class _Ctx:
     def clerk(self, extension: str, names: dict[str, str]) -> str:
         """王丽（8001）; an extension nobody is known by stays a number."""
         name = names.get(extension)
-        return self.w("who.with_ext").format(name=name, ext=extension) if name else extension
+        return word(self.lang, "who.with_ext", name=name, ext=extension) if name else extension
 
     def actor(self, actor: str, names: dict[str, str]) -> str:
         if actor.startswith("system"):
@@ -200,8 +200,8 @@ class _Ctx:
         rows: list[list[Any]] = []
         for key in keys:
             n = n_short if key == "short_abandons" else n_sl
-            rows.append([word(self.lang, "q." + key).format(n=n), f[key]])
-        rows += [[word(self.lang, "q.wait").format(label=label), count] for label, count in f["waits"].items()]
+            rows.append([word(self.lang, "q." + key, n=n), f[key]])
+        rows += [[word(self.lang, "q.wait", label=label), count] for label, count in f["waits"].items()]
         names = await self.names()
         clerks = [[self.clerk(c["extension"], names), c["answered"], c["talk_seconds"], c["aht"], c["missed_rings"],
                    c["cases_opened"]] for c in f["clerks"]]  # fmt: skip

@@ -27,7 +27,7 @@ from callcenter.db.session import SQLITE_BUSY_TIMEOUT_MS
 from callcenter.live import LiveFeed
 from callcenter.tickets.rulefile import load_rules
 from callcenter.tickets.ruleset import RuleBook
-from callcenter.web import keys, middleware, openapi
+from callcenter.web import i18n, keys, middleware, openapi
 from callcenter.web.auth import password as auth_password
 from callcenter.web.auth.proxies import forwarded_middleware
 from callcenter.web.admin import api as api_admin
@@ -179,6 +179,7 @@ def create_app(
         filters=make_filters(config.tz),
     )
     env.undefined = jinja2.StrictUndefined
+    i18n.install(env)  # jinja2.ext.i18n: _, gettext, pgettext and word() in the request's language
     for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=True)

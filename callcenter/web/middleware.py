@@ -46,7 +46,7 @@ async def error_response(
     if wants_json(request):
         return web.json_response({"error": code, "message": message, **extra}, status=status)
     lang = request.get(keys.LANG, i18n.DEFAULT)
-    context = {"status": status, "code": code, "title": i18n.gettext(lang, f"error.{code}", default=message),
+    context = {"status": status, "code": code, "title": i18n.translator(lang).word("error", code, default=message),
                # what exactly was wrong, for input and workflow errors (never an internal error's text)
                "detail": message if code in DETAILED else ""}  # fmt: skip
     return await render(request, "error.html", context, status=status)

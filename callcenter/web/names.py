@@ -22,8 +22,9 @@ from callcenter.web.models import User
 TTL = 30.0
 # Actors that are no person (the timer, the call log, the voicemail transcription): named in the
 # reader's language by the ``actor.<id>`` strings, never by their raw id.
-SYSTEM_ACTORS = ("system", "system:voicemail")
-SYSTEM_NAMES = {who: i18n.gettext(i18n.DEFAULT, f"actor.{who}") for who in SYSTEM_ACTORS}
+SYSTEM_WORDS = {"system": i18n.N_("System"), "system:voicemail": i18n.N_("System (voicemail transcription)")}
+SYSTEM_ACTORS = tuple(SYSTEM_WORDS)
+SYSTEM_NAMES = {who: i18n.translator(i18n.DEFAULT).gettext(w) for who, w in SYSTEM_WORDS.items()}
 
 
 def is_system(actor: str | None) -> bool:
@@ -41,7 +42,7 @@ class Snapshot:
         """The same names, the system actors named in ``lang``."""
         if lang == i18n.DEFAULT:
             return self
-        return replace(self, actors={**self.actors, **{w: i18n.gettext(lang, f"actor.{w}") for w in SYSTEM_ACTORS}})
+        return replace(self, actors={**self.actors, **{who: i18n.translator(lang).gettext(w) for who, w in SYSTEM_WORDS.items()}})
 
     def stations(self) -> list[Unit]:
         return sorted((u for u in self.units.values() if u.kind == "station"), key=lambda u: u.id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping
-from functools import partial
 from typing import Any
 
 import aiohttp_jinja2
@@ -15,18 +14,18 @@ from callcenter.web import i18n, keys
 from callcenter.web.auth.session import csrf_token, current_user
 from callcenter.web.auth.roles import Perm, allowed
 
-# (catalogue key, URL, permission, available now)
+# (word of the ``nav`` vocabulary (callcenter/web/words.py), URL, permission, available now)
 NAV = (
-    ("nav.live", "/live", Perm.CALLS_VIEW, True),
-    ("nav.calls", "/calls", Perm.CALLS_VIEW, True),
-    ("nav.missed", "/calls/missed", Perm.CALLS_VIEW, True),
-    ("nav.drafts", "/drafts", Perm.CASES_CREATE, True),
-    ("nav.cases", "/cases", Perm.CASES_VIEW, True),
-    ("nav.supervision", "/supervision", Perm.SUPERVISE, True),
-    ("nav.wallboard", "/wallboard", Perm.SUPERVISE, True),
-    ("nav.reports", "/reports", Perm.SUPERVISE, True),
-    ("nav.audit", "/audit", Perm.SUPERVISE, True),
-    ("nav.admin", "/admin", Perm.ADMIN_VIEW, True),
+    ("live", "/live", Perm.CALLS_VIEW, True),
+    ("calls", "/calls", Perm.CALLS_VIEW, True),
+    ("missed", "/calls/missed", Perm.CALLS_VIEW, True),
+    ("drafts", "/drafts", Perm.CASES_CREATE, True),
+    ("cases", "/cases", Perm.CASES_VIEW, True),
+    ("supervision", "/supervision", Perm.SUPERVISE, True),
+    ("wallboard", "/wallboard", Perm.SUPERVISE, True),
+    ("reports", "/reports", Perm.SUPERVISE, True),
+    ("audit", "/audit", Perm.SUPERVISE, True),
+    ("admin", "/admin", Perm.ADMIN_VIEW, True),
 )
 
 
@@ -107,7 +106,7 @@ async def base_context(request: web.Request) -> dict[str, Any]:
     warnings = await _warnings(request) if audience is not None else []
     unread = await _unread(request, user) if user is not None else 0
     can_edit_directory = user is not None and allowed(user.role, Perm.ADMIN_EDIT)
-    return {"request": request, "app": request.app, "_": partial(i18n.gettext, lang), "lang": lang, "user": user, "nav": nav,
+    return {"request": request, "app": request.app, "lang": lang, "user": user, "nav": nav,
             "csrf_token": await csrf_token(request), "languages": i18n.LANGUAGES, "calendar_warnings": warnings,
             "calendar_audience": audience, "can_edit_calendar": audience == "alert",
             "directory_without_station": can_edit_directory and await _no_station(request),

@@ -25,7 +25,7 @@ from callcenter.web.admin.users import (
 )
 from callcenter.web.auth.session import now, requires
 from callcenter.web.errors import BadRequest, NotFound
-from callcenter.web.i18n import gettext
+from callcenter.web.i18n import N_, translator
 from callcenter.web.render import page, render
 from callcenter.web.auth.roles import Perm, Role, allowed
 from callcenter.web.cases.pages import the_user
@@ -55,6 +55,13 @@ async def admin_home(request: web.Request) -> web.StreamResponse:
 
 USER_DONE = ("added", "enabled", "disabled", "password", "office")  # ?done=<what>[:<username>]
 DIRECTORY_DONE = ("unit", "person", "deleted")  # ?done=<what>[:<code, login or id>]
+DONE_WORDS = {
+    "added": N_("Account %(who)s added."), "enabled": N_("Account %(who)s enabled."),
+    "disabled": N_("Account %(who)s disabled."),
+    "password": N_("Password set; the account must log in again with it."),
+    "office": N_("Account %(who)s linked to its heating management office."),
+    "unit": N_("Unit saved: %(who)s."), "person": N_("Person saved: %(who)s."), "deleted": N_("Deleted."),
+}  # fmt: skip
 
 
 def done_text(request: web.Request, known: tuple[str, ...], name: Any = None) -> str:
@@ -64,7 +71,7 @@ def done_text(request: web.Request, known: tuple[str, ...], name: Any = None) ->
     if what not in known:
         return ""
     shown = (name(who) if name else None) or who
-    return gettext(request[keys.LANG], f"ad.done.{what}", who=shown)
+    return translator(request[keys.LANG]).gettext(DONE_WORDS[what], who=shown)
 
 
 def unit_name(unit: Any, lang: str) -> str:

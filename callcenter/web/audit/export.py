@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,14 +14,15 @@ from callcenter import audit
 from callcenter.tickets.controls import cell_text, formula_safe
 from callcenter.tickets.models import AuditEntry
 from callcenter.web.audit.words import reason_text
+from callcenter.web.i18n import N_, Translator
 from callcenter.web.names import is_system
 
-COLUMNS = ("seq", "audit.when", "audit.who", "au.record", "audit.field", "audit.before", "audit.after", "au.reason")
+COLUMNS = ("seq", N_("When"), N_("Who"), N_("Record"), N_("Field"), N_("Before"), N_("After"), N_("Reason"))
 
 
 # Fields whose recorded value is a code or an account: shown as the page shows them.
-LABELLED = {"state": "state.", "suspended_from": "state.", "kind": "kind.", "category": "cat.",
-            "callback_result": "cb.", "role": "role."}  # fmt: skip
+LABELLED = {"state": "state", "suspended_from": "state", "kind": "kind", "category": "cat",
+            "callback_result": "cb", "role": "role"}  # field → vocabulary  # fmt: skip
 ACTOR_FIELDS = frozenset({"first_responder", "created_by", "manager_signed_by", "called_back_by"})
 ID_FIELDS = {"station_id": "unit", "parent_id": "unit", "unit_id": "unit", "responsible_person_id": "person",
              "office_head_id": "person"}  # fmt: skip
@@ -32,15 +33,14 @@ def _value(raw: str) -> str:
     return "" if value is None else str(value)
 
 
-def _shown(field: str, raw: str, *, tz: ZoneInfo, gettext: Callable[[str], str], names: Mapping[str, str],
+def _shown(field: str, raw: str, *, tz: ZoneInfo, _: Translator, names: Mapping[str, str],
            ids: Mapping[tuple[str, int], str]) -> str:
     """A recorded value as the reader reads it: 受理 not ``accepted``, 王丽 not ``clerk``, local times."""
     value = _value(raw)
     if not value:
         return value
     if field in LABELLED:
-        label = gettext(LABELLED[field] + value)
-        return value if label == LABELLED[field] + value else label
+        return _.word(LABELLED[field], value, default=value)
     if field in ACTOR_FIELDS:
         return names.get(value, value)
     if field in ID_FIELDS and value.isdigit():  # a station or a person: its name
@@ -53,20 +53,20 @@ def _shown(field: str, raw: str, *, tz: ZoneInfo, gettext: Callable[[str], str],
     return value
 
 
-def table(rows: Sequence[AuditEntry], *, tz: ZoneInfo, lang: str, gettext: Callable[[str], str],
-          names: Mapping[str, str], ids: Mapping[tuple[str, int], str] | None = None) -> list[list[Any]]:  # fmt: skip
+def table(rows: Sequence[AuditEntry], *, tz: ZoneInfo, lang: str, _: Translator, names: Mapping[str, str],
+          ids: Mapping[tuple[str, int], str] | None = None) -> list[list[Any]]:  # fmt: skip
     """Header row plus one row per entry. ``ids``: ("unit" | "person", id) → its name."""
     ids = ids or {}
-    out: list[list[Any]] = [["#" if c == "seq" else gettext(c) for c in COLUMNS]]
+    out: list[list[Any]] = [["#" if c == "seq" else _(c) for c in COLUMNS]]
     for r in rows:
         who = names.get(r.actor)
         if who and not is_system(r.actor):
             who = f"{who} ({r.actor})"  # a person: the name, and the account the trail records
         out.append([r.seq, r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), who or r.actor,
-                    f"{gettext('au.e.' + r.entity)} {r.entity_id}", gettext("field." + r.field),
-                    _shown(r.field, r.before, tz=tz, gettext=gettext, names=names, ids=ids),
+                    f"{_.word('au.e', r.entity, default=r.entity)} {r.entity_id}", _.word("field", r.field, default=r.field),
+                    _shown(r.field, r.before, tz=tz, _=_, names=names, ids=ids),
                     reason_text(_value(r.after), lang) if r.field == "action"
-                    else _shown(r.field, r.after, tz=tz, gettext=gettext, names=names, ids=ids),
+                    else _shown(r.field, r.after, tz=tz, _=_, names=names, ids=ids),
                     reason_text(r.reason, lang)])  # fmt: skip
     return out
 

@@ -8,44 +8,70 @@ as typed.
 
 from __future__ import annotations
 
-from callcenter.tickets.workflow import ACTIONS
+from callcenter.web.i18n import N_, Words, translator
 
-CODES: dict[str, tuple[str, str]] = {
-    "created": ("立案", "case opened"),
-    "draft checked": ("核对留言草稿", "voicemail draft checked"),
-    "filled from the voicemail transcript": ("由留言转写填入", "filled from the voicemail transcript"),
-    "discard": ("作废留言草稿", "voicemail draft discarded"),
-    "removed": ("删除", "removed"),
-    "account added": ("新增账号", "account added"),
-    "account enabled": ("启用账号", "account enabled"),
-    "office linked": ("关联供热管理所", "office linked"),
-    "person added": ("新增人员", "person added"),
-    "person deleted": ("删除人员", "person deleted"),
-    "unit added": ("新增单位", "unit added"),
-    "unit deleted": ("删除单位", "unit deleted"),
+# A recorded reason code → the rule book's word (workflow actions first, then the fixed codes).
+AU_REASON: Words = {
+    "accept": N_("accepted"),
+    "sign_off": N_("manager's sign-off"),
+    "assign": N_("assigned"),
+    "reassign": N_("reassigned"),
+    "handle": N_("handled"),
+    "feedback": N_("feedback"),
+    "report_upward": N_("reported to the property office"),
+    "resolve": N_("resolved"),
+    "answer": N_("answered"),
+    "callback_satisfied": N_("callback: satisfied"),
+    "callback_unsatisfied": N_("callback: not satisfied"),
+    "close": N_("archived"),
+    "suspend": N_("suspended"),
+    "resume": N_("resumed"),
+    "second_complaint": N_("second complaint"),
+    "escalate": N_("escalated (timer)"),
+    "chase": N_("chased"),
+    "escalate_manual": N_("escalated by hand"),
+    "created": N_("case opened"),
+    "draft checked": N_("voicemail draft checked"),
+    "filled from the voicemail transcript": N_("filled from the voicemail transcript"),
+    "discard": N_("voicemail draft discarded"),
+    "removed": N_("removed"),
+    "account added": N_("account added"),
+    "account enabled": N_("account enabled"),
+    "office linked": N_("office linked"),
+    "person added": N_("person added"),
+    "person deleted": N_("person deleted"),
+    "unit added": N_("unit added"),
+    "unit deleted": N_("unit deleted"),
 }
-ACTIONS_EN = {
-    "accept": "accepted", "sign_off": "manager's sign-off", "assign": "assigned", "reassign": "reassigned",
-    "handle": "handled", "feedback": "feedback", "report_upward": "reported to the property office",
-    "resolve": "resolved", "answer": "answered", "callback_satisfied": "callback: satisfied",
-    "callback_unsatisfied": "callback: not satisfied", "close": "archived", "suspend": "suspended",
-    "resume": "resumed", "second_complaint": "second complaint", "escalate": "escalated (timer)",
-    "chase": "chased", "escalate_manual": "escalated by hand",
-}  # fmt: skip
 
 
 def reason_text(reason: str | None, lang: str) -> str:
     """The rule book's word for a recorded reason code; any other text as it was typed."""
     if not reason:
         return ""
-    if reason in ACTIONS:
-        return ACTIONS[reason].zh if lang != "en" else ACTIONS_EN.get(reason, reason)
-    if reason in CODES:
-        return CODES[reason][1 if lang == "en" else 0]
-    return reason
+    return translator(lang).word("au.reason", reason, default=reason)
 
 
 def action_choices(lang: str) -> list[tuple[str, str]]:
     """The filter's choices: every code the trail records, with its word."""
-    codes = [*ACTIONS, *CODES]
+    codes = list(AU_REASON)
     return [(code, reason_text(code, lang)) for code in codes]
+
+
+AU_E: Words = {
+    "calendar_day": N_("Calendar day"),
+    "calendar_year": N_("Calendar year"),
+    "call": N_("Call"),
+    "case": N_("Case"),
+    "duty_shift": N_("Duty rota"),
+    "extraction_table": N_("Extraction table"),
+    "person": N_("Person"),
+    "setting": N_("Setting"),
+    "unit": N_("Unit"),
+    "user": N_("Account"),
+}
+
+VOCABULARIES: dict[str, Words] = {
+    "au.e": AU_E,
+    "au.reason": AU_REASON,
+}

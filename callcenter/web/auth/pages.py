@@ -15,7 +15,7 @@ from callcenter.web.auth.accounts import find_user, verify_password
 from callcenter.web.auth.session import PUBLIC, current_user, end_session, now, requires, start_session, user_json
 from callcenter.web.endpoints import Endpoints, Schema
 from callcenter.web.errors import NotAuthenticated
-from callcenter.web.i18n import gettext
+from callcenter.web.i18n import translator
 from callcenter.web.render import page, render
 from callcenter.web.auth.roles import Perm, Role, allowed
 
@@ -101,7 +101,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     lang = request[keys.LANG]
     wait = await _locked(request, username)
     if wait:
-        text = gettext(lang, "login.throttled", seconds=wait)
+        text = translator(lang).gettext("Too many failed logins; try again in %(seconds)s s.", seconds=wait)
         response = await _login_page(request, error=text, username=username, status=429)
         response.headers["Retry-After"] = str(wait)
         return response
@@ -110,7 +110,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         async with request.app[keys.SESSIONS]() as db, db.begin():
             locks = [await throttle.record_failure(db, key, now(request), policy) for key, policy in counters.values()]
         log.info("web: failed login for %r from %s%s", username, request.remote, " (locked)" if any(locks) else "")
-        return await _login_page(request, error=gettext(lang, "login.failed"), username=username, status=401)
+        return await _login_page(request, error=translator(lang).gettext("Wrong username or password."), username=username, status=401)
     async with request.app[keys.SESSIONS]() as db, db.begin():
         await throttle.clear(db, counters["pair"][0])
         await throttle.clear(db, counters["account"][0])

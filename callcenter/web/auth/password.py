@@ -20,7 +20,7 @@ from callcenter.web.auth.session import current_user, now, requires, start_sessi
 from callcenter.web.auth.roles import Perm
 from callcenter.web.endpoints import Endpoints, Schema, line
 from callcenter.web.errors import BadRequest
-from callcenter.web.i18n import gettext
+from callcenter.web.i18n import N_, translator
 from callcenter.web.models import User
 from callcenter.web.render import render
 
@@ -40,10 +40,12 @@ class PasswordOut(Schema):
 
 def _reason(lang: str, exc: AccountError) -> str:
     text = str(exc)
-    for marker, key in (("at least", "pw.short"), ("at most", "pw.long"), ("username", "pw.has_name")):
+    for marker, key in (("at least", N_("The new password needs at least 12 characters.")),
+                        ("at most", N_("The new password has at most 1024 characters.")),
+                        ("username", N_("The new password must not contain the username."))):
         if marker in text:
-            return gettext(lang, key)
-    return gettext(lang, "pw.weak")
+            return translator(lang).gettext(key)
+    return translator(lang).gettext("The new password is too easy to guess: choose a longer, uncommon one (e.g. several words and digits).")
 
 
 async def change_own_password(request: web.Request, old: str, new: str) -> int:
@@ -52,9 +54,9 @@ async def change_own_password(request: web.Request, old: str, new: str) -> int:
     assert user is not None
     lang, loop, pool = request[keys.LANG], asyncio.get_running_loop(), request.app[keys.HASHER]
     if not await loop.run_in_executor(pool, verify_password, user.password_hash, old):
-        raise BadRequest(gettext(lang, "pw.wrong_old"), field="old_password")
+        raise BadRequest(translator(lang).gettext("The current password is wrong."), field="old_password")
     if old == new:
-        raise BadRequest(gettext(lang, "pw.same"), field="new_password")
+        raise BadRequest(translator(lang).gettext("The new password must differ from the current one."), field="new_password")
     try:
         await loop.run_in_executor(pool, check_password, new, user.username)
     except AccountError as exc:
@@ -81,7 +83,7 @@ async def password_form(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     old, new = str(form.get("old_password", ""))[:1025], str(form.get("new_password", ""))[:1025]
     if new != str(form.get("new_password_again", ""))[:1025]:
-        error = gettext(request[keys.LANG], "pw.mismatch")
+        error = translator(request[keys.LANG]).gettext("The two new passwords differ.")
         return await render(request, "password.html", {"error": error, "done": False}, status=400)
     try:
         await change_own_password(request, old, new)

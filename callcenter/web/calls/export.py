@@ -31,13 +31,14 @@ from callcenter.web.calls.api import filters_for
 from callcenter.web.calls.schemas import LedgerQuery
 from callcenter.web.endpoints import parse_query
 from callcenter.web.errors import BadRequest
-from callcenter.web.i18n import gettext
+from callcenter.web.i18n import N_, pN_, translator
 from callcenter.web.present import known_caller, names_of
 
 routes = web.RouteTableDef()
 MAX_ROWS = 100_000
-HEADERS = ("col.time", "col.number", "col.number_shown", "col.name", "col.disposition", "col.clerk", "col.ring",
-           "col.talk", "col.duration", "col.transferred", "col.voicemail", "col.category", "col.summary")  # fmt: skip
+HEADERS = (N_("Time"), N_("Number"), N_("Number (normalised)"), N_("Caller"), N_("Outcome"), N_("Answered by"),
+           N_("Wait"), N_("Talk"), N_("Duration"), N_("Transferred"), N_("Voicemail"), N_("Category"),
+           pN_("col.summary", "Summary"))  # fmt: skip
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what an XML 1.0 cell cannot hold
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,12 +57,13 @@ def row_of(call: Any, note: Any, tz: ZoneInfo, clerks: dict[str, str], lang: str
     """One call as the ledger's row shows it."""
     started: datetime | None = call.started_at
     name = (note.caller_name if note is not None and note.caller_name else "") or known_caller(call.caller_name)
-    disposition = gettext(lang, f"disp.{call.disposition}") if call.disposition else gettext(lang, "disp.open")
+    _ = translator(lang)
+    disposition = _.word("disp", call.disposition or "open")
     # A withheld number reads 未显示号码 as on the pages (the PBX stores "anonymous").
-    number = known_caller(call.caller_number) or gettext(lang, "calls.anonymous")
+    number = known_caller(call.caller_number) or _("Number withheld")
 
     def who(ext: str) -> str:  # 王丽（8001）: the clerk by name and extension
-        return gettext(lang, "person.with_ext", name=clerks[ext], ext=ext) if ext in clerks else ext
+        return _("%(name)s (%(ext)s)", name=clerks[ext], ext=ext) if ext in clerks else ext
 
     return [clean(v) for v in (
         started.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if started else "", number,
@@ -70,7 +72,7 @@ def row_of(call: Any, note: Any, tz: ZoneInfo, clerks: dict[str, str], lang: str
         _round(call.talk_seconds), _round(call.duration_seconds),
         ("、" if lang != "en" else ", ").join(who(e) for e in call.transferred_to or []),
         _round(call.voicemail_duration) if call.voicemail_path else "",
-        gettext(lang, f"cat.{note.category}") if note is not None and note.category else "",
+        _.word("cat", note.category) if note is not None and note.category else "",
         note.summary if note is not None else "",
     )]  # fmt: skip
 
@@ -99,7 +101,7 @@ async def rows(request: web.Request, filters: ledger.Filters) -> AsyncIterator[l
 
 
 def headers(lang: str) -> list[str]:
-    return [gettext(lang, key) for key in HEADERS]
+    return [translator(lang).message(word) for word in HEADERS]
 
 
 def _attachment(body: bytes, content_type: str, suffix: str) -> web.Response:
@@ -126,7 +128,7 @@ async def export_xlsx(request: web.Request) -> web.StreamResponse:
     filters = await filters_for(request, parse_query(LedgerQuery, request))
     found = [row async for row in rows(request, filters)]  # read (or refused) before the workbook
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(gettext(request[keys.LANG], "calls.title")[:31])
+    sheet = book.create_sheet(translator(request[keys.LANG]).gettext("Call ledger")[:31])
     sheet.append(headers(request[keys.LANG]))
     for row in found:
         sheet.append(row)

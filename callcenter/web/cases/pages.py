@@ -24,6 +24,7 @@ from callcenter.web.cases.actions import CAUTION, INPUTS, offered, perform, runn
 from callcenter.web.cases.present import edit_context
 from callcenter.web.cases.query import parse_case_filters
 from callcenter.web.cases.timeline import Entry, case_timeline
+from callcenter.web.cases.words import JS_STRINGS as COUNTDOWN_STRINGS
 from callcenter.web.errors import NotAuthenticated, NotFound
 from callcenter.web.i18n import for_js
 from callcenter.web.middleware import case_error_status
@@ -36,7 +37,6 @@ from callcenter.web.scope import Scope, case_scope, visible
 from callcenter.web.endpoints import record_id
 
 routes = web.RouteTableDef()
-COUNTDOWN_STRINGS = ("cd.",)
 
 
 def grouped(calls: list[Any]) -> list[tuple[str, list[Any]]]:

@@ -26,6 +26,7 @@ from callcenter.web.drafts.inbox import (
     removed_message,
 )
 from callcenter.web.errors import Forbidden, NotFound
+from callcenter.web.drafts.words import JS_STRINGS as LIVE_STRINGS
 from callcenter.web.i18n import for_js
 from callcenter.web.middleware import case_error_status
 from callcenter.web.models import User
@@ -39,7 +40,6 @@ routes = web.RouteTableDef()
 INBOX = 200
 MAX_PHONES = 20  # numbers shown of one draft
 # What drafts.js writes (the live queue, the transcript arriving).
-LIVE_STRINGS = ("vm.", "drafts.", "calls.anonymous", "live.reconnecting", "field.urgent")
 # The transcript's category hint (transcribe/keywords.toml) → the kind of case it suggests.
 CATEGORY_KIND = {"urgent_repair": "repair", "temperature": "temperature", "repair": "repair",
                  "complaint": "complaint", "billing": "consultation", "application": "application",

@@ -26,6 +26,7 @@ from callcenter.web import keys
 from callcenter.web.live.socket import feed_socket
 from callcenter.web.auth.session import current_user, now, requires
 from callcenter.web.i18n import for_js
+from callcenter.web.live.words import JS_STRINGS
 from callcenter.web.present import iso, names_of
 from callcenter.web.render import page
 from callcenter.web.auth.roles import Perm, allowed
@@ -42,8 +43,7 @@ RECENT = 20  # ended calls the live page lists (live.js keeps as many)
 async def live_page(request: web.Request) -> dict[str, Any]:
     user = await current_user(request)
     return {
-        "js_strings": for_js(request[keys.LANG], ("live.", "popup.", "disp.", "stage.", "calls.", "col.", "kind.",
-                                                  "state.")),
+        "js_strings": for_js(request[keys.LANG], JS_STRINGS),
         "can_edit": user is not None and allowed(user.role, Perm.CALLS_EDIT),
         "can_create": user is not None and allowed(user.role, Perm.CASES_CREATE),
     }  # fmt: skip

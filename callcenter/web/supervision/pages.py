@@ -27,7 +27,7 @@ from callcenter.web.audit.words import action_choices, reason_text
 from callcenter.web.auth.session import now, requires
 from callcenter.web.cases.query import int_arg
 from callcenter.web.errors import BadRequest
-from callcenter.web.i18n import gettext
+from callcenter.web.i18n import translator
 from callcenter.web.notices.backlog import backlog
 from callcenter.web.present import names_of
 from callcenter.web.render import page
@@ -43,27 +43,27 @@ COLOURS = {"answered": "c-answered", "abandoned": "c-abandoned", "voicemail": "c
 
 def chart_set(lang: str, calls: stats.CallStats, weeks: list[stats.WeekRates]) -> dict[str, Markup]:
     """The dashboard's five charts as inline SVG."""
-    _ = lambda key: gettext(lang, key)  # noqa: E731
+    _ = translator(lang)
     # every outcome the call log knows, always (a zero has its place in the legend), and calls
     # still in progress when there are any: the shares are of all the calls counted
     outcomes = [*stats.OUTCOMES, *(["open"] if calls.totals.get("open") else [])]
     shares = charts.percentages([calls.totals.get(o, 0) for o in outcomes])  # they add up to 100
     days = list(calls.by_day)
-    per_day = [charts.Series(_("disp." + o), [calls.by_day[d][o] for d in days], COLOURS[o]) for o in outcomes]
-    per_hour = [charts.Series(_("disp." + o), [h[o] for h in calls.by_hour], COLOURS[o]) for o in outcomes]
+    per_day = [charts.Series(_.word("disp", o), [calls.by_day[d][o] for d in days], COLOURS[o]) for o in outcomes]
+    per_hour = [charts.Series(_.word("disp", o), [h[o] for h in calls.by_hour], COLOURS[o]) for o in outcomes]
     week_labels = [w.week.strftime("%m-%d") for w in weeks]
-    on_time = [charts.Series(_("sv.on_time"), [w.on_time_rate for w in weeks], "c-rate")]
-    callback = [charts.Series(_("sv.callback_rate"), [w.callback_rate for w in weeks], "c-rate2")]
+    on_time = [charts.Series(_("On-time rate"), [w.on_time_rate for w in weeks], "c-rate")]
+    callback = [charts.Series(_("Callback rate"), [w.callback_rate for w in weeks], "c-rate2")]
     return {
-        "per_day": charts.bar_chart(_("sv.per_day"), [d.strftime("%m-%d") for d in days], per_day,
+        "per_day": charts.bar_chart(_("Calls per day"), [d.strftime("%m-%d") for d in days], per_day,
                                     label_every=max(1, len(days) // 14)),
-        "per_hour": charts.bar_chart(_("sv.per_hour"), [f"{h:02d}" for h in range(24)], per_hour, label_every=2),
-        "share": charts.share_bar(_("sv.share"),
-                                  [(_("disp." + o), calls.totals.get(o, 0), COLOURS[o]) for o in outcomes]),
-        "legend": charts.legend([(f"{_('disp.' + o)} {calls.totals.get(o, 0)} · {share:.0f}%", COLOURS[o])
+        "per_hour": charts.bar_chart(_("Calls by hour of day"), [f"{h:02d}" for h in range(24)], per_hour, label_every=2),
+        "share": charts.share_bar(_("Call outcomes (answered / abandoned / voicemail / busy / failed)"),
+                                  [(_.word("disp", o), calls.totals.get(o, 0), COLOURS[o]) for o in outcomes]),
+        "legend": charts.legend([(f"{_.word('disp', o)} {calls.totals.get(o, 0)} · {share:.0f}%", COLOURS[o])
                                  for o, share in zip(outcomes, shares, strict=True)]),
-        "on_time": charts.bar_chart(_("sv.on_time"), week_labels, on_time, unit="%", top=100, target=100, height=150),
-        "callback": charts.bar_chart(_("sv.callback_rate"), week_labels, callback, unit="%", top=100, target=100,
+        "on_time": charts.bar_chart(_("On-time rate"), week_labels, on_time, unit="%", top=100, target=100, height=150),
+        "callback": charts.bar_chart(_("Callback rate"), week_labels, callback, unit="%", top=100, target=100,
                                      height=150),
     }  # fmt: skip
 
@@ -200,8 +200,8 @@ async def audit_export(request: web.Request) -> web.StreamResponse:
     ids = {**{("unit", u.id): (u.name_en if lang == "en" and u.name_en else u.name_zh) for u in snapshot.units.values()},
            **{("person", p.id): p.name for p in snapshot.people.values()}}  # fmt: skip
     table = export.table(rows, tz=request.app[keys.CONFIG].tz, lang=lang, names=snapshot.actors, ids=ids,
-                         gettext=lambda key: gettext(lang, key))  # fmt: skip
-    title = gettext(lang, "au.title")
+                         _=translator(lang))  # fmt: skip
+    title = translator(lang).gettext("Audit trail")
     body = export.to_csv(table) if fmt == "csv" else await asyncio.to_thread(export.to_xlsx, table, title)
     stamp = now(request).astimezone(request.app[keys.CONFIG].tz).strftime("%Y%m%d-%H%M")
     return web.Response(body=body, headers={"Content-Type": EXPORT_TYPES[fmt],

@@ -20,7 +20,8 @@ from callcenter.web.live.socket import feed_socket
 from callcenter.web.auth.roles import Perm, allowed
 from callcenter.web.auth.session import current_user, requires
 from callcenter.web.endpoints import parse_query
-from callcenter.web.i18n import for_js, gettext
+from callcenter.web.i18n import for_js, translator
+from callcenter.web.wallboard.words import JS_STRINGS
 from callcenter.web.render import page
 from callcenter.web.wallboard import reports
 from callcenter.web.wallboard.api import build_report, current_board
@@ -40,7 +41,7 @@ FORMATS = {"csv": "text/csv; charset=utf-8",
 async def wallboard_page(request: web.Request) -> dict[str, Any]:
     board = await current_board(request, fresh_after=request.app[keys.WALLBOARD].invalidate())
     return {"board": board, "screen": request.query.get("screen") == "1",
-            "js_strings": for_js(request[keys.LANG], ("wb.", "clerk."))}  # fmt: skip
+            "js_strings": for_js(request[keys.LANG], JS_STRINGS)}  # fmt: skip
 
 
 async def _still_allowed(request: web.Request) -> bool:
@@ -89,9 +90,9 @@ async def ws_wallboard(request: web.Request) -> web.StreamResponse:
 async def reports_page(request: web.Request) -> dict[str, Any]:
     query = parse_query(ReportQuery, request)
     report = await build_report(request, query)
-    _ = lambda key: gettext(request[keys.LANG], key)  # noqa: E731
+    _ = translator(request[keys.LANG])
     return {"report": report, "group": query.group, "groups": reports.GROUPS, "columns": reports.COLUMNS,
-            "labels": reports.LABELS, "rows": reports.rows(report, query.group, lambda d: _(f"wd.{d}")),
+            "labels": {c: _.message(w) for c, w in reports.LABELS.items()}, "rows": reports.rows(report, query.group, lambda d: _.word("wd", d)),
             "charts": reports.chart_set(report, query.group, _), "wait_labels": reports.kpi.WAIT_LABELS}  # fmt: skip
 
 
@@ -105,12 +106,12 @@ async def reports_export(request: web.Request) -> web.Response:
         raise BadRequest(f"format: one of {', '.join(FORMATS)}", field="format")
     query = parse_query(ReportQuery, request)
     report = await build_report(request, query)
-    _ = lambda key: gettext(request[keys.LANG], key)  # noqa: E731
+    _ = translator(request[keys.LANG])
     rows = reports.table(report, query.group, _)
     if fmt == "csv":
         body = reports.to_csv(rows)
     else:
-        body = await asyncio.to_thread(reports.to_xlsx, rows, _("qr.title"))
+        body = await asyncio.to_thread(reports.to_xlsx, rows, _("Queue reports"))
     name = f"queue_{report.period.first}_{report.period.last}_{query.group}.{fmt}"
     return web.Response(body=body, headers={"Content-Type": FORMATS[fmt],
                                             "Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip

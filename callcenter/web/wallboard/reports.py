@@ -19,16 +19,20 @@ from markupsafe import Markup
 
 from callcenter.analytics import kpi
 from callcenter.web.errors import BadRequest
+from callcenter.web.i18n import N_, Translator, Words, pN_
 from callcenter.web.supervision import charts
 
 GROUPS = ("day", "hour", "weekday")
 DEFAULT_DAYS = 7
 COLUMNS = ("offered", "answered", "abandoned_queue", "abandoned_ringing", "abandoned_voicemail", "short_abandons",
            "voicemail", "busy", "service_level", "abandon_rate", "asa", "aht", "longest_wait")  # fmt: skip
-LABELS = {"offered": "qr.offered", "answered": "qr.answered", "abandoned_queue": "qr.abandoned_queue",
-          "abandoned_ringing": "qr.abandoned_ringing", "abandoned_voicemail": "qr.abandoned_voicemail",
-          "short_abandons": "qr.short", "voicemail": "qr.voicemail", "busy": "qr.busy", "service_level": "qr.sl",
-          "abandon_rate": "qr.abandon_rate", "asa": "qr.asa", "aht": "qr.aht", "longest_wait": "qr.longest"}  # fmt: skip
+LABELS: Words = {
+    "offered": N_("Offered"), "answered": pN_("qr.answered", "Answered"), "abandoned_queue": N_("Abandoned in queue"),
+    "abandoned_ringing": N_("Abandoned ringing"), "abandoned_voicemail": N_("Abandoned at voicemail"),
+    "short_abandons": N_("Short abandons"), "voicemail": N_("Voicemail"), "busy": N_("Busy / no clerk"),
+    "service_level": N_("SL %"), "abandon_rate": N_("Abandon rate %"), "asa": N_("ASA (s)"), "aht": N_("AHT (s)"),
+    "longest_wait": N_("Longest wait (s)"),
+}  # fmt: skip
 CLERK_COLUMNS = ("extension", "answered", "talk_seconds", "aht", "missed_rings", "cases_opened")
 
 
@@ -61,23 +65,23 @@ def as_json(report: kpi.Report, group: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def chart_set(report: kpi.Report, group: str, _: Callable[[str], str]) -> dict[str, Markup]:
-    data = rows(report, group, lambda d: _(f"wd.{d}"))
+def chart_set(report: kpi.Report, group: str, _: Translator) -> dict[str, Markup]:
+    data = rows(report, group, lambda d: _.word("wd", d))
     labels = [key[5:] if group == "day" else key[:2] if group == "hour" else key for key, _f in data]
     every = max(1, len(labels) // 14)
-    outcomes = [charts.Series(_("qr.answered"), [f.answered for _k, f in data], "c-answered"),
-                charts.Series(_("qr.abandoned_ringing"), [f.abandoned for _k, f in data], "c-abandoned"),
-                charts.Series(_("qr.voicemail"), [f.voicemail for _k, f in data], "c-voicemail"),
-                charts.Series(_("qr.busy"), [f.busy for _k, f in data], "c-busy")]  # fmt: skip
-    sl = [charts.Series(_("qr.sl"), [f.service_level for _k, f in data], "c-rate")]
+    outcomes = [charts.Series(_.pgettext("qr.answered", "Answered"), [f.answered for _k, f in data], "c-answered"),
+                charts.Series(_("Abandoned ringing"), [f.abandoned for _k, f in data], "c-abandoned"),
+                charts.Series(_("Voicemail"), [f.voicemail for _k, f in data], "c-voicemail"),
+                charts.Series(_("Busy / no clerk"), [f.busy for _k, f in data], "c-busy")]  # fmt: skip
+    sl = [charts.Series(_("SL %"), [f.service_level for _k, f in data], "c-rate")]
     waits = report.total.waits
     return {
-        "calls": charts.bar_chart(_("qr.chart_calls"), labels, outcomes, label_every=every),
-        "sl": charts.bar_chart(_("qr.chart_sl"), labels, sl, unit="%", top=100, height=150, label_every=every),
-        "waits": charts.bar_chart(_("qr.chart_waits"), list(kpi.WAIT_LABELS),
-                                  [charts.Series(_("qr.answered"), waits, "c-answered")], height=150),
-        "legend": charts.legend([(_("qr.answered"), "c-answered"), (_("wb.abandoned"), "c-abandoned"),
-                                 (_("qr.voicemail"), "c-voicemail"), (_("qr.busy"), "c-busy")]),
+        "calls": charts.bar_chart(_("Calls and outcomes"), labels, outcomes, label_every=every),
+        "sl": charts.bar_chart(_("Service level %"), labels, sl, unit="%", top=100, height=150, label_every=every),
+        "waits": charts.bar_chart(_("Wait distribution"), list(kpi.WAIT_LABELS),
+                                  [charts.Series(_.pgettext("qr.answered", "Answered"), waits, "c-answered")], height=150),
+        "legend": charts.legend([(_.pgettext("qr.answered", "Answered"), "c-answered"), (_.pgettext("wb.abandoned", "Abandoned"), "c-abandoned"),
+                                 (_("Voicemail"), "c-voicemail"), (_("Busy / no clerk"), "c-busy")]),
     }  # fmt: skip
 
 
@@ -90,15 +94,16 @@ def cell(value: Any) -> Any:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def table(report: kpi.Report, group: str, _: Callable[[str], str]) -> list[list[Any]]:
+def table(report: kpi.Report, group: str, _: Translator) -> list[list[Any]]:
     """The export's rows: a header, a row per group and the total, a blank line, the clerks."""
-    head = [_("qr.key"), *(_(LABELS[c]) for c in COLUMNS), *(f"{_('qr.waits')} {w}" for w in kpi.WAIT_LABELS)]
+    waits = _("Wait distribution (answered)")
+    head = [_("Period"), *(_.message(LABELS[c]) for c in COLUMNS), *(f"{waits} {w}" for w in kpi.WAIT_LABELS)]
     out: list[list[Any]] = [head]
-    for key, figures in [*rows(report, group, lambda d: _(f"wd.{d}")), (_("qr.summary"), report.total)]:
+    for key, figures in [*rows(report, group, lambda d: _.word("wd", d)), (_("Summary"), report.total)]:
         data = figures.as_dict()
         out.append([key, *(data[c] for c in COLUMNS), *figures.waits])
     out.append([])
-    out.append([_("wb.clerk"), _("qr.answered"), _("qr.talk"), _("qr.aht"), _("qr.missed_rings"), _("qr.cases_opened")])
+    out.append([_("Clerk"), _.pgettext("qr.answered", "Answered"), _("Talk time (s)"), _("AHT (s)"), _("Missed rings"), _("Cases opened (first responsible)")])
     for clerk in report.clerks:
         data = clerk.as_dict()
         out.append([data[c] for c in CLERK_COLUMNS])

@@ -1,0 +1,48 @@
+"""Words of this feature that stored values are shown as (translated when a page is rendered).
+
+Each table maps a stored value to its English msgid (``N_``) or (context, msgid) pair (``pN_``);
+``i18n.word(vocabulary, value)`` translates it for the request's language.
+"""
+
+from __future__ import annotations
+
+from callcenter.web.i18n import N_, Words, pN_
+
+ERROR: Words = {
+    "back": N_("Home"),
+    "bad_request": N_("Bad request."),
+    "conflict": N_("Someone else changed this record; reload and try again."),
+    "csrf_failed": N_("The request expired or came from elsewhere; reload the page and try again."),
+    "forbidden": N_("Your role may not see this."),
+    "internal": N_("Internal error."),
+    "not_found": N_("No such page or record."),
+    "throttled": N_("Too many requests; try again later."),
+    "title": N_("Error"),
+}
+
+LANG: Words = {
+    "en": N_("English"),
+    "zh": N_("中文"),
+}
+
+NAV: Words = {
+    "admin": N_("Administration"),
+    "audit": N_("Audit trail"),
+    "calls": N_("Call ledger"),
+    "cases": N_("Cases"),
+    "drafts": pN_("nav.drafts", "Voicemail drafts"),
+    "live": N_("Live calls"),
+    "logout": N_("Log out"),
+    "missed": N_("Missed calls"),
+    "notices": N_("Notices"),
+    "reports": N_("Reports"),
+    "soon": N_("coming soon"),
+    "supervision": N_("Supervision"),
+    "wallboard": N_("Wallboard"),
+}
+
+VOCABULARIES: dict[str, Words] = {
+    "error": ERROR,
+    "lang": LANG,
+    "nav": NAV,
+}
