@@ -33,7 +33,9 @@ CASE_STATUS = {"illegal_transition": 409, "forbidden": 403, "invalid_input": 422
                "conflict": 409, "case_exists": 409}  # fmt: skip
 
 
-DETAILED = frozenset({*CASE_STATUS, "bad_request"})
+# What exactly was wrong, shown under the title: not for a refusal or a missing record, whose
+# title says all a reader needs (their message is for the log).
+DETAILED = frozenset({*CASE_STATUS, "bad_request"}) - {"forbidden", "not_found"}
 
 
 def case_error_status(exc: CaseError) -> int:

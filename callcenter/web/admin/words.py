@@ -45,7 +45,41 @@ UKIND: Words = {
     "station": N_("Station"),
 }
 
+# The rule book's events, flags and timings as the rules page names them (rules.toml [events]).
+EVENT: Words = {
+    "received_by_department": pN_("event", "Department received the complaint"),
+    "forwarded_to_hotline": pN_("event", "Forwarded to the hotline clerk"),
+    "accepted": pN_("event", "Accepted"),
+    "assigned": pN_("event", "Instruction given"),
+    "handled": pN_("event", "Fault dealt with"),
+    "feedback_received": pN_("event", "Feedback received"),
+    "reported_to_property_office": pN_("event", "Reported to the property office"),
+    "resolved": pN_("event", "Resolved"),
+    "callback_done": pN_("event", "Called back"),
+    "answered": pN_("event", "Answered"),
+}
+FLAG: Words = {"urgent": pN_("flag", "Urgent"), "difficult": pN_("flag", "Difficult")}
+WARN_AT: Words = {
+    "due_day_open": N_("at opening on the due day"),
+    "previous_workday_open": N_("at opening on the working day before"),
+}
+REPORT_EVERY: Words = {"week": pN_("report timing", "weekly"), "month": pN_("report timing", "monthly")}
+REPORT_COVERS: Words = {
+    "week": pN_("report timing", "the week"), "previous_month": pN_("report timing", "the previous month"),
+    "current_month": pN_("report timing", "the current month"),
+}
+REPORT_ROLL: Words = {
+    "none": pN_("report timing", "not moved"), "next_workday": pN_("report timing", "moved to the next working day"),
+    "previous_workday": pN_("report timing", "moved to the working day before"),
+}
+
 VOCABULARIES: dict[str, Words] = {
+    "event": EVENT,
+    "flag": FLAG,
+    "warn.at": WARN_AT,
+    "report.every": REPORT_EVERY,
+    "report.covers": REPORT_COVERS,
+    "report.roll": REPORT_ROLL,
     "cal.src": CAL_SRC,
     "cal.st": CAL_ST,
     "ex": EX,

@@ -61,6 +61,7 @@ FIELD: Words = {
     "deadlines": N_("Running deadlines"),
     "difficult": N_("Difficult"),
     "display_name": N_("Display name"),
+    "username": N_("Username"),
     "escalation_level": N_("Escalation level"),
     "extension": N_("Extension"),
     "handled_at": pN_("field.handled_at", "Handled"),
