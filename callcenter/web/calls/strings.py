@@ -8,6 +8,12 @@ ZH = {
     "page.prev": "上一页", "totals.title": "合计", "totals.calls": "通话 {n} 次", "totals.answered": "接听 {n}",
     "totals.voicemail": "留言 {n}", "totals.transferred": "转接 {n}", "totals.talk": "通话时长 {t}",
     "export.csv": "导出 CSV", "export.xlsx": "导出 Excel",
+    # two people saved the same call's notes
+    "notes.conflict": "没有保存：您编辑期间，{who}在 {when} 已经保存过这条通话的记录。您填写的内容都还在下面；"
+                      "标出的字段两边不一样，请逐项决定用哪一个（也可以自己合并），再点保存。",
+    "notes.yours": "您填写的", "notes.theirs": "已保存的内容（{who}，{when}）：", "notes.take_theirs": "改用已保存的内容",
+    "notes.merge_text": "两段合在一起", "notes.empty": "（空）", "notes.save_mine": "确认保存",
+    "notes.taken": "您没有改动、对方改过的字段，已换成对方保存的内容：",
 }  # fmt: skip
 
 EN = {
@@ -18,4 +24,10 @@ EN = {
     "page.prev": "Previous page", "totals.title": "Totals", "totals.calls": "{n} calls", "totals.answered": "{n} answered",
     "totals.voicemail": "{n} voicemail", "totals.transferred": "{n} transferred", "totals.talk": "talk time {t}",
     "export.csv": "Export CSV", "export.xlsx": "Export Excel",
+    "notes.conflict": "Not saved: while you were editing, {who} saved this call's notes at {when}. Everything you "
+                      "typed is still below; the marked fields differ on the two sides: decide for each (or merge "
+                      "them yourself), then save.",
+    "notes.yours": "yours", "notes.theirs": "Saved version ({who}, {when}):", "notes.take_theirs": "Use the saved version",
+    "notes.merge_text": "Put both texts together", "notes.empty": "(empty)", "notes.save_mine": "Save this version",
+    "notes.taken": "Fields you left alone and the other side changed now hold their saved values: ",
 }  # fmt: skip

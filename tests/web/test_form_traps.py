@@ -1,0 +1,104 @@
+"""Issue 13's form traps: an edit conflict keeps the clerk's text and shows both versions; the
+calendar takes a range or a pasted year, previewed before saving; a station opens the calls
+(and voicemails) of its own cases and no other."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from callcenter import audit
+from tests.web.conftest import Panel, add_call, login
+
+DB = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+
+
+def field_value(page: str, name: str) -> str:
+    """The value the page's notes form carries for ``name`` (input or textarea)."""
+    found = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page)
+    if found:
+        return unescape(found.group(1))
+    found = re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>', page, re.S)
+    if found is None:
+        select = re.search(rf'<select name="{name}">(.*?)</select>', page, re.S)
+        assert select, name
+        found = re.search(r'<option value="([^"]*)" selected', select.group(1))
+        return found.group(1) if found else ""
+    return unescape(found.group(1))
+
+
+# ------------------------------------------------------------------ call notes: two tabs
+
+
+@DB
+async def test_a_stale_notes_form_keeps_the_typed_text_and_shows_both_versions(panel: Panel) -> None:
+    call_id = await add_call(panel.sessions)
+    _, token = await login(panel.client, "clerk")
+    first = {"csrf_token": token, "version": "0", "caller_name": "张三", "address": "丽景湾 3-2-501",
+             "category": "temperature", "summary": "室温 15 度"}  # fmt: skip
+    assert (await panel.client.post(f"/calls/{call_id}/notes", data=first, allow_redirects=False)).status == 302
+    tab = await (await panel.client.get(f"/calls/{call_id}")).text()  # both tabs open at version 1
+    base = {f"base_{k}": field_value(tab, f"base_{k}") for k in ("caller_name", "address", "category", "summary")}
+    assert field_value(tab, "version") == "1" and base["base_summary"] == "室温 15 度"
+
+    _, token2 = await login(panel.client, "other_clerk")  # the first tab: saves a new summary and address
+    saved = {"csrf_token": token2, "version": "1", "caller_name": "张三", "address": "丽景湾 3-2-502",
+             "category": "temperature", "summary": "室温 15 度，已约师傅明早上门"}  # fmt: skip
+    assert (await panel.client.post(f"/calls/{call_id}/notes", data=saved, allow_redirects=False)).status == 302
+
+    _, token = await login(panel.client, "clerk")  # the second, stale tab: its own summary and a name
+    mine = {"csrf_token": token, "version": "1", "caller_name": "张三丰", "address": "丽景湾 3-2-501",
+            "category": "temperature", "summary": "室温 15 度，用户要求今天来人", **base}  # fmt: skip
+    response = await panel.client.post(f"/calls/{call_id}/notes", data=mine, allow_redirects=False)
+    page = await response.text()
+    assert response.status == 409
+    assert 'data-testid="notes-conflict"' in page and "李强" in page  # who saved meanwhile
+    assert "出错了" not in page and "reload" not in page
+    assert field_value(page, "summary") == "室温 15 度，用户要求今天来人"  # the typed text is kept
+    assert field_value(page, "caller_name") == "张三丰"  # only this side changed it: kept, no conflict
+    assert field_value(page, "address") == "丽景湾 3-2-502"  # only the other side changed it: theirs
+    assert 'data-testid="theirs-summary"' in page and "已约师傅明早上门" in page
+    assert 'data-testid="theirs-caller_name"' not in page and 'data-testid="notes-taken"' in page
+    assert field_value(page, "version") == "2" and field_value(page, "base_summary") == "室温 15 度，已约师傅明早上门"
+
+    # "save mine" from that page overwrites knowingly, merged by hand
+    again = {"csrf_token": token, **{k: field_value(page, k) for k in (
+        "version", "caller_name", "address", "category", "base_caller_name", "base_address", "base_category",
+        "base_summary")}, "summary": "室温 15 度，已约师傅明早上门；用户要求今天来人"}  # fmt: skip
+    response = await panel.client.post(f"/calls/{call_id}/notes", data=again, allow_redirects=False)
+    assert response.status == 302
+    data = await (await panel.client.get(f"/api/calls/{call_id}")).json()
+    notes = data["notes"]
+    assert (notes["version"], notes["caller_name"], notes["address"], notes["summary"]) == (
+        3, "张三丰", "丽景湾 3-2-502", "室温 15 度，已约师傅明早上门；用户要求今天来人")
+    assert (await audit.verify(panel.sessions)).ok
+
+
+@DB
+async def test_the_api_409_names_the_fields_and_carries_the_saved_notes(panel: Panel) -> None:
+    call_id = await add_call(panel.sessions)
+    _, token = await login(panel.client, "clerk")
+    h = {"X-CSRF-Token": token}
+    body = {"version": 0, "caller_name": "张三", "summary": "室温 15 度"}
+    assert (await panel.client.patch(f"/api/calls/{call_id}/notes", json=body, headers=h)).status == 200
+    assert (await panel.client.patch(f"/api/calls/{call_id}/notes", json={"version": 1, "summary": "室温 16 度"},
+                                     headers=h)).status == 200  # fmt: skip
+    response = await panel.client.patch(f"/api/calls/{call_id}/notes", json={
+        "version": 1, "caller_name": "张三", "summary": "室温 14 度"}, headers=h)  # fmt: skip
+    data = await response.json()
+    assert response.status == 409 and data["error"] == "conflict"
+    assert data["fields"] == ["summary"]  # caller_name equals what is saved: no conflict
+    assert data["current_version"] == 2 and data["current"]["summary"] == "室温 16 度"
+    assert data["current"]["updated_by"] == "clerk" and data["current"]["updated_at"].endswith("+08:00")
+    # the same input as saved from a stale version is no change, not a conflict
+    same = await panel.client.patch(f"/api/calls/{call_id}/notes", json={"version": 1, "summary": "室温 16 度"}, headers=h)
+    assert same.status == 200 and (await same.json())["notes"]["version"] == 2
+    # saving again with the current version overwrites knowingly
+    done = await panel.client.patch(f"/api/calls/{call_id}/notes", json={"version": 2, "summary": "室温 14 度"}, headers=h)
+    assert done.status == 200 and (await done.json())["notes"]["summary"] == "室温 14 度"
+    doc = await (await panel.client.get("/api/openapi.json")).json()
+    conflict = doc["paths"]["/api/calls/{call_id}/notes"]["patch"]["responses"]["409"]
+    assert conflict["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/NotesConflict"}
+    assert {"fields", "current", "current_version"} <= set(doc["components"]["schemas"]["NotesConflict"]["properties"])
