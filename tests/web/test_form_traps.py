@@ -10,7 +10,7 @@ from html import unescape
 import pytest
 
 from callcenter import audit
-from tests.web.conftest import Panel, add_call, login
+from tests.web.conftest import Panel, add_call, add_case, login
 
 DB = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -102,3 +102,73 @@ async def test_the_api_409_names_the_fields_and_carries_the_saved_notes(panel: P
     conflict = doc["paths"]["/api/calls/{call_id}/notes"]["patch"]["responses"]["409"]
     assert conflict["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/NotesConflict"}
     assert {"fields", "current", "current_version"} <= set(doc["components"]["schemas"]["NotesConflict"]["properties"])
+
+
+# ------------------------------------------------------------------ a station and its cases' calls
+
+VM = "/var/spool/asterisk/voicemail/hotline/6085708/INBOX/msg0000"
+
+
+async def link(panel: Panel, case_id: int, call_id: int) -> None:
+    from callcenter.tickets.cases import link_call_in
+
+    async with panel.sessions() as db, db.begin():
+        await link_call_in(db, case_id, call_id, actor="clerk", now=panel.clock(), reason="repeat")
+
+
+@DB
+async def test_a_station_opens_the_call_and_voicemail_of_its_own_case_only(panel: Panel, spool: object) -> None:
+    now = panel.clock()
+    own_case = await add_case(panel.sessions, now, to="assigned", station="hubin", phone="13900000031")
+    other_case = await add_case(panel.sessions, now, to="assigned", station="tanglai", phone="13900000032")
+    own = await add_call(panel.sessions, disposition="voicemail", answered_by=None, voicemail_path=VM,
+                         caller_number="13900000031")  # fmt: skip
+    others = await add_call(panel.sessions, disposition="voicemail", answered_by=None, voicemail_path=VM,
+                            caller_number="13900000032")  # fmt: skip
+    loose = await add_call(panel.sessions, disposition="voicemail", answered_by=None, voicemail_path=VM)
+    await link(panel, own_case, own)
+    await link(panel, other_case, others)
+
+    assert (await login(panel.client, "station"))[0] == 302
+    case_page = await (await panel.client.get(f"/cases/{own_case}")).text()
+    assert f'href="/calls/{own}"' in case_page  # the case page links its call now
+    response = await panel.client.get(f"/calls/{own}")
+    page = await response.text()
+    assert response.status == 200 and f'src="/calls/{own}/audio"' in page and 'href="/calls"' not in page
+    audio = await panel.client.get(f"/calls/{own}/audio")
+    assert audio.status == 200 and audio.headers["Content-Type"] == "audio/wav" and len(await audio.read()) > 1000
+    for call_id in (others, loose):  # another station's call, a call of no case: still refused
+        assert (await panel.client.get(f"/calls/{call_id}")).status == 403
+        assert (await panel.client.get(f"/calls/{call_id}/audio")).status == 403
+    assert (await panel.client.get("/calls")).status == 403  # the ledger stays the office's
+    assert (await panel.client.get(f"/api/calls/{own}")).status == 403
+
+    assert (await login(panel.client, "clerk"))[0] == 302  # the office roles: any call, as before
+    for call_id in (own, others, loose):
+        assert (await panel.client.get(f"/calls/{call_id}")).status == 200
+        assert (await panel.client.get(f"/calls/{call_id}/audio")).status == 200
+
+
+@DB
+async def test_a_station_finds_a_new_instruction_in_its_inbox(panel: Panel) -> None:
+    from callcenter.tickets.directory import unit_by_code
+
+    assigned = await add_case(panel.sessions, panel.clock(), to="accepted", phone="13900000041")
+    moved = await add_case(panel.sessions, panel.clock(), to="assigned", station="tanglai", phone="13900000042")
+    async with panel.sessions() as db:
+        hubin = (await unit_by_code(db, "hubin")).id  # type: ignore[union-attr]
+    assert (await login(panel.client, "station"))[0] == 302
+    assert (await (await panel.client.get("/api/notices")).json())["items"] == []
+    _, token = await login(panel.client, "clerk")  # 交办 one case, 改派 another to the station
+    for case_id, action, body in ((assigned, "assign", {"station_id": hubin}),
+                                  (moved, "reassign", {"station_id": hubin, "reason": "地址属湖滨站"})):
+        response = await panel.client.post(f"/api/cases/{case_id}/actions/{action}", json=body,
+                                           headers={"X-CSRF-Token": token})  # fmt: skip
+        assert response.status == 200, await response.text()
+    assert (await login(panel.client, "station"))[0] == 302
+    inbox = await (await panel.client.get("/api/notices")).json()
+    for case_id in (assigned, moved):
+        assert any(n["kind"] == "instruction" and n["url"] == f"/cases/{case_id}" for n in inbox["items"]), case_id
+    assert inbox["unread"] >= 2
+    page = await (await panel.client.get("/notices")).text()
+    assert f'href="/cases/{assigned}"' in page and f'href="/cases/{moved}"' in page
