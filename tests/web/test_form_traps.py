@@ -172,3 +172,114 @@ async def test_a_station_finds_a_new_instruction_in_its_inbox(panel: Panel) -> N
     assert inbox["unread"] >= 2
     page = await (await panel.client.get("/notices")).text()
     assert f'href="/cases/{assigned}"' in page and f'href="/cases/{moved}"' in page
+
+
+# ------------------------------------------------------------------ the calendar: a range, a pasted year
+
+NOTICE = """# 国务院办公厅关于2027年部分节假日安排的通知
+2027-01-01 休 元旦
+2027-02-06 至 2027-02-12 休 春节
+2027-02-13\t补班
+
+2027/2/15 上班
+2027年10月1日~2027年10月7日 放假 国庆节
+2027-10-09 班
+"""
+
+
+async def calendar_year(panel: Panel, year: int = 2027) -> dict:
+    return await (await panel.client.get(f"/api/calendar?year={year}")).json()
+
+
+@DB
+async def test_a_pasted_year_is_previewed_then_saved_in_one_go(panel: Panel) -> None:
+    _, token = await login(panel.client, "admin")
+    before = await calendar_year(panel)
+    audited = (await audit.verify(panel.sessions)).rows
+    response = await panel.client.post("/admin/calendar/preview", data={"csrf_token": token, "lines": NOTICE,
+                                                                         "reason": "国办发明电〔2026〕7号"})  # fmt: skip
+    page = await response.text()
+    assert response.status == 200, page
+    days = re.findall(r'<tr data-day="([\d-]+)"', page)
+    assert len(days) == 1 + 7 + 1 + 1 + 7 + 1 and days == sorted(days)
+    row = page[page.index('data-day="2027-02-13"'):]
+    row = row[:row.index("</tr>")]
+    assert "周六" in row and "班" in row and "休 → 班" in row  # a Saturday made a working day
+    row = page[page.index('data-day="2027-02-15"'):]
+    assert "周一至周五本来就上班" in row[:row.index("</tr>")]  # 班 on a Monday: a warning
+    row = page[page.index('data-day="2027-02-06"'):]
+    assert "周末本来就休息" in row[:row.index("</tr>")]  # 休 on a Saturday: a warning
+    assert "共 18 天：放假 15 天，上班 3 天" in page
+    assert await calendar_year(panel) == before and (await audit.verify(panel.sessions)).rows == audited  # nothing yet
+
+    lines = unescape(re.search(r'<textarea name="lines" hidden>(.*?)</textarea>', page, re.S).group(1))
+    response = await panel.client.post("/admin/calendar/bulk", data={
+        "csrf_token": token, "lines": lines, "reason": "国办发明电〔2026〕7号"}, allow_redirects=False)  # fmt: skip
+    assert response.status == 302 and response.headers["Location"].startswith("/admin/calendar?year=2027&moved=")
+    assert response.headers["Location"].endswith("&saved=18")
+    after = await calendar_year(panel)
+    saved = {d["day"]: (d["is_workday"], d["note"], d["source"]) for d in after["days"]}
+    assert saved["2027-02-13"] == (True, "", "admin") and saved["2027-10-07"] == (False, "国庆节", "admin")
+    assert sum(1 for d in after["days"] if d["source"] == "admin") == 18
+    assert after["status"] == before["status"]  # saving days does not confirm the year
+    verdict = await audit.verify(panel.sessions)
+    assert verdict.ok and verdict.rows == audited + 18  # each day audited, as the one-day form does
+    page = await (await panel.client.get(response.headers["Location"])).text()
+    assert "本次录入 18 天" in page
+
+
+@DB
+async def test_bad_lines_are_each_reported_and_nothing_is_saved(panel: Panel) -> None:
+    _, token = await login(panel.client, "admin")
+    before = await calendar_year(panel)
+    pasted = "2027-01-01 休\n2027-02-30 休\n\n# ok\n2027-03-01\n明天放假\n2027-05-05 至 2027-05-01 休\n1999-01-01 休\n"
+    response = await panel.client.post("/admin/calendar/preview", data={"csrf_token": token, "lines": pasted})
+    page = await response.text()
+    assert response.status == 422
+    problems = page[page.index('data-testid="bulk-problems"'):page.index("</table>")]
+    for number, words in ((2, "没有这一天"), (5, "没写是“休”还是“班”"), (6, "每行应以日期开头"),
+                          (7, "结束日期早于开始日期"), (8, "2000 年到 2100 年")):  # fmt: skip
+        assert f"第 {number} 行" in problems and words in problems, number
+    assert "第 1 行" not in problems and "第 3 行" not in problems and "第 4 行" not in problems
+    assert unescape(re.search(r'<textarea name="lines"[^>]*>(.*?)</textarea>', page, re.S).group(1)) == pasted
+    assert 'data-testid="bulk-save"' not in page and await calendar_year(panel) == before
+    # the save route reads the lines again: a bad line there saves nothing either
+    response = await panel.client.post("/admin/calendar/bulk", data={"csrf_token": token, "lines": pasted},
+                                       allow_redirects=False)  # fmt: skip
+    assert response.status == 422 and await calendar_year(panel) == before
+    # a range: too long, and one that is fine
+    response = await panel.client.post("/admin/calendar/preview", data={
+        "csrf_token": token, "date_from": "2027-01-01", "date_to": "2028-03-01", "kind": "holiday"})  # fmt: skip
+    assert response.status == 422 and "一次最多录入 400 天" in await response.text()
+    response = await panel.client.post("/admin/calendar/preview", data={
+        "csrf_token": token, "date_from": "2027-04-03", "date_to": "2027-04-05", "kind": "holiday", "note": "清明节",
+        "lines": "2027-04-11 班"})  # fmt: skip
+    page = await response.text()
+    assert response.status == 200 and re.findall(r'<tr data-day="([\d-]+)"', page) == [
+        "2027-04-03", "2027-04-04", "2027-04-05", "2027-04-11"]
+    assert "2027-04-05 休 清明节" in unescape(page)
+
+
+@DB
+async def test_the_api_takes_many_days_with_a_dry_run(panel: Panel) -> None:
+    _, token = await login(panel.client, "admin")
+    h = {"X-CSRF-Token": token}
+    before = await calendar_year(panel)
+    body = {"text": NOTICE, "days": [{"day": "2027-05-01", "is_workday": False, "note": "劳动节"}], "dry_run": True}
+    response = await panel.client.post("/api/calendar/days/bulk", json=body, headers=h)
+    data = await response.json()
+    assert response.status == 200 and data["saved"] == 0 and len(data["days"]) == 19
+    saturday = next(d for d in data["days"] if d["day"] == "2027-02-13")
+    assert saturday["change"] == "to_work" and saturday["was_workday"] is False and saturday["warning"] == ""
+    assert await calendar_year(panel) == before
+    bad = await panel.client.post("/api/calendar/days/bulk", json={"text": "2027-01-01 休\nnonsense\n2027-13-01 班"},
+                                  headers=h)  # fmt: skip
+    data = await bad.json()
+    assert bad.status == 400 and [e["field"] for e in data["errors"]] == ["text.line.2", "text.line.3"]
+    assert await calendar_year(panel) == before
+    done = await panel.client.post("/api/calendar/days/bulk", json={**body, "dry_run": False}, headers=h)
+    data = await done.json()
+    assert done.status == 200 and data["saved"] == 19
+    assert sum(1 for d in (await calendar_year(panel))["days"] if d["source"] == "admin") == 19
+    too_many = await panel.client.post("/api/calendar/days/bulk", json={"text": "2027-01-01 至 2028-12-31 休"}, headers=h)
+    assert too_many.status == 400
