@@ -283,3 +283,38 @@ async def test_the_api_takes_many_days_with_a_dry_run(panel: Panel) -> None:
     assert sum(1 for d in (await calendar_year(panel))["days"] if d["source"] == "admin") == 19
     too_many = await panel.client.post("/api/calendar/days/bulk", json={"text": "2027-01-01 至 2028-12-31 休"}, headers=h)
     assert too_many.status == 400
+
+
+# ------------------------------------------------------------------ a case's correction: two tabs
+
+
+@DB
+async def test_a_stale_case_correction_shows_the_saved_values_beside_the_input(panel: Panel) -> None:
+    from callcenter.tickets.models import Case
+
+    case_id = await add_case(panel.sessions, panel.clock(), to="assigned")
+    async with panel.sessions() as db:
+        version = (await db.get(Case, case_id)).version  # type: ignore[union-attr]
+    _, token = await login(panel.client, "other_clerk")  # the first tab saves a room and a problem
+    h = {"X-CSRF-Token": token}
+    response = await panel.client.patch(f"/api/cases/{case_id}", json={"version": version, "room": "502",
+                                                                        "problem": "暖气不热，已约明早"}, headers=h)  # fmt: skip
+    assert response.status == 200, await response.text()
+    _, token = await login(panel.client, "clerk")  # the second tab, still at the old version
+    form = {"csrf_token": token, "version": str(version), "room": "503", "problem": "暖气不热，用户说家有老人",
+            "kind": "complaint", "severity": "", "reason": ""}  # fmt: skip
+    response = await panel.client.post(f"/cases/{case_id}/edit", data=form, allow_redirects=False)
+    page = await response.text()
+    assert response.status == 409 and "李强" in page and "已经改过它" in page and "出错了" not in page
+    assert 'value="503"' in page and "暖气不热，用户说家有老人</textarea>" in page  # the input kept
+    for name, saved in (("room", "502"), ("problem", "暖气不热，已约明早")):
+        box = page[page.index(f'data-testid="theirs-{name}"'):]
+        assert saved in box[:box.index("</button>")] and "李强" in box[:box.index("</button>")], name
+    assert f'name="version" value="{version + 1}"' in page
+    # the API's 409: the fields that differ, their current values, the current version
+    response = await panel.client.patch(f"/api/cases/{case_id}", json={"version": version, "room": "503",
+                                                                        "caller_name": ""}, headers={"X-CSRF-Token": token})  # fmt: skip
+    data = await response.json()
+    assert response.status == 409 and data["error"] == "conflict"
+    assert data["fields"] == ["room"] and data["current"] == {"room": "502", "caller_name": ""}
+    assert data["current_version"] == version + 1

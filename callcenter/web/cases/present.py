@@ -111,4 +111,5 @@ def can_edit(user: User, case: Case) -> bool:
 def edit_context(case: Case, user: User, actions: list[str]) -> dict[str, Any]:
     """What the case page's correction form needs (its first rendering; a refusal fills the rest)."""
     return {"can_edit": can_edit(user, case), "can_reassign": "reassign" in actions, "kinds": KINDS,
-            "severities": SEVERITIES, "edit_error": "", "edit_form": {}, "edit_diff": []}  # fmt: skip
+            "severities": SEVERITIES, "edit_error": "", "edit_form": {}, "edit_diff": [],
+            "edit_conflict": None}  # fmt: skip

@@ -11,6 +11,9 @@ ZH: dict[str, str] = {
     "edit.note": "首问责任人不可更改。修改类别、维修程度或紧急/疑难标记后，办理时限按新规则从原起算时间重新计算；"
                  "每项修改（谁、何时、原值→新值、原因）都记入办理过程和审计追踪。",
     "edit.save": "保存更正", "field.deadlines": "计时中的时限",
+    "edit.conflict": "您打开这个工单之后，{who}在 {when} 已经改过它。您填写的内容都还在下面；"
+                     "标出的字段两边不一样，请逐项决定用哪一个，再点“保存更正”。",
+    "edit.saved_now": "现在保存的内容：",
     # office-head scope
     "cases.office": "仅显示本所工单：{office}（含未交办的工单）",
     "cases.office_unlinked": "您的所长账号尚未关联供热管理所，因此看不到任何工单。请联系管理员在“系统管理 → 账号”中关联。",
@@ -43,6 +46,9 @@ EN: dict[str, str] = {
                  "recomputes the deadlines under the new rule from their original start; every change (who, when, "
                  "old → new, why) goes into the timeline and the audit trail.",
     "edit.save": "Save the correction", "field.deadlines": "Running deadlines",
+    "edit.conflict": "{who} changed this case at {when}, after you opened it. Everything you typed is still below; "
+                     "the marked fields differ on the two sides: decide for each, then save the correction.",
+    "edit.saved_now": "Saved now:",
     "cases.office": "Your office's cases only: {office} (and cases not assigned yet)",
     "cases.office_unlinked": "Your office-head account is not linked to a heating office, so it shows no cases. "
                              "Ask the administrator to link it (Administration → Accounts).",

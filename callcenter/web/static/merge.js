@@ -1,4 +1,6 @@
-// The call's notes after a conflict: take the saved version of a field, or put both texts together.
+// A save that met someone else's (call notes, a case's correction): the saved version stands beside
+// each field both sides changed; "use the saved version" puts it into the field, "put both texts
+// together" joins the two texts. The value travels in the button's data-value.
 // (No inline script: the CSP is script-src 'self'.)
 "use strict";
 document.addEventListener("click", (event) => {
@@ -7,8 +9,10 @@ document.addEventListener("click", (event) => {
   const form = button.closest("form");
   const name = button.dataset.take || button.dataset.merge;
   const input = form.elements[name];
-  const saved = form.elements["base_" + name].value;
-  if (button.dataset.take) {
+  const saved = button.dataset.value || "";
+  if (input.type === "checkbox") {
+    input.checked = saved === "1";
+  } else if (button.dataset.take) {
     input.value = saved;
   } else {
     const mine = input.value.trim();
