@@ -82,7 +82,7 @@ def clean_fields(data: Mapping[str, Any]) -> dict[str, str]:
             value = ""
         if not isinstance(value, str):
             raise BadRequest(f"{name}: expected text", field=name)
-        value = value.strip()
+        value = value.replace("\r\n", "\n").strip()  # a browser's form sends CRLF
         if len(value) > limit:
             raise BadRequest(f"{name}: at most {limit} characters", field=name)
         if name == "category" and value and value not in CATEGORIES:
