@@ -18,11 +18,11 @@ from callcenter.config import load_config
 from callcenter.db.session import create_engine, session_factory
 from callcenter.live import LiveFeed
 from callcenter.tickets.directory import seed_demo
-from callcenter.tickets.models import CalendarDay
+from callcenter.tickets.models import CalendarDay, Case
 from callcenter.web.app import start_web, stop
 from callcenter.web.models import CallNote
 from tests.keys import AUDIT_KEYS
-from tests.web.conftest import PASSWORD, T0, Clock, add_call, add_cast, web_settings
+from tests.web.conftest import PASSWORD, T0, Clock, add_call, add_case, add_cast, web_settings
 from tests.web.test_browser import SHOTS, browser  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -115,3 +115,33 @@ async def test_a_pasted_year_is_previewed_and_saved(served: Any, browser: Any) -
     async with sessions() as db:
         days = (await db.scalars(select(CalendarDay).where(CalendarDay.source == "admin"))).all()
     assert len(days) == 9 and {d.day.isoformat() for d in days if d.is_workday} == {"2027-02-13"}
+
+
+async def test_two_tabs_on_one_case_correction(served: Any, browser: Any) -> None:  # noqa: F811
+    base, sessions = served
+    case_id = await add_case(sessions, T0, to="assigned")
+    first = await as_user(browser, base, "other_clerk")
+    second = await as_user(browser, base, "clerk")
+    for tab in (first, second):
+        await tab.goto(f"{base}/cases/{case_id}")
+        await tab.click("[data-testid=edit] summary")
+    await first.fill("[data-testid=edit-form] input[name=room]", "502")
+    await first.click("[data-testid=edit-save]")
+    await first.wait_for_url(f"{base}/cases/{case_id}?done=edit")
+    await second.fill("[data-testid=edit-form] input[name=room]", "503")
+    await second.fill("[data-testid=edit-form] input[name=caller_name]", "王先生")
+    await second.click("[data-testid=edit-save]")
+    await second.wait_for_load_state()
+    assert "已经改过它" in await second.locator("[data-testid=edit-error]").inner_text()
+    assert await second.locator("[data-testid=edit-form] input[name=caller_name]").input_value() == "王先生"
+    assert "502" in await second.locator("[data-testid=theirs-room]").inner_text()
+    assert await second.locator("[data-testid=theirs-caller_name]").count() == 0  # only this tab changed it
+    await second.locator("[data-testid=theirs-room]").scroll_into_view_if_needed()
+    await second.screenshot(path=str(SHOTS / "case-edit-conflict.png"), full_page=True)
+    await second.click("[data-testid=theirs-room] [data-take=room]")
+    assert await second.locator("[data-testid=edit-form] input[name=room]").input_value() == "502"
+    await second.click("[data-testid=edit-save]")
+    await second.wait_for_url(f"{base}/cases/{case_id}?done=edit")
+    async with sessions() as db:
+        case = await db.get(Case, case_id)
+    assert case is not None and (case.room, case.caller_name) == ("502", "王先生")

@@ -318,3 +318,27 @@ async def test_a_stale_case_correction_shows_the_saved_values_beside_the_input(p
     assert response.status == 409 and data["error"] == "conflict"
     assert data["fields"] == ["room"] and data["current"] == {"room": "502", "caller_name": ""}
     assert data["current_version"] == version + 1
+
+
+@DB
+async def test_a_stale_correction_takes_what_only_the_other_side_changed(panel: Panel) -> None:
+    from callcenter.tickets.models import Case
+
+    case_id = await add_case(panel.sessions, panel.clock(), to="assigned")
+    _, token = await login(panel.client, "clerk")
+    page = await (await panel.client.get(f"/cases/{case_id}")).text()
+    shown = dict(re.findall(r'<input type="hidden" name="(base_\w+|version)" value="([^"]*)"', page))
+    assert shown["base_room"] == "" and "base_problem" in shown
+    async with panel.sessions() as db:
+        version = (await db.get(Case, case_id)).version  # type: ignore[union-attr]
+    assert shown["version"] == str(version)
+    response = await panel.client.patch(f"/api/cases/{case_id}", json={"version": version, "room": "502"},
+                                        headers={"X-CSRF-Token": token})  # fmt: skip
+    assert response.status == 200
+    form = {**shown, "csrf_token": token, "caller_name": "王先生", "room": "", "kind": "complaint", "severity": "",
+            "problem": shown["base_problem"], "reason": ""}  # fmt: skip
+    response = await panel.client.post(f"/cases/{case_id}/edit", data=form, allow_redirects=False)
+    page = await response.text()
+    assert response.status == 409 and 'data-testid="edit-taken"' in page
+    assert 'name="room" maxlength="32" size="5" value="502"' in page  # theirs: this tab left it alone
+    assert 'value="王先生"' in page and 'data-testid="theirs-' not in page  # nothing for the clerk to decide

@@ -45,6 +45,7 @@ from callcenter.web.cases.pages import case_context, case_id_of, the_user
 routes = web.RouteTableDef()
 api = Endpoints(routes=routes)
 META = ("version", "reason", "csrf_token")
+BASE = "base_"
 REGION_CHARS = 64
 REASON_CHARS = 2000
 
@@ -134,6 +135,36 @@ async def last_change(request: web.Request, case_id: int) -> dict[str, str]:
     return {"who": names.get(event.actor, event.actor), "when": when}
 
 
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else ""
+    return "" if value is None else str(value)
+
+
+def _read(name: str, raw: str) -> Any:
+    try:
+        return read_fields({name: raw}).get(name, raw)
+    except CaseError:
+        return raw
+
+
+def merge(case: Case, form: Mapping[str, str], base: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """After a conflict: (fields both sides changed, for the user to decide; fields only the
+    other side changed, whose saved value the form takes). A field only the user changed is
+    neither; without ``base`` every differing field is the user's to decide."""
+    conflicts, taken = [], []
+    for name in differences(case, form):
+        if name not in base:
+            conflicts.append(name)
+            continue
+        was, now, mine = _read(name, base[name]), getattr(case, name), _read(name, form.get(name, ""))
+        if was == mine:
+            taken.append(name)  # untouched here, changed there: theirs stands
+        elif was != now:
+            conflicts.append(name)
+    return conflicts, taken
+
+
 def differences(case: Case, form: Mapping[str, str]) -> list[str]:
     """Fields where the refused input differs from the case as it is now (to review before saving)."""
     try:
@@ -172,7 +203,10 @@ async def edit_case(request: web.Request, path: CasePath, body: CaseEditIn) -> d
 async def edit_case_form(request: web.Request) -> web.StreamResponse:
     """Correct fields; on a refusal the case page again with the input kept and the reason."""
     case_id, user = case_id_of(request), await the_user(request)
-    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    posted = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    # base_<field>: the record as the form showed it (to tell who changed what after a conflict)
+    base = {k.removeprefix(BASE): v for k, v in posted.items() if k.startswith(BASE)}
+    form = {k: v for k, v in posted.items() if not k.startswith(BASE)}
     for flag in FLAGS:  # an unticked box is not sent: it means "no"
         form.setdefault(flag, "")
     try:
@@ -184,7 +218,10 @@ async def edit_case_form(request: web.Request) -> web.StreamResponse:
         context = await case_context(request, case_id, user)
         context.update(edit_error=exc.message, edit_form=form)
         if exc.code == "conflict":  # the current record is on the page: saving again is a decision
-            context.update(edit_diff=differences(context["case"], form), edit_conflict=await last_change(request, case_id),
-                           edit_form={**form, "version": str(context["case"].version)})  # fmt: skip
+            case = context["case"]
+            conflicts, taken = merge(case, form, base)
+            shown = {**form, **{k: _form_value(getattr(case, k)) for k in taken}, "version": str(case.version)}
+            context.update(edit_diff=conflicts, edit_taken=taken, edit_conflict=await last_change(request, case_id),
+                           edit_form=shown)  # fmt: skip
         return await render(request, "case_detail.html", context, status=case_error_status(exc))
     raise web.HTTPFound(f"/cases/{case_id}?done=edit")
