@@ -62,6 +62,8 @@ VOCAB_HOME: dict[str, str] = {
     "clerk": "callcenter/web/wallboard/words.py", "clerk.offline": "callcenter/web/wallboard/words.py",
     "qr.group": "callcenter/web/wallboard/words.py", "wd": "callcenter/web/wallboard/words.py",
     "nt.role": "callcenter/web/notices/words.py",
+    "cal.bulk.e": "callcenter/web/admin/words.py", "cal.bulk.ch": "callcenter/web/admin/words.py",
+    "cal.bulk.w": "callcenter/web/admin/words.py",
     "ctl": "callcenter/web/calls/words.py", "ctl.why": "callcenter/web/calls/words.py", "drafts.why": "callcenter/web/drafts/words.py",
 }  # fmt: skip
 VOCAB_MEMBERS: dict[str, set[str]] = {

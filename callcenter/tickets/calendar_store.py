@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -121,17 +122,34 @@ async def set_day(
 ) -> int:  # fmt: skip
     """Make ``day`` a working day or a day off; returns how many due times moved."""
     async with sessions() as session, session.begin():
-        row = await session.get(CalendarDay, day)
-        before = None if row is None else row.is_workday
-        if row is None:
-            session.add(CalendarDay(day=day, is_workday=is_workday, note=note, source="admin",
-                                    updated_at=now, updated_by=actor))  # fmt: skip
-        else:
-            row.is_workday, row.note, row.source = is_workday, note or row.note, "admin"
-            row.updated_at, row.updated_by = now, actor
-        await record_change(session, actor=actor, entity="calendar_day", entity_id=day.isoformat(),
-                            changes={"is_workday": (before, is_workday)}, reason=reason, at=now)  # fmt: skip
+        await _put_day(session, day, is_workday, note, actor=actor, now=now, reason=reason)
     return await _recompute(sessions, book, now)
+
+
+async def set_days(
+    sessions: async_sessionmaker[AsyncSession], days: Sequence[tuple[dt.date, bool, str]], *, actor: str,
+    now: dt.datetime, reason: str | None = None, book: RuleBook | None = None,
+) -> int:  # fmt: skip
+    """Many days ``(day, is_workday, note)`` in one transaction (all or none), each audited as
+    :func:`set_day` does; the due times are recomputed once. Returns how many moved."""
+    async with sessions() as session, session.begin():
+        for day, is_workday, note in days:
+            await _put_day(session, day, is_workday, note, actor=actor, now=now, reason=reason)
+    return await _recompute(sessions, book, now)
+
+
+async def _put_day(session: AsyncSession, day: dt.date, is_workday: bool, note: str, *, actor: str,
+                   now: dt.datetime, reason: str | None) -> None:  # fmt: skip
+    row = await session.get(CalendarDay, day)
+    before = None if row is None else row.is_workday
+    if row is None:
+        session.add(CalendarDay(day=day, is_workday=is_workday, note=note, source="admin",
+                                updated_at=now, updated_by=actor))  # fmt: skip
+    else:
+        row.is_workday, row.note, row.source = is_workday, note or row.note, "admin"
+        row.updated_at, row.updated_by = now, actor
+    await record_change(session, actor=actor, entity="calendar_day", entity_id=day.isoformat(),
+                        changes={"is_workday": (before, is_workday)}, reason=reason, at=now)  # fmt: skip
 
 
 async def unset_day(

@@ -121,6 +121,7 @@ class Declared:
     status: int
     content_type: str
     handler_name: str
+    errors: tuple[tuple[int, type[BaseModel], str], ...] = ()  # (status, body, when) beyond the common Error
 
     @property
     def openapi_path(self) -> str:
@@ -158,7 +159,10 @@ class Endpoints:
     def route(self, method: str, url: str, perm: Perm | str, /, *, path_params: type[Params] | None = None,
               query: type[Params] | None = None, body: type[BaseModel] | None = None, response: Any = None,
               status: int = 200, summary: str = "", content_type: str = "application/json",
+              errors: dict[int, tuple[type[BaseModel], str]] | None = None,
               **aliases: Any) -> Callable[[Handler], Handler]:  # fmt: skip
+        """``errors``: status → (body model, when): an error answer whose body says more than
+        :class:`Error` (e.g. a 409 carrying the record as saved now)."""
         path_model = aliases.pop("path", path_params)
         if aliases:
             raise TypeError(f"unknown declaration keys: {sorted(aliases)}")
@@ -179,7 +183,8 @@ class Endpoints:
             requires(perm)(handler)
             self.routes.route(method, url)(handler)
             self.declared.append(Declared(method, url, perm, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                                          path_model, query, body, response, status, content_type, fn.__name__))  # fmt: skip
+                                          path_model, query, body, response, status, content_type, fn.__name__,
+                                          tuple((code, model, when) for code, (model, when) in (errors or {}).items())))  # fmt: skip
             return handler
 
         return wrap

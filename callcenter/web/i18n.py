@@ -101,12 +101,13 @@ class Translator:
             return self.pgettext(word[0], word[1], **values)
         return self.gettext(word, **values)
 
-    def word(self, vocabulary: str, value: Any, default: str | None = None) -> str:
-        """The word ``value`` is shown as; ``default`` (or ``vocabulary.value``) if it has none."""
+    def word(self, vocabulary: str, value: Any, default: str | None = None, **values: Any) -> str:
+        """The word ``value`` is shown as (``values`` fill its placeholders); ``default`` (or
+        ``vocabulary.value``) if it has none."""
         found = vocabularies()[vocabulary].get("" if value is None else str(value))
         if found is None:
             return default if default is not None else f"{vocabulary}.{value}"
-        return self.message(found)
+        return self.message(found, **values)
 
 
 @functools.cache
@@ -143,8 +144,8 @@ def _j_ngettext(context: Context, singular: str, plural: str, n: int, **values: 
 
 
 @pass_context
-def _j_word(context: Context, vocabulary: str, value: Any, default: str | None = None) -> str:
-    return _translator_of(context).word(vocabulary, value, default)
+def _j_word(context: Context, vocabulary: str, value: Any, default: str | None = None, **values: Any) -> str:
+    return _translator_of(context).word(vocabulary, value, default, **values)
 
 
 def install(env: Environment) -> None:

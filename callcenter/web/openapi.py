@@ -82,6 +82,8 @@ def _operation(d: Declared, schemas: dict[str, Any]) -> dict[str, Any]:
         op["responses"]["400"] = _json(_ref("Error"), "Invalid body: the error names the field")
     if unsafe:
         op["responses"]["409"] = _json(_ref("Error"), "Changed by someone else, or not allowed in this state")
+    for code, model, when in d.errors:
+        op["responses"][str(code)] = _json(_model_ref(model, schemas), when)
     if d.content_type != "application/json":
         op["responses"][str(d.status)] = {"description": "OK", "content": {d.content_type: {}}}
     elif d.response is None:

@@ -159,7 +159,7 @@ async def test_the_page_form_saves_and_a_stale_one_keeps_the_input(panel: Panel)
     stale = {**form, "caller_name": "张大伟", "room": "888"}
     response = await panel.client.post(f"/cases/{case_id}/edit", data=stale, allow_redirects=False)
     page = await response.text()
-    assert response.status == 409 and 'data-testid="edit-error"' in page and "nothing was saved" in page
+    assert response.status == 409 and 'data-testid="edit-error"' in page and "已经改过它" in page
     assert 'value="张大伟"' in page and 'value="888"' in page  # nothing typed is lost
     assert f'name="version" value="{version + 1}"' in page  # saving again is a decision, made on the current record
     assert (await stored(panel, case_id)).caller_name == "张伟"

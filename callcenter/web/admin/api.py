@@ -12,18 +12,21 @@ from callcenter.tickets import calendar_store as store
 from callcenter.tickets.calendar import library_knows
 from callcenter.tickets.ruleset import Limit, Rule
 from callcenter.web import keys
+from callcenter.web.admin import calendar_bulk as bulk
 from callcenter.web.admin.calendar import confirm_from, hours_from, set_day_from, unset_day_from
 from callcenter.web.admin.extraction import NAMES, tables_in_force
 from callcenter.web.admin.pages import add_account, change_active, change_office, change_password, directory_data
 from callcenter.web.admin.directory import person_json, unit_json
 from callcenter.web.admin.schemas import (
-    Active, DayPath, DaySet, Hours, Moved, NewPassword, NewUser, Office, Revoked, UserList, UserOut, UserPath,
+    Active, CalendarBulkIn, CalendarBulkOut, DayPath, DaySet, Hours, Moved, NewPassword, NewUser, Office, Revoked, UserList, UserOut, UserPath,
     WithReason, YearPath, YearQuery, present,
 )
 from callcenter.web.admin.users import Account, list_accounts, user_json
 from callcenter.web.auth.accounts import AccountError
 from callcenter.web.auth.roles import Perm
 from callcenter.web.auth.session import now
+from callcenter.web.cases.pages import the_user
+from callcenter.web.i18n import translator
 from callcenter.web.endpoints import Endpoints
 from callcenter.web.errors import BadRequest
 from callcenter.web.present import iso
@@ -112,6 +115,33 @@ async def set_day(request: web.Request, body: DaySet) -> dict[str, Any]:
         fields["is_workday"] = "work" if body.is_workday else "holiday"
     day, moved = await set_day_from(request, fields)
     return {"day": day, "due_times_moved": moved}
+
+
+@api.post("/api/calendar/days/bulk", Perm.ADMIN_EDIT, body=CalendarBulkIn, response=CalendarBulkOut)
+async def set_days(request: web.Request, body: CalendarBulkIn) -> dict[str, Any]:
+    """many days at once (pasted lines and/or a list): the preview, and unless ``dry_run`` all saved
+    in one transaction, each audited; a bad line is a 400 naming every bad line, nothing saved"""
+    listed = "\n".join(f"{d.day.isoformat()} {'班' if d.is_workday else '休'} {d.note or ''}".rstrip()
+                       for d in body.days or [])  # fmt: skip
+    try:
+        entries = bulk.read("\n".join(part for part in (body.text or "", listed) if part))
+    except bulk.Unreadable as exc:
+        items = [{"field": f"text.line.{p.line}" if p.line else "body",
+                  "message": translator("en").word("cal.bulk.e", p.key.rpartition(".")[2], **p.values)} for p in exc.problems]  # fmt: skip
+        raise BadRequest(f"{items[0]['field']}: {items[0]['message']}", field=items[0]["field"], errors=items) from None
+    async with request.app[keys.READS]() as db:
+        calendar = await store.load_calendar(db, request.app[keys.CONFIG].tz.key)
+    rows = bulk.preview(entries, calendar)
+    moved = 0
+    if not body.dry_run:
+        user = await the_user(request)
+        moved = await store.set_days(request.app[keys.SESSIONS], [(e.day, e.is_workday, e.note) for e in entries],
+                                     actor=user.username, now=now(request), reason=body.reason or None,
+                                     book=request.app[keys.RULES])  # fmt: skip
+    return {"days": [{"day": r.entry.day, "is_workday": r.entry.is_workday, "note": r.entry.note,
+                      "line": r.entry.line if body.text else 0, "was_workday": r.was_workday, "change": r.change,
+                      "warning": r.warning} for r in rows],
+            "saved": 0 if body.dry_run else len(entries), "due_times_moved": moved}  # fmt: skip
 
 
 @api.delete(r"/api/calendar/days/{day:\d{4}-\d{2}-\d{2}}", Perm.ADMIN_EDIT, path=DayPath, body=WithReason,

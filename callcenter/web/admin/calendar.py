@@ -14,11 +14,12 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.tickets import calendar_store as store
+from callcenter.web.admin import calendar_bulk as bulk
 from callcenter.tickets.calendar import WorkCalendar, library_knows
 from callcenter.web import keys
 from callcenter.web.auth.session import now, requires
 from callcenter.web.errors import BadRequest
-from callcenter.web.render import page
+from callcenter.web.render import page, render
 from callcenter.web.auth.roles import Perm, allowed
 from callcenter.web.cases.pages import the_user
 
@@ -77,6 +78,8 @@ async def calendar_context(request: web.Request, year: int) -> dict[str, Any]:
         "grid": month_grid(year, calendar), "opens": opens, "closes": closes, "warnings": warnings,
         "year_warning": next((w for w in warnings if w.year == year), None),
         "can_edit": allowed(user.role, Perm.ADMIN_EDIT), "moved": request.query.get("moved"),
+        "saved_days": request.query.get("saved", "") if request.query.get("saved", "").isdigit() else None,
+        "max_days": bulk.MAX_DAYS,
     }  # fmt: skip
 
 
@@ -188,3 +191,67 @@ async def hours_form(request: web.Request) -> web.StreamResponse:
     moved = await hours_from(request, form)
     year = year_of(form, now(request).astimezone(request.app[keys.CONFIG].tz).date())
     raise web.HTTPFound(f"/admin/calendar?year={year}&moved={moved}")
+
+
+# ------------------------------------------------------------------ many days at once
+
+
+def _form_day(raw: str) -> tuple[dt.date | None, bool]:
+    """(day, ok) of an optional date field."""
+    raw = raw.strip()
+    if not raw:
+        return None, True
+    try:
+        return dt.date.fromisoformat(raw), True
+    except ValueError:
+        return None, False
+
+
+def read_bulk(form: Mapping[str, str]) -> list[bulk.Entry]:
+    """The days of the bulk form: the range fields and the pasted lines (:class:`bulk.Unreadable`)."""
+    first, ok_first = _form_day(form.get("date_from", ""))
+    last, ok_last = _form_day(form.get("date_to", ""))
+    if not (ok_first and ok_last):
+        raise bulk.Unreadable([bulk.Problem(0, "", "cal.bulk.e.date", {"text": f"{form.get('date_from', '')} "
+                                                                          f"{form.get('date_to', '')}".strip()})])
+    return bulk.read(form.get("lines", ""), first=first or last, last=last or first, kind=form.get("kind", ""),
+                     note=form.get("note", ""))  # fmt: skip
+
+
+async def bulk_page(request: web.Request, form: Mapping[str, str]) -> web.Response:
+    """The preview of the bulk form (200), or its problems (422); nothing is saved here."""
+    today = now(request).astimezone(request.app[keys.CONFIG].tz).date()
+    context: dict[str, Any] = {"form": form, "rows": [], "problems": [], "lines": "", "max_days": bulk.MAX_DAYS}
+    try:
+        entries = read_bulk(form)
+    except bulk.Unreadable as exc:
+        context["problems"] = exc.problems
+        context["year"] = today.year
+        return await render(request, "admin_calendar_bulk.html", context, status=422)
+    async with request.app[keys.READS]() as db:
+        calendar = await store.load_calendar(db, request.app[keys.CONFIG].tz.key)
+    context.update(rows=bulk.preview(entries, calendar), lines=bulk.as_lines(entries), year=entries[0].day.year)
+    return await render(request, "admin_calendar_bulk.html", context)
+
+
+@routes.post("/admin/calendar/preview", name="admin_calendar_preview")
+@requires(Perm.ADMIN_EDIT)
+async def bulk_preview_form(request: web.Request) -> web.StreamResponse:
+    """A date range and/or a pasted list → the preview (what changes, what looks odd)."""
+    return await bulk_page(request, await _form(request))
+
+
+@routes.post("/admin/calendar/bulk", name="admin_calendar_bulk")
+@requires(Perm.ADMIN_EDIT)
+async def bulk_save_form(request: web.Request) -> web.StreamResponse:
+    """Save the previewed days, all in one transaction (read again: the page is not trusted)."""
+    form = await _form(request)
+    try:
+        entries = read_bulk({"lines": form.get("lines", "")})
+    except bulk.Unreadable:
+        return await bulk_page(request, form)
+    user = await the_user(request)
+    moved = await store.set_days(request.app[keys.SESSIONS], [(e.day, e.is_workday, e.note) for e in entries],
+                                 actor=user.username, now=now(request), reason=text(form, "reason") or None,
+                                 book=request.app[keys.RULES])  # fmt: skip
+    raise web.HTTPFound(f"/admin/calendar?year={entries[0].day.year}&moved={moved}&saved={len(entries)}")

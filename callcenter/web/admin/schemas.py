@@ -95,6 +95,41 @@ class DaySet(Schema):
     reason: Reason | None = None
 
 
+class BulkDayIn(Schema):
+    day: Day
+    is_workday: bool
+    note: line(256) | None = None
+
+
+Pasted = text(20_000)
+
+
+class CalendarBulkIn(Schema):
+    """Many days at once: pasted lines (``2027-10-01 至 2027-10-07 休 国庆节``, one day or span a
+    line; 休/休息/假/放假 off, 班/上班/补班 work; ``#`` comments) and/or a list of days."""
+
+    text: Pasted | None = Field(None, description="pasted lines, as the calendar page takes them")
+    days: list[BulkDayIn] | None = Field(None, max_length=400)
+    dry_run: bool = Field(False, description="true: only the preview, nothing is saved")
+    reason: Reason | None = None
+
+
+class BulkDayOut(Schema):
+    day: dt.date
+    is_workday: bool
+    note: str
+    line: int = Field(description="the pasted line it came from (0: the list of days)")
+    was_workday: bool = Field(description="what the calendar in force says of the day now")
+    change: Literal["to_work", "to_off", "recorded", "note", "same"]
+    warning: Literal["", "weekday_work", "weekend_off"]
+
+
+class CalendarBulkOut(Schema):
+    days: list[BulkDayOut]
+    saved: int = Field(description="days saved (0 on a dry run)")
+    due_times_moved: int
+
+
 class WithReason(Schema):
     reason: Reason | None = None
 

@@ -73,6 +73,32 @@ REPORT_ROLL: Words = {
     "previous_workday": pN_("report timing", "moved to the working day before"),
 }
 
+CAL_BULK_CH: Words = {
+    "note": N_("note only"),
+    "recorded": N_("same, now recorded"),
+    "same": N_("unchanged"),
+    "to_off": N_("work → off"),
+    "to_work": N_("off → work"),
+}
+
+CAL_BULK_E: Words = {
+    "date": N_("no such day (a wrong date)"),
+    "empty": N_("no dates: fill in the range or paste the list"),
+    "format": N_('not understood: a line starts with a date, e.g. "2027-01-01 休"'),
+    "kind": N_("休 (off) or 班 (work) is missing (休息, 放假, 上班, 补班 also work)"),
+    "note": N_("a note has at most %(n)s characters"),
+    "order": N_("the end is before the start"),
+    "too_long": N_("too long (at most %(n)s characters)"),
+    "too_many": N_("at most %(n)s days at once"),
+    "twice": N_("%(day)s was given before (line %(other)s) as the other kind"),
+    "years": N_("dates from 2000 to 2100 only"),
+}
+
+CAL_BULK_W: Words = {
+    "weekday_work": N_("a weekday is a working day anyway"),
+    "weekend_off": N_("a weekend is off anyway"),
+}
+
 VOCABULARIES: dict[str, Words] = {
     "event": EVENT,
     "flag": FLAG,
@@ -85,4 +111,7 @@ VOCABULARIES: dict[str, Words] = {
     "ex": EX,
     "lim": LIM,
     "ukind": UKIND,
+    "cal.bulk.ch": CAL_BULK_CH,
+    "cal.bulk.e": CAL_BULK_E,
+    "cal.bulk.w": CAL_BULK_W,
 }

@@ -21,7 +21,8 @@ class Role(StrEnum):
 
 class Perm(StrEnum):
     LOGGED_IN = "logged_in"  # any active account (/api/me, the home page)
-    CALLS_VIEW = "calls.view"  # live feed, ledger, call detail, voicemail audio, missed list
+    CALLS_VIEW = "calls.view"  # live feed, ledger, any call's detail and voicemail audio, missed list
+    CALL_VIEW = "call.view"  # one call's detail and voicemail: office roles any, a station those of its own cases
     CALLS_EDIT = "calls.edit"  # clerk's notes on a call, "called back"
     CASES_VIEW = "cases.view"  # case list and detail (a station: its own cases only)
     CASES_ACT = "cases.act"  # workflow actions on a case (the workflow decides which)
@@ -38,6 +39,9 @@ _HANDLERS = frozenset({Role.CLERK, Role.OFFICE_HEAD, Role.SUPERVISOR, Role.MANAG
 GRANTS: dict[Perm, frozenset[Role]] = {
     Perm.LOGGED_IN: frozenset(Role),
     Perm.CALLS_VIEW: _OFFICE,
+    # A station answers its cases by phone: it hears the voicemail and reads the call of its own
+    # cases (calls.pages.may_open_call checks the link; any other call stays 403).
+    Perm.CALL_VIEW: _OFFICE | {Role.STATION},
     # Clerks register calls; the department head may correct them. Others read only.
     Perm.CALLS_EDIT: frozenset({Role.CLERK, Role.SUPERVISOR}),
     Perm.CASES_VIEW: frozenset(Role),

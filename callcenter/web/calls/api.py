@@ -18,13 +18,13 @@ from callcenter.web.calls import notes
 from callcenter.web.audit.record import history
 from callcenter.web.auth.session import current_user, now, requires
 from callcenter.web.cases.query import open_cases_for, second_complaint_risk
-from callcenter.web.errors import BadRequest, NotFound
+from callcenter.web.errors import BadRequest, Conflict, NotFound
 from callcenter.web.models import CallNote
 from callcenter.web.present import call_json, iso, json_response, names_of
 from callcenter.web.auth.roles import Perm
 from callcenter.web.scope import case_scope
 from callcenter.web.calls.schemas import (
-    CallDetail, Caller, CallerQuery, CallPage, CallPath, LedgerQuery, MissedQuery, NotesIn, Totals,
+    CallDetail, Caller, CallerQuery, CallPage, CallPath, LedgerQuery, MissedQuery, NotesConflict, NotesIn, Totals,
 )
 from callcenter.web.endpoints import Endpoints
 
@@ -97,15 +97,23 @@ async def get_call(request: web.Request, path: CallPath) -> dict[str, Any]:
     return await _one(request, path.call_id)
 
 
-@api.patch(r"/api/calls/{call_id:\d+}/notes", Perm.CALLS_EDIT, path=CallPath, body=NotesIn, response=CallDetail)
+@api.patch(r"/api/calls/{call_id:\d+}/notes", Perm.CALLS_EDIT, path=CallPath, body=NotesIn, response=CallDetail,
+           errors={409: (NotesConflict, "Saved by someone else after your version: nothing saved; the current "
+                                        "notes, their version and the fields that differ")})  # fmt: skip
 async def update_notes(request: web.Request, path: CallPath, body: NotesIn) -> dict[str, Any]:
-    """change the clerk's notes (audited; version must match)"""
+    """change the clerk's notes (audited; version must match, else 409 with the saved notes)"""
     user = await current_user(request)
     assert user is not None
     data = body.model_dump(exclude_unset=True, exclude={"version"})
-    async with request.app[keys.SESSIONS]() as db, db.begin():
-        await notes.save_notes(db, path.call_id, actor=user.username, data=data, version=body.version,
-                               now=now(request))  # fmt: skip
+    try:
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            await notes.save_notes(db, path.call_id, actor=user.username, data=data, version=body.version,
+                                   now=now(request))  # fmt: skip
+    except notes.NotesConflict as exc:
+        saved, tz = exc.saved, request.app[keys.CONFIG].tz
+        current = {**saved.values, "version": saved.version, "updated_by": saved.updated_by,
+                   "updated_at": iso(saved.updated_at, tz)}  # fmt: skip
+        raise Conflict(exc.message, fields=exc.fields, current=current, current_version=saved.version) from None
     return await _one(request, path.call_id)
 
 

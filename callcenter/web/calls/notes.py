@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,55 @@ from callcenter.web.models import CallNote
 CATEGORIES = ("complaint", "supervision", "repair", "consultation", "application", "temperature", "other")
 MISSED = ("abandoned", "busy", "voicemail")
 LIMITS = {"caller_name": 128, "address": 256, "summary": 4000, "category": 32}
+FIELDS = tuple(LIMITS)
 ENTITY = "call"
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The notes as saved now (what a stale edit conflicts with)."""
+
+    values: dict[str, str]
+    version: int
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class NotesConflict(Conflict):
+    """A save from a stale version whose input differs from what is saved now.
+
+    ``fields``: the fields where the clerk's input and the saved notes differ and both sides
+    changed them (the clerk decides); ``merged``: the clerk's input with the fields only
+    the other side changed taken from the saved notes (the form to show again); ``taken``: those
+    fields. Nothing was written.
+    """
+
+    def __init__(self, saved: Saved, fields: list[str], merged: dict[str, str], taken: list[str]) -> None:
+        super().__init__(f"someone else saved these notes (now version {saved.version}) after the version you "
+                         f"edited; fields in conflict: {', '.join(fields) or 'none'}; nothing was saved",
+                         current_version=saved.version)  # fmt: skip
+        self.saved, self.fields, self.merged, self.taken = saved, fields, merged, taken
+
+
+def merge(saved: Saved, mine: Mapping[str, str], base: Mapping[str, str] | None) -> NotesConflict:
+    """Compare the clerk's input with the saved notes; ``base``: the values the clerk's form
+    was opened with (then a field only the other side changed is taken from the saved notes)."""
+    fields: list[str] = []
+    merged: dict[str, str] = {}
+    taken: list[str] = []
+    for name in FIELDS:
+        if name not in mine:
+            continue
+        theirs, ours = saved.values.get(name, ""), mine[name]
+        if ours == theirs or (base is not None and base.get(name) == theirs):
+            merged[name] = ours  # the same, or only the clerk changed it
+        elif base is not None and name in base and base[name] == ours:
+            merged[name] = theirs  # the clerk left it as it was: the other side's change stands
+            taken.append(name)
+        else:
+            merged[name] = ours
+            fields.append(name)
+    return NotesConflict(saved, fields, merged, taken)
 
 
 def clean_fields(data: Mapping[str, Any]) -> dict[str, str]:
@@ -33,7 +82,7 @@ def clean_fields(data: Mapping[str, Any]) -> dict[str, str]:
             value = ""
         if not isinstance(value, str):
             raise BadRequest(f"{name}: expected text", field=name)
-        value = value.strip()
+        value = value.replace("\r\n", "\n").strip()  # a browser's form sends CRLF
         if len(value) > limit:
             raise BadRequest(f"{name}: at most {limit} characters", field=name)
         if name == "category" and value and value not in CATEGORIES:
@@ -77,21 +126,33 @@ async def _write(
         .values(version=version + 1, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("someone else changed these notes; reload", current_version=note.version)
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # changed between our read and this write
+        raise Conflict("someone else saved these notes at this very moment; nothing was saved: save again",
+                       current_version=note.version)  # fmt: skip
     return version + 1
 
 
+def saved_of(note: CallNote | None) -> Saved:
+    if note is None:
+        return Saved({name: "" for name in FIELDS}, 0, None, None)
+    return Saved({name: getattr(note, name) or "" for name in FIELDS}, note.version, note.updated_by, note.updated_at)
+
+
 async def save_notes(
-    session: AsyncSession, call_id: int, *, actor: str, data: Mapping[str, Any], version: int, now: datetime
-) -> int:
-    """Apply the changed fields of ``data``; returns the new version (unchanged if nothing changed)."""
+    session: AsyncSession, call_id: int, *, actor: str, data: Mapping[str, Any], version: int, now: datetime,
+    base: Mapping[str, Any] | None = None,
+) -> int:  # fmt: skip
+    """Apply the changed fields of ``data``; returns the new version (unchanged if nothing changed).
+
+    From a stale ``version``: input equal to what is saved now is no change; any other input is a
+    :class:`NotesConflict` carrying both versions (nothing is written). ``base``: the values the
+    clerk's form showed (see :func:`merge`)."""
     fields = clean_fields(data)
     note = await _current(session, call_id)
     before = {name: getattr(note, name) if note else "" for name in fields}
     changes = {name: (before[name], value) for name, value in fields.items() if before[name] != value}
-    if note is not None and note.version != version:
-        raise Conflict("someone else changed these notes; reload", current_version=note.version)
+    if note is not None and note.version != version and changes:
+        raise merge(saved_of(note), fields, clean_fields(base) if base is not None else None)
     if not changes:
         return note.version if note else 0
     values = {name: after for name, (_, after) in changes.items()}

@@ -18,9 +18,9 @@ from callcenter.web.calls import ledger
 from callcenter.web.calls import notes
 from callcenter.web.audit.record import history
 from callcenter.web.auth.session import current_user, now, requires
-from callcenter.web.errors import NotFound
+from callcenter.web.errors import Forbidden, NotAuthenticated, NotFound
 from callcenter.web.present import names_of
-from callcenter.web.render import page
+from callcenter.web.render import page, render
 from callcenter.web.auth.roles import Perm, allowed
 from callcenter.web.scope import Scope, case_scope
 from callcenter.web.calls.timeline import timeline
@@ -83,14 +83,41 @@ async def load_call(request: web.Request, call_id: int) -> dict[str, Any]:
             "clerks": clerks, "users": users}  # fmt: skip
 
 
+async def may_open_call(request: web.Request, call_id: int) -> None:
+    """The office roles open any call; a station only a call linked to a case of its own station
+    (else 403, as for any page its role may not see)."""
+    user = await current_user(request)
+    if user is None:
+        raise NotAuthenticated()
+    if allowed(user.role, Perm.CALLS_VIEW):
+        return
+    async with request.app[keys.READS]() as db:
+        scope = await case_scope(db, user)
+        linked = await db.scalar(
+            select(CaseCall.case_id).join(Case, Case.id == CaseCall.case_id)
+            .where(CaseCall.call_id == call_id, scope.clause()).limit(1)
+        )  # fmt: skip
+    if linked is None:
+        raise Forbidden("this call is not linked to a case of your station")
+
+
 @routes.get(r"/calls/{call_id:\d+}", name="call")
-@requires(Perm.CALLS_VIEW)
+@requires(Perm.CALL_VIEW)
 @page("call_detail.html")
 async def call_page(request: web.Request) -> dict[str, Any]:
-    context = await load_call(request, call_id_of(request))
+    call_id = call_id_of(request)
+    await may_open_call(request, call_id)
+    return await call_context(request, call_id)
+
+
+async def call_context(request: web.Request, call_id: int) -> dict[str, Any]:
+    context = await load_call(request, call_id)
     user = await current_user(request)
     context["can_edit"] = user is not None and allowed(user.role, Perm.CALLS_EDIT)
+    context["can_see_calls"] = user is not None and allowed(user.role, Perm.CALLS_VIEW)
     context["categories"] = notes.CATEGORIES
+    context["note_fields"] = notes.FIELDS
+    context["conflict"] = None
     context["saved"] = request.query.get("saved") == "1"
     context["has_audio"] = audio.recording(request.app[keys.CONFIG].spool_dir, context["call"].voicemail_path) is not None
     context["can_create"] = user is not None and allowed(user.role, Perm.CASES_CREATE)
@@ -112,11 +139,19 @@ async def save_notes_form(request: web.Request) -> web.StreamResponse:
     call_id = call_id_of(request)
     form = await request.post()
     data = {k: str(form[k]) for k in notes.LIMITS if k in form}
+    base = {k: str(form[f"base_{k}"]) for k in notes.LIMITS if f"base_{k}" in form}
     user = await current_user(request)
     assert user is not None
-    async with request.app[keys.SESSIONS]() as db, db.begin():
-        await notes.save_notes(db, call_id, actor=user.username, data=data,
-                               version=notes.parse_version(form.get("version")), now=now(request))  # fmt: skip
+    try:
+        async with request.app[keys.SESSIONS]() as db, db.begin():
+            await notes.save_notes(db, call_id, actor=user.username, data=data, base=base or None,
+                                   version=notes.parse_version(form.get("version")), now=now(request))  # fmt: skip
+    except notes.NotesConflict as conflict:
+        # The same form again: the clerk's input kept, the saved version beside each field in
+        # conflict, the current version in the form (saving again is a decision, not an accident).
+        context = await call_context(request, call_id)
+        context["conflict"] = conflict
+        return await render(request, "call_detail.html", context, status=409)
     raise web.HTTPFound(f"/calls/{call_id}?saved=1")
 
 
@@ -134,9 +169,10 @@ async def called_back_form(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(r"/calls/{call_id:\d+}/audio", name="call_audio")
-@requires(Perm.CALLS_VIEW)
+@requires(Perm.CALL_VIEW)
 async def call_audio(request: web.Request) -> web.StreamResponse:
     call_id = call_id_of(request)
+    await may_open_call(request, call_id)
     async with request.app[keys.READS]() as db:
         stored = await db.scalar(select(Call.voicemail_path).where(Call.id == call_id))
     found = audio.recording(request.app[keys.CONFIG].spool_dir, stored)

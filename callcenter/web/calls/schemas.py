@@ -114,6 +114,28 @@ class Notes(Schema):
     updated_by: str | None
 
 
+class SavedNotes(Schema):
+    caller_name: str
+    address: str
+    summary: str
+    category: str
+    version: int
+    updated_by: str | None = Field(description="who saved this version")
+    updated_at: str | None = Field(description="when this version was saved")
+
+
+class NotesConflict(Schema):
+    """A 409 of a notes save from a stale version: nothing was saved; the notes as saved now and
+    the fields where your input differs from them. Sending your input again with
+    ``version = current_version`` overwrites them knowingly."""
+
+    error: Literal["conflict"]
+    message: str
+    fields: list[str] = Field(description="fields you sent that differ from the saved notes")
+    current: SavedNotes
+    current_version: int
+
+
 class Voicemail(Schema):
     mailbox: str | None
     duration_seconds: float | None

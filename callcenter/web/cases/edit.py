@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.tickets.calendar_store import load_clockwork
@@ -23,17 +24,19 @@ from callcenter.tickets.controls import refusal
 from callcenter.tickets.corrections import CORRECTABLE, check_fields, correct_in
 from callcenter.tickets.errors import CaseError, Conflict, InvalidInput
 from callcenter.tickets.errors import Forbidden as CaseForbidden
-from callcenter.tickets.models import Case
+from callcenter.tickets.models import Case, CaseEvent
 from callcenter.tickets.ruleset import RuleBook
 from callcenter.web import keys
 from callcenter.web.cases.api import case_detail_json
 from callcenter.web.auth.session import now, requires
-from callcenter.web.cases.schemas import CaseEditIn, CasePath, sent
+from callcenter.web.cases.schemas import CaseEditConflict, CaseEditIn, CasePath, sent
 from callcenter.web.endpoints import Endpoints
 from callcenter.web.drafts.inbox import FLAGS, read_fields
+from callcenter.web.errors import Conflict as WebConflict
 from callcenter.web.errors import NotFound
 from callcenter.web.middleware import case_error_status
 from callcenter.web.models import User
+from callcenter.web.present import names_of
 from callcenter.web.render import render
 from callcenter.web.auth.roles import Perm
 from callcenter.web.scope import case_scope, visible, workflow_role
@@ -42,6 +45,7 @@ from callcenter.web.cases.pages import case_context, case_id_of, the_user
 routes = web.RouteTableDef()
 api = Endpoints(routes=routes)
 META = ("version", "reason", "csrf_token")
+BASE = "base_"
 REGION_CHARS = 64
 REASON_CHARS = 2000
 
@@ -119,6 +123,48 @@ async def perform_edit(
     return done.case
 
 
+async def last_change(request: web.Request, case_id: int) -> dict[str, str]:
+    """Who last changed the case and when (the latest step on its timeline), for a conflict."""
+    async with request.app[keys.READS]() as db:
+        event = await db.scalar(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                                .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(1))  # fmt: skip
+    if event is None:
+        return {"who": "—", "when": "—"}
+    names = (await names_of(request)).actors
+    when = event.at.astimezone(request.app[keys.CONFIG].tz).strftime("%m-%d %H:%M")
+    return {"who": names.get(event.actor, event.actor), "when": when}
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else ""
+    return "" if value is None else str(value)
+
+
+def _read(name: str, raw: str) -> Any:
+    try:
+        return read_fields({name: raw}).get(name, raw)
+    except CaseError:
+        return raw
+
+
+def merge(case: Case, form: Mapping[str, str], base: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """After a conflict: (fields both sides changed, for the user to decide; fields only the
+    other side changed, whose saved value the form takes). A field only the user changed is
+    neither; without ``base`` every differing field is the user's to decide."""
+    conflicts, taken = [], []
+    for name in differences(case, form):
+        if name not in base:
+            conflicts.append(name)
+            continue
+        was, now, mine = _read(name, base[name]), getattr(case, name), _read(name, form.get(name, ""))
+        if was == mine:
+            taken.append(name)  # untouched here, changed there: theirs stands
+        elif was != now:
+            conflicts.append(name)
+    return conflicts, taken
+
+
 def differences(case: Case, form: Mapping[str, str]) -> list[str]:
     """Fields where the refused input differs from the case as it is now (to review before saving)."""
     try:
@@ -128,13 +174,27 @@ def differences(case: Case, form: Mapping[str, str]) -> list[str]:
     return sorted(k for k, v in values.items() if getattr(case, k) != v)
 
 
-@api.patch(r"/api/cases/{case_id:\d+}", Perm.CASES_EDIT, path=CasePath, body=CaseEditIn)
+@api.patch(r"/api/cases/{case_id:\d+}", Perm.CASES_EDIT, path=CasePath, body=CaseEditIn,
+           errors={409: (CaseEditConflict, "Changed since your version (the fields that differ, their current "
+                                           "values, the current version), or read-only now; nothing saved")})  # fmt: skip
 async def edit_case(request: web.Request, path: CasePath, body: CaseEditIn) -> dict[str, Any]:
     """correct an accepted case's record (audited; version must match; deadlines follow a new
-    classification); 409 stale or read-only, 403 role, 422 input, 404 not yours"""
+    classification); 409 stale (with the current values) or read-only, 403 role, 422 input, 404 not yours"""
     user = await the_user(request)
-    await perform_edit(request.app[keys.SESSIONS], path.case_id, sent(body), user=user, now=now(request),
-                       book=request.app[keys.RULES], strict=True, reads=request.app[keys.READS])  # fmt: skip
+    source = sent(body)
+    try:
+        await perform_edit(request.app[keys.SESSIONS], path.case_id, source, user=user, now=now(request),
+                           book=request.app[keys.RULES], strict=True, reads=request.app[keys.READS])  # fmt: skip
+    except Conflict as exc:
+        async with request.app[keys.READS]() as db:
+            case = await db.get(Case, path.case_id)
+        if case is None:
+            raise
+        names = [k for k in source if k in CORRECTABLE or k in ("region", "station_id", "responsible_person_id")]
+        current = {k: getattr(case, k) for k in names}
+        fields = sorted(k for k in names if current[k] != source[k])
+        raise WebConflict(exc.message, fields=fields, current=current, current_version=case.version,
+                          case_id=path.case_id) from None  # fmt: skip
     return await case_detail_json(request, path.case_id)
 
 
@@ -143,7 +203,10 @@ async def edit_case(request: web.Request, path: CasePath, body: CaseEditIn) -> d
 async def edit_case_form(request: web.Request) -> web.StreamResponse:
     """Correct fields; on a refusal the case page again with the input kept and the reason."""
     case_id, user = case_id_of(request), await the_user(request)
-    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    posted = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    # base_<field>: the record as the form showed it (to tell who changed what after a conflict)
+    base = {k.removeprefix(BASE): v for k, v in posted.items() if k.startswith(BASE)}
+    form = {k: v for k, v in posted.items() if not k.startswith(BASE)}
     for flag in FLAGS:  # an unticked box is not sent: it means "no"
         form.setdefault(flag, "")
     try:
@@ -155,7 +218,10 @@ async def edit_case_form(request: web.Request) -> web.StreamResponse:
         context = await case_context(request, case_id, user)
         context.update(edit_error=exc.message, edit_form=form)
         if exc.code == "conflict":  # the current record is on the page: saving again is a decision
-            context.update(edit_diff=differences(context["case"], form),
-                           edit_form={**form, "version": str(context["case"].version)})  # fmt: skip
+            case = context["case"]
+            conflicts, taken = merge(case, form, base)
+            shown = {**form, **{k: _form_value(getattr(case, k)) for k in taken}, "version": str(case.version)}
+            context.update(edit_diff=conflicts, edit_taken=taken, edit_conflict=await last_change(request, case_id),
+                           edit_form=shown)  # fmt: skip
         return await render(request, "case_detail.html", context, status=case_error_status(exc))
     raise web.HTTPFound(f"/cases/{case_id}?done=edit")

@@ -131,7 +131,7 @@ async def case_context(request: web.Request, case_id: int, user: User) -> dict[s
         **edit_context(detail.case, user, actions),
         "can_act": allowed(user.role, Perm.CASES_ACT), "error": "", "error_action": "", "form": {},
         "done": request.query.get("done", ""), "js_strings": for_js(request[keys.LANG], COUNTDOWN_STRINGS),
-        "rule_titles": rule_titles(request.app[keys.RULES]), "can_see_calls": allowed(user.role, Perm.CALLS_VIEW),
+        "rule_titles": rule_titles(request.app[keys.RULES]), "can_see_calls": allowed(user.role, Perm.CALL_VIEW),
         "call_groups": grouped(detail.calls), "can_relink": allowed(user.role, Perm.CASES_EDIT),
         "reason_text": lambda r, lang=request[keys.LANG]: reason_text(r, lang),
     }  # fmt: skip

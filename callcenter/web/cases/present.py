@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from callcenter.tickets.corrections import EDIT_ROLES, READ_ONLY
+from callcenter.tickets.corrections import CLASSIFYING, EDIT_ROLES, READ_ONLY, TEXT
 from callcenter.tickets.models import Case, CaseDeadline, Person, Unit
 from callcenter.tickets.notices import address_of
 from callcenter.tickets.workflow import ACTIONS, KINDS, SEVERITIES
@@ -18,6 +18,8 @@ from callcenter.web.models import User
 from callcenter.web.present import iso
 from callcenter.web.auth.roles import Perm, allowed
 from callcenter.web.scope import workflow_role
+
+BASE_FIELDS = (*TEXT, *CLASSIFYING)  # the correction form says what it showed (cases/edit.py merge)
 
 FIELDS = ("kind", "source", "state", "version", "category", "region", "severity", "urgent", "difficult",
           "caller_name", "caller_phone", "compound", "building", "unit_no", "room", "problem", "damage",
@@ -111,4 +113,5 @@ def can_edit(user: User, case: Case) -> bool:
 def edit_context(case: Case, user: User, actions: list[str]) -> dict[str, Any]:
     """What the case page's correction form needs (its first rendering; a refusal fills the rest)."""
     return {"can_edit": can_edit(user, case), "can_reassign": "reassign" in actions, "kinds": KINDS,
-            "severities": SEVERITIES, "edit_error": "", "edit_form": {}, "edit_diff": []}  # fmt: skip
+            "severities": SEVERITIES, "edit_error": "", "edit_form": {}, "edit_diff": [],
+            "edit_conflict": None, "edit_taken": [], "edit_bases": BASE_FIELDS}  # fmt: skip

@@ -101,6 +101,21 @@ class CaseEditIn(CaseFields):
     responsible_person_id: Id | None = None
 
 
+class CaseEditConflict(Schema):
+    """A 409 of a correction: the case changed since your version (``error`` = ``conflict``: then
+    the fields you sent that differ from the case now, their current values and the current
+    version; correcting again with ``version = current_version`` is a decision on the case as it
+    is), or the case is read-only now (``illegal_transition``). Nothing was saved."""
+
+    error: str
+    message: str
+    permanent: bool | None = None
+    fields: list[str] | None = Field(None, description="fields you sent that differ from the case now")
+    current: dict[str, Any] | None = Field(None, description="the case's current values of the fields you sent")
+    current_version: int | None = None
+    case_id: int | None = None
+
+
 class DraftConfirmIn(CaseFields):
     model_config = ConfigDict(extra="ignore")
     version: Version | None = None
