@@ -1,0 +1,169 @@
+"""The queue figures of past days kept in the database (migration 0013): per UTC day and hour
+the additive figures of :class:`callcenter.analytics.kpi.Figures` (``kpi_rollup_hours``) and
+per clerk (``kpi_rollup_clerks``), so a period's figures are a sum over at most 367 × 24 rows
+instead of a scan of its calls.
+
+Exact, not approximate: every rolled-up day (``kpi_rollup_days``) records the counter of
+``kpi_day_versions`` it was computed at. Triggers raise a day's counter whenever an ended call
+started that day, or a ring attempt of an ended call rang that day, is written (migrations 0010
+and 0013); a day whose counter moved is computed again from the call log (with
+:func:`kpi.grouped` and :func:`kpi.clerk_hours`: the definitions stay in one place) before its
+rows are read. A counter is read before the calls it stamps, so a change racing with the
+computation leaves a row that looks stale (computed again), never one that looks fresh.
+
+Rows are per pair of thresholds (service level, short abandon): other thresholds than the
+configured ones get their own rows on first use. Cases opened are counted from ``cases``
+directly (a few thousand a year), today from the call log (:func:`kpi.report`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.analytics import kpi
+from callcenter.analytics.past import KpiDayVersion, KpiRollupClerk, KpiRollupDay, KpiRollupHour
+
+DAY = dt.timedelta(days=1)
+_SUMS = ("answered", "abandoned_queue", "abandoned_ringing", "abandoned_voicemail", "short_abandons", "voicemail",
+         "busy", "failed", "answered_in_sl", "wait_answered", "talk")  # fmt: skip
+_WAITS = tuple(f"waits_{i}" for i in range(len(kpi.WAIT_LABELS)))
+
+
+def _utc_days(lo: dt.datetime, hi: dt.datetime) -> list[dt.date]:
+    first, last = lo.astimezone(dt.UTC).date(), (hi.astimezone(dt.UTC) - dt.timedelta(microseconds=1)).date()
+    return [first + DAY * i for i in range((last - first).days + 1)]
+
+
+def _mine(model: Any, settings: kpi.KpiSettings) -> Any:
+    return and_(model.service_level_seconds == settings.service_level_seconds,
+                model.short_abandon_seconds == settings.short_abandon_seconds)  # fmt: skip
+
+
+async def stale_days(db: AsyncSession, days: list[dt.date], settings: kpi.KpiSettings) -> list[dt.date]:
+    """The days among ``days`` not rolled up, or rolled up at another counter than now."""
+    first, last = days[0].isoformat(), days[-1].isoformat()
+    versions = dict((await db.execute(
+        select(KpiDayVersion.day, KpiDayVersion.version).where(KpiDayVersion.day >= first, KpiDayVersion.day <= last)
+    )).all())  # fmt: skip
+    rolled = dict((await db.execute(
+        select(KpiRollupDay.day, KpiRollupDay.version)
+        .where(_mine(KpiRollupDay, settings), KpiRollupDay.day >= first, KpiRollupDay.day <= last)
+    )).all())  # fmt: skip
+    return [d for d in days if rolled.get(d.isoformat()) != versions.get(d.isoformat(), 0)]
+
+
+def _runs(days: list[dt.date]) -> list[list[dt.date]]:
+    runs: list[list[dt.date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][-1] + DAY == day:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
+
+
+async def refresh(db: AsyncSession, days: list[dt.date], settings: kpi.KpiSettings) -> int:
+    """Compute again, in ``db``'s transaction (the caller commits), those of ``days`` that are
+    stale; returns how many were. Each stretch of consecutive days is one grouped scan."""
+    stale = await stale_days(db, sorted(days), settings) if days else []
+    if not stale:
+        return 0
+    keys = {"service_level_seconds": settings.service_level_seconds,
+            "short_abandon_seconds": settings.short_abandon_seconds}  # fmt: skip
+    for run in _runs(stale):
+        names = [d.isoformat() for d in run]
+        versions = dict((await db.execute(  # before the calls they stamp (see the module)
+            select(KpiDayVersion.day, KpiDayVersion.version).where(KpiDayVersion.day.in_(names)))).all())  # fmt: skip
+        lo, hi = _at(run[0]), _at(run[-1] + DAY)
+        hours = await kpi.hourly(db, lo, hi, settings)
+        clerks = await kpi.clerk_hours(db, lo, hi)
+        for model in (KpiRollupDay, KpiRollupHour, KpiRollupClerk):
+            await db.execute(delete(model).where(_mine(model, settings), model.day.in_(names)))
+        await db.execute(insert(KpiRollupDay), [{**keys, "day": d, "version": versions.get(d, 0)} for d in names])
+        rows = []
+        for key, f in hours.items():
+            rows.append({**keys, "day": key[:10], "hour": int(key[11:13]), **{n: getattr(f, n) for n in _SUMS},
+                         "longest_wait": f.longest_wait, **dict(zip(_WAITS, f.waits))})  # fmt: skip
+        if rows:
+            await db.execute(insert(KpiRollupHour), rows)
+        crows = [{**keys, "day": hour[:10], "hour": int(hour[11:13]), "extension": ext, "answered": c.answered,
+                  "talk": c.talk, "missed_rings": c.missed_rings}
+                 for (hour, ext), c in clerks.items() if hour is not None]  # fmt: skip
+        if crows:
+            await db.execute(insert(KpiRollupClerk), crows)
+    return len(stale)
+
+
+def _in(model: Any, lo: dt.datetime, hi: dt.datetime) -> Any:
+    """Rows of the UTC hours in [lo, hi) (whole hours)."""
+    lo, hi = lo.astimezone(dt.UTC), hi.astimezone(dt.UTC)
+    lo_day, hi_day = lo.date().isoformat(), hi.date().isoformat()
+    return and_(or_(model.day > lo_day, and_(model.day == lo_day, model.hour >= lo.hour)),
+                or_(model.day < hi_day, and_(model.day == hi_day, model.hour < hi.hour)))  # fmt: skip
+
+
+def _local_day(dialect: str, hours: int) -> Any:
+    """The local day ('YYYY-MM-DD') of a rollup hour, for a zone ``hours`` from UTC."""
+    if dialect == "sqlite":
+        return func.date(KpiRollupHour.day, func.printf("%+d hours", KpiRollupHour.hour + hours))
+    shifted = func.to_date(KpiRollupHour.day, "YYYY-MM-DD") + func.make_interval(0, 0, 0, 0, KpiRollupHour.hour + hours)
+    return func.to_char(shifted, "YYYY-MM-DD")
+
+
+async def _sums(db: AsyncSession, key: Any, where: Any) -> dict[Any, kpi.Figures]:
+    m = KpiRollupHour
+    stmt = (select(key.label("key"), *(func.sum(getattr(m, n)) for n in (*_SUMS, *_WAITS)), func.max(m.longest_wait))
+            .where(where).group_by(key))  # fmt: skip
+    out = {}
+    for key_, *values in await db.execute(stmt):
+        sums, waits, longest = values[: len(_SUMS)], values[len(_SUMS) : -1], values[-1]
+        f = kpi.Figures(**{n: (float(v or 0.0) if n in ("wait_answered", "talk") else int(v or 0))
+                           for n, v in zip(_SUMS, sums)})  # fmt: skip
+        f.waits = [int(w or 0) for w in waits]
+        f.longest_wait = None if longest is None else float(longest)
+        f.offered = f.answered + f.abandoned + f.voicemail + f.busy
+        out[key_] = f
+    return out
+
+
+async def part(db: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt.date], tz: ZoneInfo,
+               settings: kpi.KpiSettings, store: async_sessionmaker[AsyncSession] | None = None) -> kpi._Part:  # fmt: skip
+    """The figures of the whole local days ``days`` ([lo, hi)) from the rollup, after computing
+    again the stale days (in a transaction of ``store``, the writers' sessions; without one, in
+    ``db``'s, committed). A zone whose offset is not one whole number of hours over the period
+    is computed from the call log (:func:`kpi._part`)."""
+    offset = kpi.fixed_offset(tz, lo, hi)
+    if offset is None or lo.minute or lo.second or hi.minute or hi.second:
+        return await kpi._part(db, lo, hi, days, tz, settings)
+    utc_days = _utc_days(lo, hi)
+    if await stale_days(db, utc_days, settings):
+        if store is None:
+            await refresh(db, utc_days, settings)
+        else:
+            async with store() as writer, writer.begin():
+                await refresh(writer, utc_days, settings)
+        await db.commit()  # a new read transaction: it sees the rows just written
+    hours, dialect = offset // 3600, db.bind.dialect.name
+    by_day = {day: kpi.Figures() for day in days}
+    where = and_(_mine(KpiRollupHour, settings), _in(KpiRollupHour, lo, hi))
+    for key, figures in (await _sums(db, _local_day(dialect, hours), where)).items():
+        by_day.setdefault(dt.date.fromisoformat(key), kpi.Figures()).add(figures)
+    by_hour = [kpi.Figures() for _ in range(24)]
+    for key, figures in (await _sums(db, KpiRollupHour.hour, where)).items():
+        by_hour[(int(key) + hours) % 24].add(figures)
+    c = KpiRollupClerk
+    rows = await db.execute(
+        select(c.extension, func.sum(c.answered), func.sum(c.talk), func.sum(c.missed_rings))
+        .where(_mine(c, settings), _in(c, lo, hi)).group_by(c.extension)
+    )  # fmt: skip
+    clerks = {ext: kpi.ClerkFigures(ext, int(n or 0), float(talk or 0.0), int(missed or 0)) for ext, n, talk, missed in rows}
+    return kpi._Part(by_day, by_hour, clerks)
