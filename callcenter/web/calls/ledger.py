@@ -34,6 +34,10 @@ DISPOSITIONS = ("answered", "voicemail", "busy", "abandoned", "failed")
 MISSED = ("abandoned", "busy", "voicemail")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# The ledger page's totals line counts at most this many calls unless asked to count them all
+# (``count=1``): a search of 4 common digits (0951, 1390) matches tens of thousands of calls,
+# and reading them all on every page view cost more than the page itself.
+TOTALS_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -205,12 +209,14 @@ def _fence(filters: Filters, dialect: str) -> bool:
         search_digits(filters.number or "")) >= 5  # fmt: skip
 
 
-def totals_statement(filters: Filters, tz: ZoneInfo, dialect: str = "sqlite") -> tuple[Select[Any], dict[str, Any]]:
-    """The totals of everything the filters select: calls, answered, voicemail, transferred, talk."""
+def totals_statement(filters: Filters, tz: ZoneInfo, dialect: str = "sqlite",
+                     cap: int | None = None) -> tuple[Select[Any], dict[str, Any]]:  # fmt: skip
+    """The totals of everything the filters select: calls, answered, voicemail, transferred, talk;
+    with ``cap``, of at most ``cap + 1`` of the calls (enough to tell there are more than ``cap``)."""
     values = _values(filters, tz, dialect)
     shape = Shape(frozenset(values), filters.missed and not filters.disposition, filters.voicemail,
-                  filters.pending, filters.transferred, _span(filters), dialect, str(tz))  # fmt: skip
-    return _totals(shape), values
+                  filters.pending, filters.transferred, _span(filters), dialect, str(tz), _fence(filters, dialect))  # fmt: skip
+    return _totals(shape, cap), values
 
 
 def _span(filters: Filters) -> str:
@@ -308,12 +314,25 @@ def _order(stmt: Select[Any], newer: bool) -> Select[Any]:
 
 
 @functools.lru_cache(maxsize=128)
-def _totals(shape: Shape) -> Select[Any]:
-    answered = func.sum(case((Call.disposition == "answered", 1), else_=0))
-    voicemail = func.sum(case((Call.voicemail_path.is_not(None), 1), else_=0))
-    transferred = func.sum(case((search.transferred_clause(), 1), else_=0))
+def _totals(shape: Shape, cap: int | None = None) -> Select[Any]:
+    rows: Any = Call
+    if cap is not None:  # any cap + 1 of the calls (no order: the first found)
+        found = select(Call.disposition, Call.voicemail_path, Call.transferred_to, Call.talk_seconds).select_from(Call)
+        if shape.pending:
+            found = found.outerjoin(CallNote, CallNote.call_id == Call.id)
+        found = _where(found, shape).limit(cap + 1)
+        rows = (found.offset(0) if shape.fence else found).subquery()
+    transferred_to = rows.c.transferred_to if cap is not None else Call.transferred_to
+    answered = func.sum(case((rows.c.disposition == "answered" if cap is not None else Call.disposition == "answered", 1),
+                             else_=0))  # fmt: skip
+    voicemail_path = rows.c.voicemail_path if cap is not None else Call.voicemail_path
+    voicemail = func.sum(case((voicemail_path.is_not(None), 1), else_=0))
+    transferred = func.sum(case((search.transferred_clause(transferred_to), 1), else_=0))
+    talk = rows.c.talk_seconds if cap is not None else Call.talk_seconds
     stmt = select(func.count().label("calls"), answered.label("answered"), voicemail.label("voicemail"),
-                  transferred.label("transferred"), func.sum(Call.talk_seconds).label("talk_seconds"))  # fmt: skip
+                  transferred.label("transferred"), func.sum(talk).label("talk_seconds"))  # fmt: skip
+    if cap is not None:
+        return stmt.select_from(rows)
     stmt = stmt.select_from(Call)
     if shape.pending:
         stmt = stmt.outerjoin(CallNote, CallNote.call_id == Call.id)
@@ -352,11 +371,17 @@ class Totals:
     voicemail: int
     transferred: int
     talk_seconds: float
+    more: bool = False  # more than ``calls`` calls match (a capped count): the other figures are not given
 
 
-async def fetch_totals(session: AsyncSession | AsyncConnection | Reader, filters: Filters, tz: ZoneInfo) -> Totals:
-    stmt, values = totals_statement(filters, tz, dialect_of(session))
+async def fetch_totals(session: AsyncSession | AsyncConnection | Reader, filters: Filters, tz: ZoneInfo,
+                       cap: int | None = None) -> Totals:  # fmt: skip
+    """The totals of the filters' calls; with ``cap``, exact when at most ``cap`` match, else
+    only that there are more than ``cap`` (``more``; the other figures 0)."""
+    stmt, values = totals_statement(filters, tz, dialect_of(session), cap)
     row = (await session.execute(stmt, values)).one()
+    if cap is not None and int(row.calls or 0) > cap:
+        return Totals(cap, 0, 0, 0, 0.0, more=True)
     return Totals(int(row.calls or 0), int(row.answered or 0), int(row.voicemail or 0), int(row.transferred or 0),
                   float(row.talk_seconds or 0))  # fmt: skip
 

@@ -103,6 +103,6 @@ def time_of_day_clause(dialect: str, tz: ZoneInfo, *, since: bool, until: bool, 
     return or_(after, before) if night else and_(after, before)
 
 
-def transferred_clause() -> ColumnElement[bool]:
-    """Calls transferred at least once (``transferred_to`` is a JSON list)."""
-    return func.coalesce(func.json_array_length(Call.transferred_to), 0) > 0
+def transferred_clause(column: Any = Call.transferred_to) -> ColumnElement[bool]:
+    """Calls transferred at least once (``transferred_to``, or ``column``, is a JSON list)."""
+    return func.coalesce(func.json_array_length(column), 0) > 0

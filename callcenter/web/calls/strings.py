@@ -7,6 +7,7 @@ ZH = {
     "col.number_shown": "号码（规范）", "col.duration": "总时长", "col.transferred": "转接",
     "page.prev": "上一页", "totals.title": "合计", "totals.calls": "通话 {n} 次", "totals.answered": "接听 {n}",
     "totals.voicemail": "留言 {n}", "totals.transferred": "转接 {n}", "totals.talk": "通话时长 {t}",
+    "totals.more": "通话超过 {n} 次", "totals.count_all": "全部统计",
     "export.csv": "导出 CSV", "export.xlsx": "导出 Excel",
 }  # fmt: skip
 
@@ -17,5 +18,6 @@ EN = {
     "col.number_shown": "Number (normalised)", "col.duration": "Duration", "col.transferred": "Transferred",
     "page.prev": "Previous page", "totals.title": "Totals", "totals.calls": "{n} calls", "totals.answered": "{n} answered",
     "totals.voicemail": "{n} voicemail", "totals.transferred": "{n} transferred", "totals.talk": "talk time {t}",
+    "totals.more": "more than {n} calls", "totals.count_all": "count them all",
     "export.csv": "Export CSV", "export.xlsx": "Export Excel",
 }  # fmt: skip
