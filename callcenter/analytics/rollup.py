@@ -71,36 +71,53 @@ def _at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
-async def refresh(db: AsyncSession, days: list[dt.date], settings: kpi.KpiSettings) -> int:
-    """Compute again, in ``db``'s transaction (the caller commits), those of ``days`` that are
-    stale; returns how many were. Each stretch of consecutive days is one grouped scan."""
+CHUNK_DAYS = 7  # days stored per write transaction (SQLite: the call log's writer waits meanwhile)
+
+
+async def refresh(db: AsyncSession, days: list[dt.date], settings: kpi.KpiSettings,
+                  store: async_sessionmaker[AsyncSession] | None = None) -> int:  # fmt: skip
+    """Compute again those of ``days`` that are stale; returns how many were. They are read
+    from the call log through ``db`` (one grouped scan per stretch of at most ``CHUNK_DAYS``
+    consecutive days) and written in a short transaction of ``store`` each (the writers'
+    sessions), or in ``db``'s own transaction without one (the caller commits)."""
     stale = await stale_days(db, sorted(days), settings) if days else []
-    if not stale:
-        return 0
+    for run in _runs(stale):
+        for i in range(0, len(run), CHUNK_DAYS):
+            rows = await _compute(db, run[i : i + CHUNK_DAYS], settings)
+            if store is None:
+                await _store(db, rows, settings)
+            else:
+                async with store() as writer, writer.begin():
+                    await _store(writer, rows, settings)
+    return len(stale)
+
+
+async def _compute(db: AsyncSession, run: list[dt.date], settings: kpi.KpiSettings) -> dict[str, Any]:
     keys = {"service_level_seconds": settings.service_level_seconds,
             "short_abandon_seconds": settings.short_abandon_seconds}  # fmt: skip
-    for run in _runs(stale):
-        names = [d.isoformat() for d in run]
-        versions = dict((await db.execute(  # before the calls they stamp (see the module)
-            select(KpiDayVersion.day, KpiDayVersion.version).where(KpiDayVersion.day.in_(names)))).all())  # fmt: skip
-        lo, hi = _at(run[0]), _at(run[-1] + DAY)
-        hours = await kpi.hourly(db, lo, hi, settings)
-        clerks = await kpi.clerk_hours(db, lo, hi)
-        for model in (KpiRollupDay, KpiRollupHour, KpiRollupClerk):
-            await db.execute(delete(model).where(_mine(model, settings), model.day.in_(names)))
-        await db.execute(insert(KpiRollupDay), [{**keys, "day": d, "version": versions.get(d, 0)} for d in names])
-        rows = []
-        for key, f in hours.items():
-            rows.append({**keys, "day": key[:10], "hour": int(key[11:13]), **{n: getattr(f, n) for n in _SUMS},
-                         "longest_wait": f.longest_wait, **dict(zip(_WAITS, f.waits))})  # fmt: skip
-        if rows:
-            await db.execute(insert(KpiRollupHour), rows)
-        crows = [{**keys, "day": hour[:10], "hour": int(hour[11:13]), "extension": ext, "answered": c.answered,
-                  "talk": c.talk, "missed_rings": c.missed_rings}
-                 for (hour, ext), c in clerks.items() if hour is not None]  # fmt: skip
-        if crows:
-            await db.execute(insert(KpiRollupClerk), crows)
-    return len(stale)
+    names = [d.isoformat() for d in run]
+    versions = dict((await db.execute(  # before the calls they stamp (see the module)
+        select(KpiDayVersion.day, KpiDayVersion.version).where(KpiDayVersion.day.in_(names)))).all())  # fmt: skip
+    lo, hi = _at(run[0]), _at(run[-1] + DAY)
+    hours = await kpi.hourly(db, lo, hi, settings)
+    clerks = await kpi.clerk_hours(db, lo, hi)
+    return {
+        "names": names,
+        "days": [{**keys, "day": d, "version": versions.get(d, 0)} for d in names],
+        "hours": [{**keys, "day": key[:10], "hour": int(key[11:13]), **{n: getattr(f, n) for n in _SUMS},
+                   "longest_wait": f.longest_wait, **dict(zip(_WAITS, f.waits))} for key, f in hours.items()],
+        "clerks": [{**keys, "day": hour[:10], "hour": int(hour[11:13]), "extension": ext, "answered": c.answered,
+                    "talk": c.talk, "missed_rings": c.missed_rings}
+                   for (hour, ext), c in clerks.items() if hour is not None],
+    }  # fmt: skip
+
+
+async def _store(db: AsyncSession, rows: dict[str, Any], settings: kpi.KpiSettings) -> None:
+    for model in (KpiRollupDay, KpiRollupHour, KpiRollupClerk):
+        await db.execute(delete(model).where(_mine(model, settings), model.day.in_(rows["names"])))
+    for model, key in ((KpiRollupDay, "days"), (KpiRollupHour, "hours"), (KpiRollupClerk, "clerks")):
+        if rows[key]:
+            await db.execute(insert(model), rows[key])
 
 
 def _in(model: Any, lo: dt.datetime, hi: dt.datetime) -> Any:
@@ -138,19 +155,13 @@ async def _sums(db: AsyncSession, key: Any, where: Any) -> dict[Any, kpi.Figures
 async def part(db: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt.date], tz: ZoneInfo,
                settings: kpi.KpiSettings, store: async_sessionmaker[AsyncSession] | None = None) -> kpi._Part:  # fmt: skip
     """The figures of the whole local days ``days`` ([lo, hi)) from the rollup, after computing
-    again the stale days (in a transaction of ``store``, the writers' sessions; without one, in
-    ``db``'s, committed). A zone whose offset is not one whole number of hours over the period
+    again the stale days (:func:`refresh`; without ``store`` written in ``db``'s transaction,
+    committed). A zone whose offset is not one whole number of hours over the period
     is computed from the call log (:func:`kpi._part`)."""
     offset = kpi.fixed_offset(tz, lo, hi)
     if offset is None or lo.minute or lo.second or hi.minute or hi.second:
         return await kpi._part(db, lo, hi, days, tz, settings)
-    utc_days = _utc_days(lo, hi)
-    if await stale_days(db, utc_days, settings):
-        if store is None:
-            await refresh(db, utc_days, settings)
-        else:
-            async with store() as writer, writer.begin():
-                await refresh(writer, utc_days, settings)
+    if await refresh(db, _utc_days(lo, hi), settings, store):
         await db.commit()  # a new read transaction: it sees the rows just written
     hours, dialect = offset // 3600, db.bind.dialect.name
     by_day = {day: kpi.Figures() for day in days}
