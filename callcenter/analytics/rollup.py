@@ -26,7 +26,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.analytics import kpi
-from callcenter.analytics.past import KpiDayVersion, KpiRollupClerk, KpiRollupDay, KpiRollupHour
+from callcenter.analytics.past import KpiDayVersion, KpiRollupClerk, KpiRollupClerkDay, KpiRollupDay, KpiRollupHour
 
 DAY = dt.timedelta(days=1)
 _SUMS = ("answered", "abandoned_queue", "abandoned_ringing", "abandoned_voicemail", "short_abandons", "voicemail",
@@ -101,6 +101,12 @@ async def _compute(db: AsyncSession, run: list[dt.date], settings: kpi.KpiSettin
     lo, hi = _at(run[0]), _at(run[-1] + DAY)
     hours = await kpi.hourly(db, lo, hi, settings)
     clerks = await kpi.clerk_hours(db, lo, hi)
+    days: dict[tuple[str, str], kpi.ClerkFigures] = {}
+    for (hour, ext), c in clerks.items():
+        if hour is not None:
+            mine = days.setdefault((hour[:10], ext), kpi.ClerkFigures(ext))
+            mine.answered, mine.talk, mine.missed_rings = (mine.answered + c.answered, mine.talk + c.talk,
+                                                           mine.missed_rings + c.missed_rings)  # fmt: skip
     return {
         "names": names,
         "days": [{**keys, "day": d, "version": versions.get(d, 0)} for d in names],
@@ -109,13 +115,17 @@ async def _compute(db: AsyncSession, run: list[dt.date], settings: kpi.KpiSettin
         "clerks": [{**keys, "day": hour[:10], "hour": int(hour[11:13]), "extension": ext, "answered": c.answered,
                     "talk": c.talk, "missed_rings": c.missed_rings}
                    for (hour, ext), c in clerks.items() if hour is not None],
+        "clerk_days": [{**keys, "day": day, "extension": ext, "answered": c.answered, "talk": c.talk,
+                        "missed_rings": c.missed_rings} for (day, ext), c in days.items()],
     }  # fmt: skip
 
 
 async def _store(db: AsyncSession, rows: dict[str, Any], settings: kpi.KpiSettings) -> None:
-    for model in (KpiRollupDay, KpiRollupHour, KpiRollupClerk):
+    tables = ((KpiRollupDay, "days"), (KpiRollupHour, "hours"), (KpiRollupClerk, "clerks"),
+              (KpiRollupClerkDay, "clerk_days"))  # fmt: skip
+    for model, _key in tables:
         await db.execute(delete(model).where(_mine(model, settings), model.day.in_(rows["names"])))
-    for model, key in ((KpiRollupDay, "days"), (KpiRollupHour, "hours"), (KpiRollupClerk, "clerks")):
+    for model, key in tables:
         if rows[key]:
             await db.execute(insert(model), rows[key])
 
@@ -171,10 +181,24 @@ async def part(db: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt
     by_hour = [kpi.Figures() for _ in range(24)]
     for key, figures in (await _sums(db, KpiRollupHour.hour, where)).items():
         by_hour[(int(key) + hours) % 24].add(figures)
-    c = KpiRollupClerk
-    rows = await db.execute(
-        select(c.extension, func.sum(c.answered), func.sum(c.talk), func.sum(c.missed_rings))
-        .where(_mine(c, settings), _in(c, lo, hi)).group_by(c.extension)
-    )  # fmt: skip
-    clerks = {ext: kpi.ClerkFigures(ext, int(n or 0), float(talk or 0.0), int(missed or 0)) for ext, n, talk, missed in rows}
+    # clerks: whole UTC days from the day rows, the hours of the partial first and last days
+    first, last = lo.astimezone(dt.UTC), hi.astimezone(dt.UTC)
+    whole = (first.date() + (DAY if first.hour else dt.timedelta()), last.date())  # [from, to)
+    clerks: dict[str, kpi.ClerkFigures] = {}
+    c, cd = KpiRollupClerk, KpiRollupClerkDay
+    parts = [select(cd.extension, func.sum(cd.answered), func.sum(cd.talk), func.sum(cd.missed_rings))
+             .where(_mine(cd, settings), cd.day >= whole[0].isoformat(), cd.day < whole[1].isoformat())
+             .group_by(cd.extension)]  # fmt: skip
+    edges = ((first, _at(whole[0])), (_at(whole[1]), last)) if whole[0] < whole[1] else ((first, last),)
+    if whole[0] >= whole[1]:
+        parts.clear()
+    for a, b in edges:
+        if a < b:
+            parts.append(select(c.extension, func.sum(c.answered), func.sum(c.talk), func.sum(c.missed_rings))
+                         .where(_mine(c, settings), _in(c, a, b)).group_by(c.extension))  # fmt: skip
+    for stmt in parts:
+        for ext, n, talk, missed in await db.execute(stmt):
+            mine = clerks.setdefault(ext, kpi.ClerkFigures(ext))
+            mine.answered, mine.talk, mine.missed_rings = (mine.answered + int(n or 0), mine.talk + float(talk or 0.0),
+                                                           mine.missed_rings + int(missed or 0))  # fmt: skip
     return kpi._Part(by_day, by_hour, clerks)

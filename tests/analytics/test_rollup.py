@@ -79,14 +79,15 @@ def reader(sessions: Any) -> Any:
     return async_sessionmaker(create_async_engine(bind.url), expire_on_commit=False)
 
 
-async def both(sessions: Any, settings: kpi.KpiSettings = kpi.KpiSettings(), **extra: Any) -> tuple[dict, dict]:
+async def both(sessions: Any, settings: kpi.KpiSettings = kpi.KpiSettings(), period: kpi.Period = PERIOD,
+               **extra: Any) -> tuple[dict, dict]:  # fmt: skip
     reads = reader(sessions)
     async with reads() as db:
-        rolled = await kpi.report(db, PERIOD, TZ, settings, today=TODAY, rollup=True, store=sessions, **extra)
+        rolled = await kpi.report(db, period, TZ, settings, today=TODAY, rollup=True, store=sessions, **extra)
     if reads is not sessions:
         await reads.kw["bind"].dispose()
     async with sessions() as db:
-        direct = await kpi.report(db, PERIOD, TZ, settings)
+        direct = await kpi.report(db, period, TZ, settings)
     return figures(rolled), figures(direct)
 
 
@@ -106,6 +107,10 @@ async def test_rollup_agrees_with_the_call_log_after_late_changes(migrated: str)
         assert direct["total"]["offered"] > 80 and direct["total"]["short_abandons"] == 8
         assert {c["extension"]: c["missed_rings"] for c in direct["clerks"]}["8005"] == 1
         assert await stale(sessions) == []  # all rolled up now
+        for first, last in ((20, 21), (19, 21), (15, 18), (17, 17)):  # short periods, one ending before today
+            short = kpi.Period(dt.date(2026, 11, first), dt.date(2026, 11, last))
+            rolled, direct = await both(sessions, period=short)
+            assert rolled == direct and direct["total"]["offered"] > 0
         async with sessions() as db:
             assert await db.scalar(select(func.count()).select_from(KpiRollupDay)) >= 7
 

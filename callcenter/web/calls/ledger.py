@@ -257,6 +257,10 @@ def _where(stmt: Select[Any], shape: Shape) -> Select[Any]:
             stmt = stmt.where(condition)
     if "number_like" in given:
         stmt = stmt.where(search.number_clause(shape.dialect))
+    if "number_walk" in given:  # SQLite: a LIKE over the newest calls of a window (see _walk_page)
+        started = _param("walk_started")
+        stmt = stmt.where(Call.caller_number.like(_param("number_walk")), Call.started_at >= started,
+                          or_(Call.started_at > started, Call.id >= _param("walk_id")))  # fmt: skip
     if "name_like" in given:
         stmt = stmt.where(search.name_clause(shape.dialect, indexed="name_fts" in given))
     if shape.span:
@@ -320,7 +324,13 @@ def _totals(shape: Shape, cap: int | None = None) -> Select[Any]:
         found = select(Call.disposition, Call.voicemail_path, Call.transferred_to, Call.talk_seconds).select_from(Call)
         if shape.pending:
             found = found.outerjoin(CallNote, CallNote.call_id == Call.id)
-        found = _where(found, shape).limit(cap + 1)
+        only_number = shape.given == {"number_like"} and not (shape.missed or shape.voicemail or shape.pending
+                                                               or shape.transferred or shape.span)  # fmt: skip
+        if shape.dialect == "sqlite" and only_number:  # the first cap + 1 the trigram index finds, no more
+            found = found.where(Call.id.in_(search.fts_ids("number_like").limit(cap + 1)))
+        else:
+            found = _where(found, shape)
+        found = found.limit(cap + 1)
         rows = (found.offset(0) if shape.fence else found).subquery()
     transferred_to = rows.c.transferred_to if cap is not None else Call.transferred_to
     answered = func.sum(case((rows.c.disposition == "answered" if cap is not None else Call.disposition == "answered", 1),
@@ -350,7 +360,12 @@ async def fetch_page(
     *, before: str | None = None,
 ) -> Page:  # fmt: skip
     """A page older than ``cursor`` (or the newest), or newer than ``before``; newest first."""
-    stmt, values = statement(filters, tz, cursor, before=before, dialect=dialect_of(session))
+    dialect = dialect_of(session)
+    if dialect == "sqlite" and filters.number and not filters.exact and not filters.name and not before:
+        walked = await _walk_page(session, filters, tz, cursor)
+        if walked is not None:
+            return walked
+    stmt, values = statement(filters, tz, cursor, before=before, dialect=dialect)
     rows = [(row, _note(row)) for row in (await session.execute(stmt, values)).all()]
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
@@ -362,6 +377,44 @@ async def fetch_page(
     next_cursor = encode_cursor(rows[-1][0].started_at, rows[-1][0].id) if more and rows else None
     prev_cursor = encode_cursor(rows[0][0].started_at, rows[0][0].id) if cursor and rows else None
     return Page(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor)
+
+
+# SQLite, part of a number: the newest this many calls (from the cursor) are first read through
+# the time index with LIKE; when they hold a whole page, that is the page. A common part (0951,
+# 8613: tens of thousands of calls) then costs a short index walk instead of reading and sorting
+# every call the trigram index finds; a rare one (fewer than a page in the window) goes to the
+# trigram index as before. Either way the page is the same: the newest matches in order.
+WALK = 5000
+
+
+@functools.lru_cache(maxsize=64)
+def _window(shape: Shape) -> Select[Any]:
+    """The (started_at, id) of the WALK-th newest call (after the cursor, within the dates)."""
+    return _ordered(_where(select(Call.started_at, Call.id), shape), shape, 1, False).offset(WALK - 1)
+
+
+async def _walk_page(session: Any, filters: Filters, tz: ZoneInfo, cursor: str | None) -> Page | None:
+    """The page read through the time index over a window of the newest WALK calls, or None
+    when the window does not hold a whole page (then the trigram index serves it)."""
+    values = _values(filters, tz, "sqlite")
+    digits = search_digits(filters.number or "")
+    del values["number_like"]
+    if cursor:
+        values["cursor_started"], values["cursor_id"] = decode_cursor(cursor)
+    window = {k: v for k, v in values.items() if k in ("date_from", "date_to", "cursor_started", "cursor_id")}
+    edge = (await session.execute(_window(Shape(frozenset(window), False, False, False, False, "", "sqlite",
+                                                str(tz))), window)).first()  # fmt: skip
+    if edge is None:
+        return None
+    values.update(number_walk=f"%{digits}%", walk_started=edge[0], walk_id=edge[1])
+    shape = Shape(frozenset(values), filters.missed and not filters.disposition, filters.voicemail, filters.pending,
+                  filters.transferred, _span(filters), "sqlite", str(tz))  # fmt: skip
+    rows = [(row, _note(row)) for row in (await session.execute(_page(shape, filters.limit + 1), values)).all()]
+    if len(rows) <= filters.limit:
+        return None
+    rows = rows[: filters.limit]
+    return Page(rows=rows, next_cursor=encode_cursor(rows[-1][0].started_at, rows[-1][0].id),
+                prev_cursor=encode_cursor(rows[0][0].started_at, rows[0][0].id) if cursor else None)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ abandon), with the ``kpi_day_versions`` counter it was computed at. ``kpi_rollup
 additive figures of the ended calls started in a UTC hour (answered, abandoned by stage, short
 abandons, voicemail, busy, failed, answered within the service level, the sums of waits and
 talk, the longest wait, the five wait buckets). ``kpi_rollup_clerks``: per UTC hour and clerk,
-answered calls and talk (by the call's start) and missed rings (by the hour the phone rang).
+answered calls and talk (by the call's start) and missed rings (by the hour the phone rang);
+``kpi_rollup_clerk_days``: the same summed per UTC day (whole days of a period are read there).
 A period's figures are then a sum over at most 367 × 24 rows (callcenter.analytics.rollup).
 
 The day counters of migration 0010 are raised by writes of ended calls on the day they
@@ -157,6 +158,10 @@ def _backfill() -> None:
              "answered": v[0], "talk": v[1], "missed_rings": v[2]} for (d, h, ext), v in clerks.items()]
     for i in range(0, len(rows), 5000):
         bind.execute(table.insert(), rows[i : i + 5000])
+    op.execute("INSERT INTO kpi_rollup_clerk_days (service_level_seconds, short_abandon_seconds, day, extension, "
+               "answered, talk, missed_rings) SELECT service_level_seconds, short_abandon_seconds, day, extension, "
+               "SUM(answered), SUM(talk), SUM(missed_rings) FROM kpi_rollup_clerks "
+               "GROUP BY service_level_seconds, short_abandon_seconds, day, extension")
     first = [r for r in bind.execute(sa.text(
         f"SELECT MIN({day}), MAX({day}) FROM calls WHERE status = 'ended' UNION ALL "
         f"SELECT MIN({rday}), MAX({rday}) FROM call_legs l")) if r[0] is not None]
@@ -189,6 +194,7 @@ def upgrade() -> None:
         *(sa.Column(n, sa.Integer(), nullable=False) for n in WAITS),
         sa.PrimaryKeyConstraint("service_level_seconds", "short_abandon_seconds", "day", "hour",
                                 name=op.f("pk_kpi_rollup_hours")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "kpi_rollup_clerks", *_key(),
@@ -199,6 +205,17 @@ def upgrade() -> None:
         sa.Column("missed_rings", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("service_level_seconds", "short_abandon_seconds", "day", "hour", "extension",
                                 name=op.f("pk_kpi_rollup_clerks")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "kpi_rollup_clerk_days", *_key(),
+        sa.Column("extension", sa.String(length=128), nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.Column("talk", sa.Float(), nullable=False),
+        sa.Column("missed_rings", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("service_level_seconds", "short_abandon_seconds", "day", "extension",
+                                name=op.f("pk_kpi_rollup_clerk_days")),
+        sqlite_with_rowid=False,
     )
     if op.get_bind().dialect.name == "postgresql":
         for name, body in PG_FUNCTIONS.items():
@@ -218,6 +235,7 @@ def downgrade() -> None:
     else:
         for name in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.drop_table("kpi_rollup_clerk_days")
     op.drop_table("kpi_rollup_clerks")
     op.drop_table("kpi_rollup_hours")
     op.drop_table("kpi_rollup_days")
