@@ -130,7 +130,9 @@ async def main(args: argparse.Namespace, url: str) -> int:
 
         await recreate_pg(url)
     engine = create_engine(url)
+    t = time.perf_counter()
     await upgrade(engine)
+    print(f"migrations: {time.perf_counter() - t:.1f} s (an existing call log: 0013 fills the rollup)")
     async with engine.connect() as conn:
         loaded = await conn.scalar(select(func.count()).select_from(Call)) if args.reuse else 0
     await engine.dispose()

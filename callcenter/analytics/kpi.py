@@ -361,7 +361,7 @@ async def _part(session: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: l
     offset = fixed_offset(tz, lo, hi)
     by_day = {day: Figures() for day in days}
     by_hour = [Figures() for _ in range(24)]
-    if offset is None:
+    if offset is None or len(days) == 1:  # one day: its ≤ 24 hours in one grouping
         regrouped = regroup(await hourly(session, lo, hi, settings), Period(days[0], days[-1]), tz)
         by_day.update(regrouped.by_day)
         by_hour = regrouped.by_hour

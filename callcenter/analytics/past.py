@@ -84,6 +84,7 @@ class KpiRollupHour(Base):
     short_abandon_seconds: Mapped[float] = mapped_column(Float, primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     hour: Mapped[int] = mapped_column(Integer, primary_key=True)  # UTC
+    epoch_hour: Mapped[int] = mapped_column(Integer)  # hours since 1970-01-01 00:00 UTC: local days by arithmetic
     answered: Mapped[int] = mapped_column(Integer)
     abandoned_queue: Mapped[int] = mapped_column(Integer)
     abandoned_ringing: Mapped[int] = mapped_column(Integer)

@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import String, and_, cast, delete, func, insert, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.analytics import kpi
@@ -47,13 +47,15 @@ def _mine(model: Any, settings: kpi.KpiSettings) -> Any:
 async def stale_days(db: AsyncSession, days: list[dt.date], settings: kpi.KpiSettings) -> list[dt.date]:
     """The days among ``days`` not rolled up, or rolled up at another counter than now."""
     first, last = days[0].isoformat(), days[-1].isoformat()
-    versions = dict((await db.execute(
-        select(KpiDayVersion.day, KpiDayVersion.version).where(KpiDayVersion.day >= first, KpiDayVersion.day <= last)
-    )).all())  # fmt: skip
-    rolled = dict((await db.execute(
-        select(KpiRollupDay.day, KpiRollupDay.version)
-        .where(_mine(KpiRollupDay, settings), KpiRollupDay.day >= first, KpiRollupDay.day <= last)
-    )).all())  # fmt: skip
+    v, r = KpiDayVersion, KpiRollupDay
+    both = union_all(
+        select(literal("v").label("kind"), v.day, v.version).where(v.day >= first, v.day <= last),
+        select(literal("r").label("kind"), r.day, r.version).where(_mine(r, settings), r.day >= first, r.day <= last),
+    )  # one round trip
+    versions: dict[str, int] = {}
+    rolled: dict[str, int] = {}
+    for kind, day, version in await db.execute(both):
+        (versions if kind == "v" else rolled)[day] = version
     return [d for d in days if rolled.get(d.isoformat()) != versions.get(d.isoformat(), 0)]
 
 
@@ -65,6 +67,14 @@ def _runs(days: list[dt.date]) -> list[list[dt.date]]:
         else:
             runs.append([day])
     return runs
+
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def _epoch_hour(key: str) -> int:
+    """Hours since 1970-01-01 00:00 UTC of a UTC hour 'YYYY-MM-DD HH'."""
+    return (dt.date.fromisoformat(key[:10]) - EPOCH).days * 24 + int(key[11:13])
 
 
 def _at(day: dt.date) -> dt.datetime:
@@ -110,7 +120,8 @@ async def _compute(db: AsyncSession, run: list[dt.date], settings: kpi.KpiSettin
     return {
         "names": names,
         "days": [{**keys, "day": d, "version": versions.get(d, 0)} for d in names],
-        "hours": [{**keys, "day": key[:10], "hour": int(key[11:13]), **{n: getattr(f, n) for n in _SUMS},
+        "hours": [{**keys, "day": key[:10], "hour": int(key[11:13]), "epoch_hour": _epoch_hour(key),
+                   **{n: getattr(f, n) for n in _SUMS},
                    "longest_wait": f.longest_wait, **dict(zip(_WAITS, f.waits))} for key, f in hours.items()],
         "clerks": [{**keys, "day": hour[:10], "hour": int(hour[11:13]), "extension": ext, "answered": c.answered,
                     "talk": c.talk, "missed_rings": c.missed_rings}
@@ -134,31 +145,33 @@ def _in(model: Any, lo: dt.datetime, hi: dt.datetime) -> Any:
     """Rows of the UTC hours in [lo, hi) (whole hours)."""
     lo, hi = lo.astimezone(dt.UTC), hi.astimezone(dt.UTC)
     lo_day, hi_day = lo.date().isoformat(), hi.date().isoformat()
-    return and_(or_(model.day > lo_day, and_(model.day == lo_day, model.hour >= lo.hour)),
+    return and_(model.day >= lo_day, model.day <= hi_day,  # the key range; the rest cuts its end days
+                or_(model.day > lo_day, and_(model.day == lo_day, model.hour >= lo.hour)),
                 or_(model.day < hi_day, and_(model.day == hi_day, model.hour < hi.hour)))  # fmt: skip
 
 
-def _local_day(dialect: str, hours: int) -> Any:
-    """The local day ('YYYY-MM-DD') of a rollup hour, for a zone ``hours`` from UTC."""
-    if dialect == "sqlite":
-        return func.date(KpiRollupHour.day, func.printf("%+d hours", KpiRollupHour.hour + hours))
-    shifted = func.to_date(KpiRollupHour.day, "YYYY-MM-DD") + func.make_interval(0, 0, 0, 0, KpiRollupHour.hour + hours)
-    return func.to_char(shifted, "YYYY-MM-DD")
+def _local_day(hours: int) -> Any:
+    """The local day of a rollup hour, for a zone ``hours`` from UTC, as days since 1970-01-01:
+    integer arithmetic, no date function per row (``hours`` is never below -24)."""
+    return (KpiRollupHour.epoch_hour + (hours + 24)) // 24 - 1
 
 
-async def _sums(db: AsyncSession, key: Any, where: Any) -> dict[Any, kpi.Figures]:
+async def _sums(db: AsyncSession, keys: dict[str, Any], where: Any) -> dict[tuple[str, str], kpi.Figures]:
+    """The summed rollup hours per value of each of ``keys`` (name: SQL expression), in one
+    statement: {(name, value): figures}."""
     m = KpiRollupHour
-    stmt = (select(key.label("key"), *(func.sum(getattr(m, n)) for n in (*_SUMS, *_WAITS)), func.max(m.longest_wait))
-            .where(where).group_by(key))  # fmt: skip
+    columns = [*(func.sum(getattr(m, n)) for n in (*_SUMS, *_WAITS)), func.max(m.longest_wait)]
+    stmt = union_all(*(select(literal(name).label("name"), cast(key, String).label("key"), *columns)
+                       .where(where).group_by(key) for name, key in keys.items()))  # fmt: skip
     out = {}
-    for key_, *values in await db.execute(stmt):
+    for name, key_, *values in await db.execute(stmt):
         sums, waits, longest = values[: len(_SUMS)], values[len(_SUMS) : -1], values[-1]
         f = kpi.Figures(**{n: (float(v or 0.0) if n in ("wait_answered", "talk") else int(v or 0))
                            for n, v in zip(_SUMS, sums)})  # fmt: skip
         f.waits = [int(w or 0) for w in waits]
         f.longest_wait = None if longest is None else float(longest)
         f.offered = f.answered + f.abandoned + f.voicemail + f.busy
-        out[key_] = f
+        out[(name, key_)] = f
     return out
 
 
@@ -173,14 +186,16 @@ async def part(db: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt
         return await kpi._part(db, lo, hi, days, tz, settings)
     if await refresh(db, _utc_days(lo, hi), settings, store):
         await db.commit()  # a new read transaction: it sees the rows just written
-    hours, dialect = offset // 3600, db.bind.dialect.name
+    hours = offset // 3600
     by_day = {day: kpi.Figures() for day in days}
     where = and_(_mine(KpiRollupHour, settings), _in(KpiRollupHour, lo, hi))
-    for key, figures in (await _sums(db, _local_day(dialect, hours), where)).items():
-        by_day.setdefault(dt.date.fromisoformat(key), kpi.Figures()).add(figures)
     by_hour = [kpi.Figures() for _ in range(24)]
-    for key, figures in (await _sums(db, KpiRollupHour.hour, where)).items():
-        by_hour[(int(key) + hours) % 24].add(figures)
+    sums = await _sums(db, {"day": _local_day(hours), "hour": KpiRollupHour.hour}, where)
+    for (name, key), figures in sums.items():
+        if name == "day":
+            by_day.setdefault(EPOCH + dt.timedelta(days=int(key)), kpi.Figures()).add(figures)
+        else:
+            by_hour[(int(key) + hours) % 24].add(figures)
     # clerks: whole UTC days from the day rows, the hours of the partial first and last days
     first, last = lo.astimezone(dt.UTC), hi.astimezone(dt.UTC)
     whole = (first.date() + (DAY if first.hour else dt.timedelta()), last.date())  # [from, to)
@@ -196,8 +211,8 @@ async def part(db: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt
         if a < b:
             parts.append(select(c.extension, func.sum(c.answered), func.sum(c.talk), func.sum(c.missed_rings))
                          .where(_mine(c, settings), _in(c, a, b)).group_by(c.extension))  # fmt: skip
-    for stmt in parts:
-        for ext, n, talk, missed in await db.execute(stmt):
+    if parts:
+        for ext, n, talk, missed in await db.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
             mine = clerks.setdefault(ext, kpi.ClerkFigures(ext))
             mine.answered, mine.talk, mine.missed_rings = (mine.answered + int(n or 0), mine.talk + float(talk or 0.0),
                                                            mine.missed_rings + int(missed or 0))  # fmt: skip

@@ -134,9 +134,11 @@ def _backfill() -> None:
         "waits_3": count(f"{ans} AND {wait} >= 15.0 AND {wait} < 30.0"),
         "waits_4": count(f"{ans} AND {wait} >= 30.0"),
     }
+    epoch = (f"CAST(extract(epoch FROM to_date({day}, 'YYYY-MM-DD')) AS INTEGER) / 3600 + {hour}" if pg
+             else f"CAST(strftime('%s', {day}) AS INTEGER) / 3600 + {hour}")
     op.execute(
-        f"INSERT INTO kpi_rollup_hours (service_level_seconds, short_abandon_seconds, day, hour, "
-        f"{', '.join(figures)}) SELECT {SL}, {SHORT}, {day}, {hour}, {', '.join(figures.values())} "
+        f"INSERT INTO kpi_rollup_hours (service_level_seconds, short_abandon_seconds, day, hour, epoch_hour, "
+        f"{', '.join(figures)}) SELECT {SL}, {SHORT}, {day}, {hour}, {epoch}, {', '.join(figures.values())} "
         f"FROM calls WHERE status = 'ended' GROUP BY {day}, {hour}"
     )
     clerks: dict[tuple[str, int, str], list[float]] = {}
@@ -187,6 +189,7 @@ def upgrade() -> None:
     op.create_table(
         "kpi_rollup_hours", *_key(),
         sa.Column("hour", sa.Integer(), nullable=False),
+        sa.Column("epoch_hour", sa.Integer(), nullable=False),
         *(sa.Column(n, sa.Integer(), nullable=False) for n in SUMS),
         sa.Column("wait_answered", sa.Float(), nullable=False),
         sa.Column("talk", sa.Float(), nullable=False),
