@@ -211,10 +211,10 @@ async def main(args: argparse.Namespace) -> None:
             targets.append(("PostgreSQL", f"{head}/cc_bench_ledger"))
         for name, url in targets:
             print(f"\n== {name}: {args.calls} calls, {args.clients} clients, {args.seconds:g} s per query kind")
-            if name == "SQLite" and args.sqlite and Path(args.sqlite).exists():
+            if (name == "SQLite" and args.sqlite and Path(args.sqlite).exists()) or (name == "PostgreSQL" and args.reuse):
                 rng = random.Random(951)  # the same numbers as the load made
                 numbers = [number(rng) for _ in range(args.calls)]
-                print(f"reusing {args.sqlite}")
+                print(f"reusing the {name} database of an earlier run")
             else:
                 numbers = await populate(url, args.calls)
             await bench(url, numbers, args.clients, args.seconds, args.think)
@@ -230,6 +230,7 @@ if __name__ == "__main__":
     parser.add_argument("--sqlite", help="keep the SQLite database in this file; reuse it if it exists")
     parser.add_argument("--url", help="a PostgreSQL URL (its database is dropped and created afresh)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--reuse", action="store_true", help="PostgreSQL: keep the database an earlier run loaded")
     parsed = parser.parse_args()
     if parsed.million:
         parsed.calls = 1_000_000

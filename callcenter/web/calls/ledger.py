@@ -361,7 +361,7 @@ async def fetch_page(
     """A page older than ``cursor`` (or the newest), or newer than ``before``; newest first."""
     dialect = dialect_of(session)
     searching = bool(filters.number) and not filters.exact
-    if searching and not filters.name and not before:
+    if searching and not filters.name and not before and await _common(session, filters, dialect):
         walked = await _walk_page(session, filters, tz, cursor, dialect)
         if walked is not None:
             return walked
@@ -385,6 +385,17 @@ async def fetch_page(
 # every call the trigram index finds; a rare one (fewer than a page in the window) goes to the
 # trigram index as before. Either way the page is the same: the newest matches in order.
 WALK = 5000
+COMMON = 10_000  # SQLite: a part found this often (1 %) is walked for; a rarer one goes to the index at once
+
+
+async def _common(session: Any, filters: Filters, dialect: str) -> bool:
+    """Whether a part of a number is worth the walk: on SQLite the trigram index counts up to
+    COMMON matches (a millisecond or two); PostgreSQL's cannot count cheaply, so always."""
+    if dialect != "sqlite":
+        return True
+    probe = select(func.count()).select_from(search.fts_ids("number_like").limit(COMMON).subquery())
+    values = {"number_like": search.number_value(dialect, search_digits(filters.number or ""))}
+    return int(await session.scalar(probe, values) or 0) >= COMMON
 
 
 @functools.lru_cache(maxsize=64)
