@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, literal_column, not_, or_, select
+from sqlalchemy import and_, case, func, literal, literal_column, not_, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.db.models import Call, CallLeg
@@ -184,11 +184,11 @@ class Report:
 # ---------------------------------------------------------------------------------- queries
 
 
-def _utc_hour(dialect: str) -> Any:
-    """The UTC hour of a call's start as 'YYYY-MM-DD HH' (SQLite stores naive UTC text)."""
+def _utc_hour(dialect: str, column: Any = Call.started_at) -> Any:
+    """The UTC hour of a call's start (or of ``column``) as 'YYYY-MM-DD HH' (SQLite stores naive UTC text)."""
     if dialect == "sqlite":
-        return func.substr(Call.started_at, 1, 13)
-    return func.to_char(func.timezone("UTC", Call.started_at), "YYYY-MM-DD HH24")
+        return func.substr(column, 1, 13)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
 
 
 def _local_day(dialect: str, offset: int) -> Any:
@@ -277,32 +277,46 @@ async def clerk_figures(session: AsyncSession, lo: dt.datetime, hi: dt.datetime,
                         cases: bool = True) -> list[ClerkFigures]:  # fmt: skip
     """Answered calls, talk time, missed rings and cases opened per extension (see the module)."""
     clerks: dict[str, ClerkFigures] = {}
+    for (_hour, ext), figures in (await clerk_hours(session, lo, hi, by_hour=False)).items():
+        clerks[ext] = figures
+    if cases:
+        for ext, n in (await cases_opened(session, lo, hi)).items():
+            clerks.setdefault(ext, ClerkFigures(ext)).cases_opened = n
+    return sorted(clerks.values(), key=lambda c: c.extension)
 
-    def one(ext: str) -> ClerkFigures:
-        return clerks.setdefault(ext, ClerkFigures(ext))
 
+async def clerk_hours(session: AsyncSession, lo: dt.datetime, hi: dt.datetime, *,
+                      by_hour: bool = True) -> dict[tuple[str | None, str], ClerkFigures]:  # fmt: skip
+    """Answered calls, talk time and missed rings per (UTC hour 'YYYY-MM-DD HH', extension) in
+    [lo, hi): the hour the call started (answered, talk) or the phone rang (missed rings).
+    ``by_hour=False``: one row per extension (hour None). Not the cases opened."""
+    dialect = session.bind.dialect.name
+    clerks: dict[tuple[str | None, str], ClerkFigures] = {}
+
+    def one(hour: str | None, ext: str) -> ClerkFigures:
+        return clerks.setdefault((hour, ext), ClerkFigures(ext))
+
+    call_hour = _utc_hour(dialect).label("hour") if by_hour else null().label("hour")
     answered = await session.execute(
-        select(Call.answered_by, func.count(), func.sum(func.coalesce(Call.talk_seconds, 0.0)))
+        select(call_hour, Call.answered_by, func.count(), func.sum(func.coalesce(Call.talk_seconds, 0.0)))
         .where(_in_period(lo, hi), Call.disposition == "answered", Call.answered_by.is_not(None))
-        .group_by(Call.answered_by)
+        .group_by(*((call_hour,) if by_hour else ()), Call.answered_by)
     )  # fmt: skip
-    for ext, n, talk in answered:
-        one(ext).answered, one(ext).talk = int(n), float(talk or 0.0)
+    for hour, ext, n, talk in answered:
+        one(hour, ext).answered, one(hour, ext).talk = int(n), float(talk or 0.0)
     colleague_answered = and_(Call.disposition == "answered", Call.answered_by != CallLeg.extension)
+    rang_hour = _utc_hour(dialect, CallLeg.rang_at).label("hour") if by_hour else null().label("hour")
     missed = await session.execute(
-        select(CallLeg.extension, func.count())
+        select(rang_hour, CallLeg.extension, func.count())
         .join(Call, Call.id == CallLeg.call_id)
         .where(CallLeg.rang_at >= lo, CallLeg.rang_at < hi, CallLeg.role == "agent",
                CallLeg.extension.is_not(None), CallLeg.up_at.is_(None), Call.status == "ended",
                not_(func.coalesce(colleague_answered, literal(False))))
-        .group_by(CallLeg.extension)
+        .group_by(*((rang_hour,) if by_hour else ()), CallLeg.extension)
     )  # fmt: skip
-    for ext, n in missed:
-        one(ext).missed_rings = int(n)
-    if cases:
-        for ext, n in (await cases_opened(session, lo, hi)).items():
-            one(ext).cases_opened = n
-    return sorted(clerks.values(), key=lambda c: c.extension)
+    for hour, ext, n in missed:
+        one(hour, ext).missed_rings = int(n)
+    return clerks
 
 
 async def cases_opened(session: AsyncSession, lo: dt.datetime, hi: dt.datetime) -> dict[str, int]:
@@ -347,7 +361,7 @@ async def _part(session: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: l
     offset = fixed_offset(tz, lo, hi)
     by_day = {day: Figures() for day in days}
     by_hour = [Figures() for _ in range(24)]
-    if offset is None:
+    if offset is None or len(days) == 1:  # one day: its ≤ 24 hours in one grouping
         regrouped = regroup(await hourly(session, lo, hi, settings), Period(days[0], days[-1]), tz)
         by_day.update(regrouped.by_day)
         by_hour = regrouped.by_hour
@@ -381,19 +395,32 @@ def _assemble(period: Period, settings: KpiSettings, parts: list[_Part]) -> Repo
 
 
 async def report(session: AsyncSession, period: Period, tz: ZoneInfo, settings: KpiSettings,
-                 *, clerks: bool = True, cache: Any = None,
-                 today: dt.date | None = None) -> Report:  # fmt: skip
+                 *, clerks: bool = True, cache: Any = None, today: dt.date | None = None,
+                 rollup: bool = False, store: Any = None) -> Report:  # fmt: skip
     """Every figure of the period: totals, by local day, hour and weekday, and per clerk.
-    ``cache`` (:class:`callcenter.analytics.past.PastCache`): reuse the figures of the days
-    before ``today`` while they are unchanged."""
+    The days before ``today`` come from ``cache`` (:class:`callcenter.analytics.past.PastCache`:
+    reused while unchanged) and/or, with ``rollup``, from the rollup tables
+    (:mod:`callcenter.analytics.rollup`; stale days are computed again in a transaction of
+    ``store``, the writers' sessions); today, and everything without either, from the call log."""
     lo, hi = period.bounds(tz)
     days = period.days()
-    if cache is None or today is None or days[0] >= today:
+    compute: Any = _part
+    if rollup:
+        from callcenter.analytics import rollup as rollups
+
+        async def compute(session: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt.date],
+                          tz: ZoneInfo, settings: KpiSettings) -> _Part:  # fmt: skip
+            return await rollups.part(session, lo, hi, days, tz, settings, store)
+
+    if (cache is None and not rollup) or today is None or days[0] >= today:
         parts = [await _part(session, lo, hi, days, tz, settings)]
     else:
         past = [d for d in days if d < today]
         split = dt.datetime.combine(past[-1] + dt.timedelta(days=1), dt.time(), tz).astimezone(dt.timezone.utc)
-        parts = [await cache.part(session, lo, min(split, hi), past, tz, settings)]
+        if cache is not None:
+            parts = [await cache.part(session, lo, min(split, hi), past, tz, settings, compute=compute)]
+        else:
+            parts = [await compute(session, lo, min(split, hi), past, tz, settings)]
         if split < hi:
             parts.append(await _part(session, split, hi, [d for d in days if d >= today], tz, settings))
     result = _assemble(period, settings, parts)

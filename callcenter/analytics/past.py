@@ -8,7 +8,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import Float, Integer, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,7 +31,9 @@ class PastCache:
         self.hits = self.misses = 0
 
     async def part(self, session: AsyncSession, lo: dt.datetime, hi: dt.datetime, days: list[dt.date],
-                   tz: ZoneInfo, settings: kpi.KpiSettings) -> kpi._Part:  # fmt: skip
+                   tz: ZoneInfo, settings: kpi.KpiSettings, compute: Any = None) -> kpi._Part:  # fmt: skip
+        """The figures of ``days`` ([lo, hi)): kept ones while unchanged, else ``compute``
+        (default :func:`kpi._part`, from the call log; the rollup: :func:`rollup.part`)."""
         key = (str(session.bind.url), tz.key, settings, lo, hi)
         stamp = await fingerprint(session, lo, hi)
         known = self._parts.get(key)
@@ -41,7 +43,7 @@ class PastCache:
         self.misses += 1
         from callcenter.analytics import kpi  # here: db.models imports this module to register the table
 
-        part = await kpi._part(session, lo, hi, days, tz, settings)
+        part = await (compute or kpi._part)(session, lo, hi, days, tz, settings)
         self._parts.pop(key, None)
         self._parts[key] = (stamp, part)
         while len(self._parts) > self.size:
@@ -57,6 +59,83 @@ class KpiDayVersion(Base):
 
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+
+
+class KpiRollupDay(Base):
+    """A UTC day whose figures are in the rollup (callcenter.analytics.rollup), for one pair of
+    thresholds, computed from the call log at ``version`` of that day's counter (0: no counter)."""
+
+    __tablename__ = "kpi_rollup_days"
+
+    service_level_seconds: Mapped[float] = mapped_column(Float, primary_key=True)
+    short_abandon_seconds: Mapped[float] = mapped_column(Float, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class KpiRollupHour(Base):
+    """The additive figures (callcenter.analytics.kpi.Figures) of the ended calls started in one
+    UTC hour of a rolled-up day; hours without calls have no row."""
+
+    __tablename__ = "kpi_rollup_hours"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order: a period is one range
+
+    service_level_seconds: Mapped[float] = mapped_column(Float, primary_key=True)
+    short_abandon_seconds: Mapped[float] = mapped_column(Float, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)  # UTC
+    epoch_hour: Mapped[int] = mapped_column(Integer)  # hours since 1970-01-01 00:00 UTC: local days by arithmetic
+    answered: Mapped[int] = mapped_column(Integer)
+    abandoned_queue: Mapped[int] = mapped_column(Integer)
+    abandoned_ringing: Mapped[int] = mapped_column(Integer)
+    abandoned_voicemail: Mapped[int] = mapped_column(Integer)
+    short_abandons: Mapped[int] = mapped_column(Integer)
+    voicemail: Mapped[int] = mapped_column(Integer)
+    busy: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    answered_in_sl: Mapped[int] = mapped_column(Integer)
+    wait_answered: Mapped[float] = mapped_column(Float)
+    talk: Mapped[float] = mapped_column(Float)
+    longest_wait: Mapped[float | None] = mapped_column(Float, nullable=True)
+    waits_0: Mapped[int] = mapped_column(Integer)
+    waits_1: Mapped[int] = mapped_column(Integer)
+    waits_2: Mapped[int] = mapped_column(Integer)
+    waits_3: Mapped[int] = mapped_column(Integer)
+    waits_4: Mapped[int] = mapped_column(Integer)
+
+
+class KpiRollupClerk(Base):
+    """A clerk's answered calls and talk time (calls started in the UTC hour) and missed rings
+    (phone rang in the UTC hour) in one hour of a rolled-up day; zero rows are left out."""
+
+    __tablename__ = "kpi_rollup_clerks"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    service_level_seconds: Mapped[float] = mapped_column(Float, primary_key=True)
+    short_abandon_seconds: Mapped[float] = mapped_column(Float, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    extension: Mapped[str] = mapped_column(String(128), primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer)
+    talk: Mapped[float] = mapped_column(Float)
+    missed_rings: Mapped[int] = mapped_column(Integer)
+
+
+class KpiRollupClerkDay(Base):
+    """The clerk rows of a rolled-up day summed over its 24 hours: whole UTC days of a period
+    are read from here (10 clerks: 10 rows a day instead of 240), its partial days from
+    ``kpi_rollup_clerks``."""
+
+    __tablename__ = "kpi_rollup_clerk_days"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    service_level_seconds: Mapped[float] = mapped_column(Float, primary_key=True)
+    short_abandon_seconds: Mapped[float] = mapped_column(Float, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    extension: Mapped[str] = mapped_column(String(128), primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer)
+    talk: Mapped[float] = mapped_column(Float)
+    missed_rings: Mapped[int] = mapped_column(Integer)
 
 
 async def fingerprint(session: AsyncSession, lo: dt.datetime, hi: dt.datetime) -> tuple[Any, ...]:

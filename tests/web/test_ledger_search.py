@@ -233,3 +233,24 @@ async def test_a_search_pages_back_and_forth(panel: Panel) -> None:
     assert third["next_cursor"] is None
     back = await get(before=third["prev_cursor"])
     assert [item["id"] for item in back["items"]] == [ids[1]]
+
+
+async def test_the_totals_line_counts_up_to_a_cap_then_all_on_demand(panel: Panel, monkeypatch: Any) -> None:
+    """The ledger page counts at most TOTALS_CAP calls for its totals line ("more than N"), and
+    every call with count=1; the API's totals always count every call."""
+    from callcenter.web.calls import ledger
+
+    await add_calls(panel)
+    await login(panel.client, "clerk")
+    monkeypatch.setattr(ledger, "TOTALS_CAP", 2)
+    for query, calls in (({"number": "0951"}, 3), ({"name": "Zh"}, 1), ({}, 5)):
+        page = await (await panel.client.get("/calls", params=query)).text()
+        exact = await (await panel.client.get("/api/calls/totals", params=query)).json()
+        assert exact["calls"] == calls and "more" not in exact
+        if calls > 2:
+            assert 'data-testid="total-calls">通话超过 2 次<' in page and 'data-testid="count-all"' in page
+            assert "接听" not in page.split('data-testid="totals"')[1].split("</p>")[0]
+            page = await (await panel.client.get("/calls", params={**query, "count": "1"})).text()
+        assert f'data-testid="total-calls">通话 {calls} 次<' in page
+        answered = page.split('data-testid="total-calls">')[1].split("</p>")[0]
+        assert f"接听 {exact['answered']}" in answered

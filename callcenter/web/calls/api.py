@@ -69,7 +69,7 @@ async def ledger_totals(request: web.Request, query: LedgerQuery) -> dict[str, A
     filters = await filters_for(request, query)
     async with request.app[keys.LIST_READS].connect() as db:
         totals = await ledger.fetch_totals(db, filters, request.app[keys.CONFIG].tz)
-    return dataclasses.asdict(totals)
+    return {k: v for k, v in dataclasses.asdict(totals).items() if k != "more"}  # counted all: never more
 
 
 @api.get("/api/calls/missed", Perm.CALLS_VIEW, query=MissedQuery, response=CallPage)

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from callcenter import phones
@@ -34,6 +34,10 @@ DISPOSITIONS = ("answered", "voicemail", "busy", "abandoned", "failed")
 MISSED = ("abandoned", "busy", "voicemail")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# The ledger page's totals line counts at most this many calls unless asked to count them all
+# (``count=1``): a search of 4 common digits (0951, 1390) matches tens of thousands of calls,
+# and reading them all on every page view cost more than the page itself.
+TOTALS_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -197,20 +201,21 @@ def statement(
 
 
 def _fence(filters: Filters, dialect: str) -> bool:
-    """Whether PostgreSQL must search through the trigram index first. For 5 digits or more
-    its planner overestimates the matches (0.16 % for 0.016 % at 1 M calls) and walks the
-    time index instead, reading ~400,000 rows (400 ms) where the index needs 20 ms; for 4
-    digits its choice is right often enough (a common 0951 is found faster by the walk)."""
-    return dialect == "postgresql" and bool(filters.number) and not filters.exact and len(
-        search_digits(filters.number or "")) >= 5  # fmt: skip
+    """Whether PostgreSQL must search through the trigram index first: for part of a number
+    once the time index did not find a whole page among the newest calls (_walk_page), its
+    planner would otherwise walk the time index over most of the table (~400,000 rows, 400 ms,
+    for a rare part) where the trigram index needs 20 ms."""
+    return dialect == "postgresql" and bool(filters.number) and not filters.exact
 
 
-def totals_statement(filters: Filters, tz: ZoneInfo, dialect: str = "sqlite") -> tuple[Select[Any], dict[str, Any]]:
-    """The totals of everything the filters select: calls, answered, voicemail, transferred, talk."""
+def totals_statement(filters: Filters, tz: ZoneInfo, dialect: str = "sqlite",
+                     cap: int | None = None) -> tuple[Select[Any], dict[str, Any]]:  # fmt: skip
+    """The totals of everything the filters select: calls, answered, voicemail, transferred, talk;
+    with ``cap``, of at most ``cap + 1`` of the calls (enough to tell there are more than ``cap``)."""
     values = _values(filters, tz, dialect)
     shape = Shape(frozenset(values), filters.missed and not filters.disposition, filters.voicemail,
-                  filters.pending, filters.transferred, _span(filters), dialect, str(tz))  # fmt: skip
-    return _totals(shape), values
+                  filters.pending, filters.transferred, _span(filters), dialect, str(tz), _fence(filters, dialect))  # fmt: skip
+    return _totals(shape, cap), values
 
 
 def _span(filters: Filters) -> str:
@@ -251,6 +256,10 @@ def _where(stmt: Select[Any], shape: Shape) -> Select[Any]:
             stmt = stmt.where(condition)
     if "number_like" in given:
         stmt = stmt.where(search.number_clause(shape.dialect))
+    if "number_walk" in given:  # SQLite: a LIKE over the newest calls of a window (see _walk_page)
+        started = _param("walk_started")
+        stmt = stmt.where(Call.caller_number.like(_param("number_walk")), Call.started_at >= started,
+                          or_(Call.started_at > started, Call.id >= _param("walk_id")))  # fmt: skip
     if "name_like" in given:
         stmt = stmt.where(search.name_clause(shape.dialect, indexed="name_fts" in given))
     if shape.span:
@@ -308,12 +317,31 @@ def _order(stmt: Select[Any], newer: bool) -> Select[Any]:
 
 
 @functools.lru_cache(maxsize=128)
-def _totals(shape: Shape) -> Select[Any]:
-    answered = func.sum(case((Call.disposition == "answered", 1), else_=0))
-    voicemail = func.sum(case((Call.voicemail_path.is_not(None), 1), else_=0))
-    transferred = func.sum(case((search.transferred_clause(), 1), else_=0))
+def _totals(shape: Shape, cap: int | None = None) -> Select[Any]:
+    rows: Any = Call
+    if cap is not None:  # any cap + 1 of the calls (no order: the first found)
+        found = select(Call.disposition, Call.voicemail_path, Call.transferred_to, Call.talk_seconds).select_from(Call)
+        if shape.pending:
+            found = found.outerjoin(CallNote, CallNote.call_id == Call.id)
+        only_number = shape.given == {"number_like"} and not (shape.missed or shape.voicemail or shape.pending
+                                                               or shape.transferred or shape.span)  # fmt: skip
+        if shape.dialect == "sqlite" and only_number:  # the first cap + 1 the trigram index finds, no more
+            found = found.where(Call.id.in_(search.fts_ids("number_like").limit(cap + 1)))
+        else:
+            found = _where(found, shape)
+        found = found.limit(cap + 1)
+        rows = found.subquery()
+    transferred_to = rows.c.transferred_to if cap is not None else Call.transferred_to
+    answered = func.sum(case((rows.c.disposition == "answered" if cap is not None else Call.disposition == "answered", 1),
+                             else_=0))  # fmt: skip
+    voicemail_path = rows.c.voicemail_path if cap is not None else Call.voicemail_path
+    voicemail = func.sum(case((voicemail_path.is_not(None), 1), else_=0))
+    transferred = func.sum(case((search.transferred_clause(transferred_to), 1), else_=0))
+    talk = rows.c.talk_seconds if cap is not None else Call.talk_seconds
     stmt = select(func.count().label("calls"), answered.label("answered"), voicemail.label("voicemail"),
-                  transferred.label("transferred"), func.sum(Call.talk_seconds).label("talk_seconds"))  # fmt: skip
+                  transferred.label("transferred"), func.sum(talk).label("talk_seconds"))  # fmt: skip
+    if cap is not None:
+        return stmt.select_from(rows)
     stmt = stmt.select_from(Call)
     if shape.pending:
         stmt = stmt.outerjoin(CallNote, CallNote.call_id == Call.id)
@@ -331,8 +359,14 @@ async def fetch_page(
     *, before: str | None = None,
 ) -> Page:  # fmt: skip
     """A page older than ``cursor`` (or the newest), or newer than ``before``; newest first."""
-    stmt, values = statement(filters, tz, cursor, before=before, dialect=dialect_of(session))
-    rows = [(row, _note(row)) for row in (await session.execute(stmt, values)).all()]
+    dialect = dialect_of(session)
+    searching = bool(filters.number) and not filters.exact
+    if searching and not filters.name and not before and await _common(session, filters, dialect):
+        walked = await _walk_page(session, filters, tz, cursor, dialect)
+        if walked is not None:
+            return walked
+    stmt, values = statement(filters, tz, cursor, before=before, dialect=dialect)
+    rows = [(row, _note(row)) for row in (await _trigram_first(session, dialect, searching, stmt, values)).all()]
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     if before and not cursor:
@@ -345,6 +379,70 @@ async def fetch_page(
     return Page(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor)
 
 
+# Part of a number: the newest this many calls (from the cursor) are first read through
+# the time index with LIKE; when they hold a whole page, that is the page. A common part (0951,
+# 8613: tens of thousands of calls) then costs a short index walk instead of reading and sorting
+# every call the trigram index finds; a rare one (fewer than a page in the window) goes to the
+# trigram index as before. Either way the page is the same: the newest matches in order.
+WALK = 5000
+COMMON = 10_000  # SQLite: a part found this often (1 %) is walked for; a rarer one goes to the index at once
+
+
+async def _common(session: Any, filters: Filters, dialect: str) -> bool:
+    """Whether a part of a number is worth the walk: on SQLite the trigram index counts up to
+    COMMON matches (a millisecond or two); PostgreSQL's cannot count cheaply, so always."""
+    if dialect != "sqlite":
+        return True
+    probe = select(func.count()).select_from(search.fts_ids("number_like").limit(COMMON).subquery())
+    values = {"number_like": search.number_value(dialect, search_digits(filters.number or ""))}
+    return int(await session.scalar(probe, values) or 0) >= COMMON
+
+
+@functools.lru_cache(maxsize=64)
+def _window(shape: Shape) -> Select[Any]:
+    """The (started_at, id) of the WALK-th newest call (after the cursor, within the dates)."""
+    return _ordered(_where(select(Call.started_at, Call.id), shape), shape, 1, False).offset(WALK - 1)
+
+
+async def _trigram_first(session: Any, dialect: str, searching: bool, stmt: Any, values: dict[str, Any]) -> Any:
+    """Run ``stmt``; PostgreSQL, a search by part of a number: without sequential scans. Its
+    planner guesses 0.8 % of the calls for any 4 digits and reads the whole table (1 M calls:
+    400 ms) where the trigram index finds a rare part in 20 ms (a common one is served by the
+    time index first: _walk_page, and the totals' cap)."""
+    if dialect != "postgresql" or not searching:
+        return await session.execute(stmt, values)
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    try:
+        return await session.execute(stmt, values)
+    finally:
+        await session.execute(text("SET LOCAL enable_seqscan = on"))
+
+
+async def _walk_page(session: Any, filters: Filters, tz: ZoneInfo, cursor: str | None,
+                     dialect: str) -> Page | None:  # fmt: skip
+    """The page read through the time index over a window of the newest WALK calls, or None
+    when the window does not hold a whole page (then the trigram index serves it)."""
+    values = _values(filters, tz, dialect)
+    digits = search_digits(filters.number or "")
+    del values["number_like"]
+    if cursor:
+        values["cursor_started"], values["cursor_id"] = decode_cursor(cursor)
+    window = {k: v for k, v in values.items() if k in ("date_from", "date_to", "cursor_started", "cursor_id")}
+    edge = (await session.execute(_window(Shape(frozenset(window), False, False, False, False, "", dialect,
+                                                str(tz))), window)).first()  # fmt: skip
+    if edge is None:
+        return None
+    values.update(number_walk=f"%{digits}%", walk_started=edge[0], walk_id=edge[1])
+    shape = Shape(frozenset(values), filters.missed and not filters.disposition, filters.voicemail, filters.pending,
+                  filters.transferred, _span(filters), dialect, str(tz))  # fmt: skip
+    rows = [(row, _note(row)) for row in (await session.execute(_page(shape, filters.limit + 1), values)).all()]
+    if len(rows) <= filters.limit:
+        return None
+    rows = rows[: filters.limit]
+    return Page(rows=rows, next_cursor=encode_cursor(rows[-1][0].started_at, rows[-1][0].id),
+                prev_cursor=encode_cursor(rows[0][0].started_at, rows[0][0].id) if cursor else None)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Totals:
     calls: int
@@ -352,11 +450,18 @@ class Totals:
     voicemail: int
     transferred: int
     talk_seconds: float
+    more: bool = False  # more than ``calls`` calls match (a capped count): the other figures are not given
 
 
-async def fetch_totals(session: AsyncSession | AsyncConnection | Reader, filters: Filters, tz: ZoneInfo) -> Totals:
-    stmt, values = totals_statement(filters, tz, dialect_of(session))
-    row = (await session.execute(stmt, values)).one()
+async def fetch_totals(session: AsyncSession | AsyncConnection | Reader, filters: Filters, tz: ZoneInfo,
+                       cap: int | None = None) -> Totals:  # fmt: skip
+    """The totals of the filters' calls; with ``cap``, exact when at most ``cap`` match, else
+    only that there are more than ``cap`` (``more``; the other figures 0)."""
+    dialect = dialect_of(session)
+    stmt, values = totals_statement(filters, tz, dialect, cap)
+    row = (await _trigram_first(session, dialect, bool(filters.number) and not filters.exact, stmt, values)).one()
+    if cap is not None and int(row.calls or 0) > cap:
+        return Totals(cap, 0, 0, 0, 0.0, more=True)
     return Totals(int(row.calls or 0), int(row.answered or 0), int(row.voicemail or 0), int(row.transferred or 0),
                   float(row.talk_seconds or 0))  # fmt: skip
 

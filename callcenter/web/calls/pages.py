@@ -40,7 +40,8 @@ async def _list_context(request: web.Request, query: LedgerQuery) -> dict[str, A
     filters = await filters_for(request, query)
     async with request.app[keys.LIST_READS].connect() as db:
         page = await ledger.fetch_page(db, filters, tz, query.cursor or None, before=query.before or None)
-        totals = await ledger.fetch_totals(db, filters, tz) if not filters.missed else None
+        cap = None if query.count in ("1", "true", "yes", "on") else ledger.TOTALS_CAP
+        totals = await ledger.fetch_totals(db, filters, tz, cap) if not filters.missed else None
     clerks = (await names_of(request)).clerks
     args = filters.query_args()
     next_url = str(request.rel_url.with_query({**args, "cursor": page.next_cursor})) if page.next_cursor else None
@@ -49,6 +50,7 @@ async def _list_context(request: web.Request, query: LedgerQuery) -> dict[str, A
     return {
         "page": page, "filters": filters, "clerks": clerks, "next_url": next_url, "prev_url": prev_url,
         "first_url": str(request.rel_url.with_query(args)), "totals": totals,
+        "count_url": str(request.rel_url.with_query({**args, "count": "1"})),
         "export_query": urlencode(args), "has_extension": bool(user and user.extension),
         "can_edit": user is not None and allowed(user.role, Perm.CALLS_EDIT),
         "dispositions": ledger.MISSED if filters.missed else ledger.DISPOSITIONS,

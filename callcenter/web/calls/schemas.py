@@ -56,6 +56,8 @@ class LedgerQuery(Params):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
     cursor: line(200) | None = Field(None, description="next_cursor of the previous page (older calls)")
     before: line(200) | None = Field(None, description="prev_cursor of a page (the newer calls before it)")
+    count: Flag | None = Field(None, description="ledger page: 1: its totals line counts every matching call "
+                               "(else up to 1,000: '1,000+')")
 
     @model_validator(mode="before")
     @classmethod

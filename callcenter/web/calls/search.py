@@ -43,7 +43,7 @@ def fts_phrase(field: str, text: str) -> str:
     return f'{field} : "{text.replace(chr(34), chr(34) * 2)}"'
 
 
-def _fts_ids(param: str) -> Select[Any]:
+def fts_ids(param: str) -> Select[Any]:
     return select(_FTS.c.rowid).where(literal_column("calls_search").op("MATCH")(_param(param)))
 
 
@@ -51,7 +51,7 @@ def number_clause(dialect: str) -> ColumnElement[bool]:
     """Calls whose caller number holds the digits of parameter ``number_like`` (SQLite: an
     FTS5 phrase from :func:`fts_phrase`; PostgreSQL: a LIKE pattern)."""
     if dialect == "sqlite":
-        return Call.id.in_(_fts_ids("number_like"))
+        return Call.id.in_(fts_ids("number_like"))
     return Call.caller_number.like(_param("number_like"))
 
 
@@ -65,7 +65,7 @@ def name_clause(dialect: str, indexed: bool) -> ColumnElement[bool]:
         return col.like(pattern, escape=_ESCAPE) if dialect == "sqlite" else col.ilike(pattern, escape=_ESCAPE)
 
     if dialect == "sqlite" and indexed:
-        own: Select[Any] = _fts_ids("name_fts")
+        own: Select[Any] = fts_ids("name_fts")
     else:
         own = select(Call.id).where(like(Call.caller_name))
     noted = select(CallNote.call_id).where(like(CallNote.caller_name))
@@ -103,6 +103,6 @@ def time_of_day_clause(dialect: str, tz: ZoneInfo, *, since: bool, until: bool, 
     return or_(after, before) if night else and_(after, before)
 
 
-def transferred_clause() -> ColumnElement[bool]:
-    """Calls transferred at least once (``transferred_to`` is a JSON list)."""
-    return func.coalesce(func.json_array_length(Call.transferred_to), 0) > 0
+def transferred_clause(column: Any = Call.transferred_to) -> ColumnElement[bool]:
+    """Calls transferred at least once (``transferred_to``, or ``column``, is a JSON list)."""
+    return func.coalesce(func.json_array_length(column), 0) > 0

@@ -37,8 +37,8 @@ async def build_report(request: web.Request, query: ReportQuery) -> kpi.Report:
     today = now(request).astimezone(config.tz).date()
     period = reports.period_of(query.date_from, query.date_to, today)
     async with request.app[keys.READS]() as db:
-        return await kpi.report(db, period, config.tz, kpi.settings_of(config), cache=request.app[keys.WALLBOARD].past,
-                                today=today)  # fmt: skip
+        return await kpi.report(db, period, config.tz, kpi.settings_of(config), cache=request.app[keys.WALLBOARD].past, rollup=True,
+                                today=today, store=request.app[keys.SESSIONS])  # fmt: skip
 
 
 @api.get("/api/queue-report", Perm.SUPERVISE, query=ReportQuery, response=ReportOut)
