@@ -150,13 +150,16 @@ async def test_a_case_is_corrected_from_its_page(served: Served, browser: Any) -
     assert "13995112288" in await clerk.locator("[data-testid=facts]").inner_text()
     timeline = await clerk.locator("[data-testid=timeline]").inner_text()
     assert "更正记录" in timeline and "用户说是暖气管漏水" in timeline and "报修" in timeline
-    assert "D4.major" in await clerk.locator("[data-testid=deadlines]").inner_text()
+    deadlines = await clerk.locator("[data-testid=deadlines]").inner_text()
+    assert "D4 大修不过夜" in deadlines and "major" not in deadlines  # the variant by its title, not its code
 
     form = other.locator("[data-testid=edit-form]")  # opened before the correction
     await form.locator("input[name=room]").fill("1201")
     await form.locator("[data-testid=edit-save]").click()
     await other.locator("[data-testid=edit-error]").wait_for()
-    assert "nothing was saved" in await other.locator("[data-testid=edit-error]").inner_text()
+    refused = await other.locator("[data-testid=edit-error]").inner_text()
+    # nothing saved, said in Chinese, and the fields only the other tab changed already taken from it
+    assert "未保存" in refused and "联系电话" in refused and "nothing" not in refused
     assert await other.locator("[data-testid=edit-form] input[name=room]").input_value() == "1201"
     async with sessions() as db:
         case = await db.get(Case, case_id)

@@ -14,14 +14,19 @@ which seeded record fills it). On each page the sweep fails on
   the top navigation on more than one line;
 * a column of figures whose header is not aligned as its figures are.
 
+With ``CALLCENTER_SCREENSHOTS=docs/screenshots`` the Chinese sweep also saves a picture of every
+page as the first role that may open it (``sweep-<page>.png``), how the docs' pictures are refreshed.
+
 Needs Debian's chromium and the playwright package (see test_browser.py); fails, never skips.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from datetime import timedelta
 from typing import Any
 
@@ -202,6 +207,8 @@ async def test_every_page_as_every_role(panel: Panel, browser: Any, lang: str) -
     user_data = set(CAST) | {f"station-{code}" for code in ("hubin", "beiyuan", "renyi", "xinli", "yucai")}
     user_data |= {"head-office1", "8001", "8002"}
     failures: list[str] = []
+    shots = Path(os.environ["CALLCENTER_SCREENSHOTS"]) if os.environ.get("CALLCENTER_SCREENSHOTS") else None
+    shot: set[str] = set()
     for username in CAST:
         context = await browser.new_context(viewport={"width": WIDTH, "height": HEIGHT},
                                             locale="zh-CN" if lang == "zh" else "en-US")  # fmt: skip
@@ -222,6 +229,10 @@ async def test_every_page_as_every_role(panel: Panel, browser: Any, lang: str) -
                 own = f"status of {status}"
                 failures += [f"{where}: console: {e}" for e in errors if not (own in e and e.endswith(base + url))]
                 failures += [f"{where}: layout: {p}" for p in await page.evaluate(LAYOUT)]
+                if shots and lang == "zh" and status == 200 and url not in shot:
+                    shot.add(url)
+                    slug = re.sub(r"/\d+", "-detail", url.strip("/") or "home").replace("/", "-")
+                    await page.screenshot(path=str(shots / f"sweep-{slug}.png"), full_page=True)
                 if lang == "zh":
                     text = await page.evaluate(VISIBLE_TEXT)
                     bad = ascii_offences(text, user_data)
