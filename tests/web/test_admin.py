@@ -149,7 +149,10 @@ async def test_rules_and_extraction_tables_are_shown_to_the_manager(panel: Panel
     await login(panel.client, "manager")
     page = await (await panel.client.get("/admin/rules")).text()
     for rule in ("D1", "D2", "D3", "D4.minor", "D5", "D6", "D7", "D8", "D9", "R1", "R2", "R3"):
-        assert f"<b>{rule}</b>" in page, rule
+        assert f"<code>{rule}</code>" in page, rule  # the rule file's ids, as the administrator writes them
+    # the rule book's events and readings in Chinese, not the file's codes and English notes
+    assert "下达指令" in page and "反馈到专线" in page and "按1小时计算" in page
+    assert ">accepted<" not in page and "wall clock" not in page.split("rules-raw")[0]
     rules = await (await panel.client.get("/api/rules")).json()
     assert {r["id"] for r in rules["rules"]} >= {"D1", "D5", "D9"} and len(rules["reports"]) == 3
     page = await (await panel.client.get("/admin/extraction")).text()
