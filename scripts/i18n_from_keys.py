@@ -254,7 +254,7 @@ def add_entries(path: Path, var: str, items: list[tuple[str, str]], *, register:
     if var not in tables:
         block = ""
         if prefixes is not None:
-            block += f"# The page script's strings: key → msgid, sent translated as JSON (i18n.for_js).\n"
+            block += "# The page script's strings: key → msgid, sent translated as JSON (i18n.for_js).\n"
             block += f"JS_PREFIXES = {prefixes!r}\n"
         block += f"{var}: Words = {{\n}}\n\n"
         at = next((i for i, line in enumerate(lines) if line.startswith("VOCABULARIES")), len(lines))

@@ -54,7 +54,8 @@ async def _pg_admin(url: str, sql: str) -> None:
         await conn.close()
 
 
-async def _upgrade(url: str) -> None:
+async def upgrade_url(url: str) -> None:
+    """Every migration applied to the database at ``url`` (what ``callcenter db upgrade`` does)."""
     from callcenter.db.migrate import upgrade
     from callcenter.db.session import create_engine
 
@@ -85,7 +86,7 @@ def pg_template() -> Iterator[str]:
     asyncio.run(_pg_admin(base, f'CREATE DATABASE "{name}"'))
     head, _, _db = base.rpartition("/")
     try:
-        asyncio.run(_upgrade(f"{head}/{name}"))
+        asyncio.run(upgrade_url(f"{head}/{name}"))
         yield name
     finally:
         asyncio.run(_pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -95,7 +96,7 @@ def pg_template() -> Iterator[str]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite file migrated once for the session, copied for each test that wants one."""
     path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
-    asyncio.run(_upgrade(f"sqlite+aiosqlite:///{path}"))
+    asyncio.run(upgrade_url(f"sqlite+aiosqlite:///{path}"))
     return path
 
 
@@ -145,5 +146,5 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def migrated(db_url: str) -> AsyncIterator[str]:
     if db_url not in _FROM_TEMPLATE:
-        await _upgrade(db_url)
+        await upgrade_url(db_url)
     yield db_url

@@ -117,7 +117,7 @@ def cli_env(monkeypatch, migrated: str, tmp_path) -> Path:  # type: ignore[no-un
 
 
 async def test_cli_audit_verify(sessions, migrated: str, monkeypatch, capsys, tmp_path) -> None:
-    keyfile = cli_env(monkeypatch, migrated, tmp_path)
+    cli_env(monkeypatch, migrated, tmp_path)
     await write(sessions, 2)
     assert await asyncio.to_thread(cli.main, ["audit", "verify"]) == 0
     assert capsys.readouterr().out == "ok 4 rows\n"

@@ -171,6 +171,6 @@ class Cursor(Base):
 from callcenter.web import models as _web_models  # noqa: E402,F401
 from callcenter.tickets import models as _tickets_models  # noqa: E402,F401
 from callcenter.transcribe import models as _transcribe_models  # noqa: E402,F401
-from callcenter.live import events as _live_events
+from callcenter.live import events as _live_events  # noqa: E402,F401
 from callcenter.ami import clerk_store as _clerk_store  # noqa: E402,F401
 from callcenter.analytics import past as _kpi_past  # noqa: E402,F401

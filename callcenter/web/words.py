@@ -1,8 +1,4 @@
-"""Words of this feature that stored values are shown as (translated when a page is rendered).
-
-Each table maps a stored value to its English msgid (``N_``) or (context, msgid) pair (``pN_``);
-``i18n.word(vocabulary, value)`` translates it for the request's language.
-"""
+"""This feature's vocabularies and page-script strings (how they work: callcenter.web.i18n)."""
 
 from __future__ import annotations
 

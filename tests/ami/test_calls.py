@@ -8,26 +8,13 @@ import pytest
 
 from callcenter.ami import calls as sm
 from callcenter.ami import events as ev
-from tests.ami.tracedata import EXPECTED, SCENARIOS, cdr_calls, messages
+from tests.ami.tracedata import EXPECTED, SCENARIOS, cdr_calls, messages, run_state_machine
 
 
 def replay(trace: Path) -> tuple[list[dict], dict[str, sm.CallState]]:
     """Drive the state machine with the recorded messages; the recorded offsets as times."""
-    states: dict[str, sm.CallState] = {}
-    done = []
-    for t, headers in messages(trace):
-        event = ev.parse_event(headers, 1_000_000.0 + t)
-        linkedid = sm.linkedid_of(event) if event else None
-        if linkedid is None:
-            continue
-        state = states.get(linkedid)
-        if sm.starts_new_call(state, event):
-            state = None
-        state, effects = sm.apply(state, event)
-        if state is not None:
-            states[linkedid] = state
-        done += [sm.record(e.call) for e in effects if e.kind == "ended"]
-    return done, states
+    ended, states = run_state_machine(trace, 1_000_000.0)
+    return [sm.record(call) for call in ended], states
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

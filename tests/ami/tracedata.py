@@ -43,6 +43,29 @@ class CdrCall:
     rows: list[dict[str, str]]
 
 
+def run_state_machine(trace: Path, t0: float) -> tuple[list[Any], dict[str, Any]]:
+    """The recorded messages through the pure state machine, their offsets placed at ``t0``:
+    the calls in the order they ended, and every call's last state by linkedid."""
+    from callcenter.ami import calls as sm
+    from callcenter.ami import events as ev
+
+    states: dict[str, sm.CallState] = {}
+    ended: list[sm.CallState] = []
+    for t, headers in messages(trace):
+        event = ev.parse_event(headers, t0 + t)
+        linkedid = sm.linkedid_of(event) if event else None
+        if event is None or linkedid is None:
+            continue
+        state = states.get(linkedid)
+        if sm.starts_new_call(state, event):
+            state = None
+        state, effects = sm.apply(state, event)
+        if state is not None:
+            states[linkedid] = state
+        ended += [e.call for e in effects if e.kind == "ended"]
+    return ended, states
+
+
 def cdr_calls(trace: Path) -> dict[str, CdrCall]:
     cols = ["accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
             "lastdata", "start", "answer", "end", "duration", "billsec", "disposition",

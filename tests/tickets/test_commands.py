@@ -15,23 +15,13 @@ from pathlib import Path
 import pytest
 
 from callcenter import cli
-
-
-async def _upgrade(url: str) -> None:
-    from callcenter.db.migrate import upgrade
-    from callcenter.db.session import create_engine
-
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
+from tests.conftest import upgrade_url
 
 
 @pytest.fixture(autouse=True)
 def database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A migrated database the CLI reads (its URL in ``CALLCENTER_DATABASE_URL``)."""
-    asyncio.run(_upgrade(db_url))
+    asyncio.run(upgrade_url(db_url))
     monkeypatch.setenv("CALLCENTER_DATABASE_URL", db_url)
     return db_url
 

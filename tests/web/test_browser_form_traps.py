@@ -22,8 +22,9 @@ from callcenter.tickets.models import CalendarDay, Case
 from callcenter.web.app import start_web, stop
 from callcenter.web.models import CallNote
 from tests.keys import AUDIT_KEYS
-from tests.web.conftest import PASSWORD, T0, Clock, add_call, add_case, add_cast, web_settings
+from tests.web.conftest import T0, Clock, add_call, add_case, add_cast, web_settings
 from tests.web.test_browser import SHOTS, browser  # noqa: F401 - the fixture
+from tests.web.test_browser_cases import as_user
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -41,17 +42,6 @@ async def served(migrated: str, tmp_path: Path) -> AsyncIterator[tuple[str, asyn
     finally:
         await stop(runner)
         await engine.dispose()
-
-
-async def as_user(chromium: Any, base: str, username: str) -> Any:
-    context = await chromium.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    page = await context.new_page()
-    await page.goto(base + "/login")
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_load_state()
-    return page
 
 
 async def test_two_tabs_on_one_call_end_in_a_merge(served: Any, browser: Any) -> None:  # noqa: F811

@@ -35,7 +35,7 @@ import pytest
 from callcenter.tickets.demo_cases import seed_cases
 from callcenter.web import i18n
 from callcenter.web.models import CallNote
-from tests.web.conftest import CAST, PASSWORD, T0, Panel, add_call
+from tests.web.conftest import CAST, PASSWORD, Panel, add_call
 from tests.web.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.web.test_drafts import add_draft
 

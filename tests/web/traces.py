@@ -13,27 +13,13 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.ami import calls as sm
-from callcenter.ami import events as ev
 from callcenter.db import calls as store
-from tests.ami.tracedata import messages
+from tests.ami.tracedata import run_state_machine
 
 
 async def store_trace(sessions: async_sessionmaker[AsyncSession], trace: Path, start: datetime) -> list[int]:
     """The trace's calls, ended and stored with their legs; their ids in the order they ended."""
-    states: dict[str, sm.CallState] = {}
-    ended: list[sm.CallState] = []
-    for t, headers in messages(trace):
-        event = ev.parse_event(headers, start.timestamp() + t)
-        linkedid = sm.linkedid_of(event) if event else None
-        if event is None or linkedid is None:
-            continue
-        state = states.get(linkedid)
-        if sm.starts_new_call(state, event):
-            state = None
-        state, effects = sm.apply(state, event)
-        if state is not None:
-            states[linkedid] = state
-        ended += [e.call for e in effects if e.kind == "ended"]
+    ended, _states = run_state_machine(trace, start.timestamp())
     ids = []
     async with sessions() as db, db.begin():
         for state in ended:

@@ -16,7 +16,7 @@ from callcenter.web import keys
 from callcenter.web.calls import ledger
 from callcenter.web.calls import notes
 from callcenter.web.audit.record import history
-from callcenter.web.auth.session import current_user, now, requires
+from callcenter.web.auth.session import current_user, now
 from callcenter.web.cases.query import open_cases_for, second_complaint_risk
 from callcenter.web.errors import BadRequest, Conflict, NotFound
 from callcenter.web.models import CallNote
