@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.ami import clerk_store, clerks
 from callcenter.ami.calls import CallState
 from callcenter.ami.events import event_time
+from callcenter.db.session import whole
 from callcenter.live import LiveFeed
 
 log = logging.getLogger(__name__)
@@ -147,13 +148,16 @@ class ClerkTracker:
             return
         dirty, self.dirty = self.dirty, set()
         views = [clerks.view(self.board.clerks[ext]) for ext in sorted(dirty) if ext in self.board.clerks]
-        try:
-            async with self.sessions() as session, session.begin():
-                await clerk_store.save(session, views, dt.datetime.now(dt.timezone.utc))
+        try:  # whole(): see Recorder.flush (an upsert, so putting it back after a commit is harmless)
+            await whole(self._save(views))
         except BaseException:
             self.dirty |= dirty
             raise
         self.feed.publish(clerks_message(views))
+
+    async def _save(self, views: list[dict[str, Any]]) -> None:
+        async with self.sessions() as session, session.begin():
+            await clerk_store.save(session, views, dt.datetime.now(dt.timezone.utc))
 
     async def _write_loop(self) -> None:
         while True:

@@ -32,6 +32,7 @@ from callcenter.ami.contract import ASTERISK_SPOOL_ROOT
 from callcenter.ami.events import MAX_VALUE, unescape_c
 from callcenter.db import calls as store
 from callcenter.db.models import Call, CdrRow
+from callcenter.db.session import whole
 from callcenter.transcribe.voicemail import VoicemailError, read_metadata
 
 if TYPE_CHECKING:
@@ -90,11 +91,11 @@ class Reconciler:
             except Exception as exc:  # noqa: BLE001
                 log.error("reconcile: CoreShowChannels failed (%s); adoption deferred", exc)
         if self.cdr_csv is not None:
-            await self.scan_csv()
+            await whole(self.scan_csv())  # whole(): see Recorder.flush
         if channels is not None:
             self.adopt(channels, self.recorder.pbx_time(t))
         await self.recorder.flush()
-        await self.recover()
+        await whole(self.recover())
         if channels is not None:
             self.disconnected_at = None
 
@@ -200,8 +201,8 @@ class Reconciler:
 
     async def scan_and_recover(self) -> int:
         if self.cdr_csv is not None:
-            await self.scan_csv()
-        return await self.recover()
+            await whole(self.scan_csv())
+        return await whole(self.recover())
 
     async def scan_csv(self) -> int:
         """Read Master.csv rows appended since the last scan into ``cdr_rows``."""

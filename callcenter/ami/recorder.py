@@ -21,6 +21,7 @@ from callcenter.ami import calls as sm
 from callcenter.ami import events as ev
 from callcenter.ami.listener import EventQueue
 from callcenter.db import calls as store
+from callcenter.db.session import whole
 from callcenter.live import LiveFeed
 
 log = logging.getLogger(__name__)
@@ -236,16 +237,25 @@ class Recorder:
                 return
             dirty, self.dirty = self.dirty, {}
             cdr, self.pending_cdr = self.pending_cdr, []
+            # whole(): a cancellation (close() stops the writer) waits for the transaction to end
+            # instead of leaving the connection inside it, holding SQLite's write lock
+            commit = asyncio.ensure_future(self._commit(dirty, cdr))
             try:
-                published = await self._commit(dirty, cdr)
+                await whole(commit)
             except BaseException:
-                for linkedid, kinds in dirty.items():  # put the work back
-                    self.dirty.setdefault(linkedid, [])[:0] = kinds
-                self.pending_cdr[:0] = cdr
+                if not (commit.done() and not commit.cancelled() and commit.exception() is None):
+                    for linkedid, kinds in dirty.items():  # not committed: put the work back
+                        self.dirty.setdefault(linkedid, [])[:0] = kinds
+                    self.pending_cdr[:0] = cdr
+                    raise
+                self._published(commit.result())  # committed, then cancelled: still announce it
                 raise
-            now = time.time()
-            for linkedid, kinds, closed in published:
-                self._after_commit(linkedid, kinds, now, closed)
+            self._published(commit.result())
+
+    def _published(self, published: list[tuple[str, list[str], bool]]) -> None:
+        now = time.time()
+        for linkedid, kinds, closed in published:
+            self._after_commit(linkedid, kinds, now, closed)
 
     async def _commit(self, dirty: dict[str, list[str]], cdr: list[dict[str, str]]) -> list[tuple[str, list[str], bool]]:
         """One transaction for the whole batch, a handful of statements whatever its size."""

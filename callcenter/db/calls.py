@@ -31,6 +31,23 @@ RECORD_FIELDS = (
 )  # fmt: skip
 
 
+# Key of the PostgreSQL advisory lock that serialises the transactions opening call rows.
+OPENING_LOCK = 0x63616C6C  # "call"
+
+
+async def _one_opener_at_a_time(session: AsyncSession) -> None:
+    """On PostgreSQL, hold a transaction-scoped advisory lock before looking for a call's row.
+
+    Without it two writers (a second listener started by mistake) race: A inserts the open
+    row and closes it in the same transaction; B's insert waits on the partial unique index
+    (open rows only), finds A's row no longer open once A commits, and inserts a second row
+    for the same call. With the lock, B's lookup runs after A's commit and sees A's row.
+    SQLite needs nothing: its writers are serialised by ``BEGIN IMMEDIATE``.
+    """
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(OPENING_LOCK)))
+
+
 def utc(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc)
 
@@ -92,6 +109,7 @@ async def open_call(session: AsyncSession, state: CallState, *, source: str = "l
     """Insert the open row of a call, or return the row that already is this call."""
     started = utc(state.started_at)
     assert started is not None
+    await _one_opener_at_a_time(session)
     existing = await find_call(session, state.linkedid, started)
     if existing is not None:
         return existing
@@ -158,6 +176,7 @@ async def open_calls(session: AsyncSession, states: list[CallState]) -> dict[str
     if not states:
         return {}
     lids = [s.linkedid for s in states]
+    await _one_opener_at_a_time(session)
     rows = (
         await session.execute(
             select(Call.id, Call.linkedid, Call.status, Call.started_at).where(Call.linkedid.in_(lids))
@@ -245,6 +264,7 @@ async def finish_many(
 
 async def insert_recovered(session: AsyncSession, rec: dict[str, Any], legs: list[dict[str, Any]]) -> bool:
     """Insert a call rebuilt from CDR unless it is already in the log. True if inserted."""
+    await _one_opener_at_a_time(session)
     if await find_call(session, rec["linkedid"], rec["started_at"]) is not None:
         return False
     values = _row_values(rec)
