@@ -28,12 +28,15 @@ TZ = ZoneInfo("Asia/Shanghai")
 CHUNK = 5000
 
 
-async def recreate_pg(url: str) -> None:
+async def recreate_pg(url: str, *, keep: bool = False) -> None:
+    """Drop and create the database of ``url``; ``keep``: only create it when it is missing."""
     import asyncpg
 
     head, _, name = url.replace("postgresql+asyncpg://", "postgresql://").rpartition("/")
     conn = await asyncpg.connect(f"{head}/postgres")
     try:
+        if keep and await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:

@@ -125,10 +125,10 @@ async def main(args: argparse.Namespace, url: str) -> int:
     from callcenter.db.session import create_engine, session_factory
     from callcenter.web.wallboard import board
 
-    if url.startswith("postgresql") and not args.reuse:
+    if url.startswith("postgresql"):
         from bench.deadline_sweep import recreate_pg
 
-        await recreate_pg(url)
+        await recreate_pg(url, keep=args.reuse)
     engine = create_engine(url)
     t = time.perf_counter()
     await upgrade(engine)
