@@ -254,3 +254,69 @@ async def test_the_totals_line_counts_up_to_a_cap_then_all_on_demand(panel: Pane
         assert f'data-testid="total-calls">通话 {calls} 次<' in page
         answered = page.split('data-testid="total-calls">')[1].split("</p>")[0]
         assert f"接听 {exact['answered']}" in answered
+
+
+@pytest.mark.parametrize("walk", [2, 3])
+async def test_a_common_search_walked_through_the_time_index_gives_the_same_pages(
+    panel: Panel, monkeypatch: Any, walk: int
+) -> None:
+    """A common part or name (ledger._walk_page: the newest ``WALK`` calls read through the time
+    index) pages exactly as the trigram index does: every search above, one row a page, older
+    then back to newer. The window is made tiny and every search common so the walk serves
+    the pages it can (asserted), the trigram index the others."""
+    from callcenter.web.calls import ledger
+
+    ids = await add_calls(panel)
+    for i in range(8):  # a run of common callers among the others: windows with several matches
+        call = await add_call(panel.sessions, caller_number=f"1390951{i:04d}",
+                              caller_name="Zhang Min" if i in (0, 3) else "",
+                              started_at=T0 + timedelta(hours=14, seconds=i // 2))  # the newest; pairs on one second
+        if i in (2, 5, 6):  # the name in the notes
+            async with panel.sessions() as db, db.begin():
+                await save_notes(db, call, actor="clerk", data={"caller_name": "张敏"}, version=0, now=T0)
+        elif i in (1, 4, 7):  # on a case
+            await create_case(panel.sessions, NewCase(kind="complaint", source="phone", caller_name="张敏",
+                                                      caller_phone=f"1390951{i:04d}"),
+                              actor="clerk", role="clerk", now=T0, call_id=call)  # fmt: skip
+    await login(panel.client, "clerk")
+    walked: list[bool] = []
+    real_walk = ledger._walk_page
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        page = await real_walk(*args, **kwargs)
+        walked.append(page is not None)
+        return page
+
+    async def pages(**query: str) -> tuple[list[int], list[int]]:
+        older, cursor = [], None
+        while True:
+            response = await panel.client.get("/api/calls", params={**query, "limit": "1",
+                                                                    **({"cursor": cursor} if cursor else {})})
+            assert response.status == 200, await response.text()
+            body = await response.json()
+            older += [item["id"] for item in body["items"]]
+            cursor, prev = body["next_cursor"], body["prev_cursor"]
+            if cursor is None:
+                break
+        newer = []
+        while prev:  # back from the oldest page
+            body = await (await panel.client.get("/api/calls", params={**query, "limit": "1", "before": prev})).json()
+            newer += [item["id"] for item in body["items"]]
+            prev = body["prev_cursor"]
+        return older, newer
+
+    searches = [q for q, _ in SEARCHES if q.get("number") or q.get("name")] + [{"name": "张敏"}, {"name": "Min"}]
+    expected = {}
+    monkeypatch.setattr(ledger, "WALK", 10**9)  # no window: the trigram index alone
+    for query in searches:
+        expected[str(query)] = await pages(**query)
+    monkeypatch.setattr(ledger, "WALK", walk)
+    monkeypatch.setattr(ledger, "COMMON", 0)
+    monkeypatch.setattr(ledger, "_walk_page", counting)
+    for query in searches:
+        assert await pages(**query) == expected[str(query)], query
+    assert sum(walked) >= 5, walked  # the walk did serve pages (a window with more than one match)
+    assert len(expected[str({"name": "张敏"})][0]) == 6
+    older, newer = expected[str({"number": "0951"})]
+    assert len(older) == 11 and older[-3:] == [ids[k] for k in (CASED, NOTED, ZHANG)]
+    assert newer == older[-2::-1]  # back from the oldest: every other page, newest last

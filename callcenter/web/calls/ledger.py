@@ -256,10 +256,13 @@ def _where(stmt: Select[Any], shape: Shape) -> Select[Any]:
             stmt = stmt.where(condition)
     if "number_like" in given:
         stmt = stmt.where(search.number_clause(shape.dialect))
-    if "number_walk" in given:  # SQLite: a LIKE over the newest calls of a window (see _walk_page)
+    if "walk_started" in given:  # a window of the newest calls, read through the time index (see _walk_page)
         started = _param("walk_started")
-        stmt = stmt.where(Call.caller_number.like(_param("number_walk")), Call.started_at >= started,
-                          or_(Call.started_at > started, Call.id >= _param("walk_id")))  # fmt: skip
+        stmt = stmt.where(Call.started_at >= started, or_(Call.started_at > started, Call.id >= _param("walk_id")))
+    if "number_walk" in given:  # a LIKE on each call of the window
+        stmt = stmt.where(Call.caller_number.like(_param("number_walk")))
+    if "name_walk" in given:
+        stmt = stmt.where(search.name_walk_clause(shape.dialect))
     if "name_like" in given:
         stmt = stmt.where(search.name_clause(shape.dialect, indexed="name_fts" in given))
     if shape.span:
@@ -361,7 +364,7 @@ async def fetch_page(
     """A page older than ``cursor`` (or the newest), or newer than ``before``; newest first."""
     dialect = dialect_of(session)
     searching = bool(filters.number) and not filters.exact
-    if searching and not filters.name and not before and await _common(session, filters, dialect):
+    if (searching or filters.name) and not before and await _common(session, filters, dialect):
         walked = await _walk_page(session, filters, tz, cursor, dialect)
         if walked is not None:
             return walked
@@ -379,29 +382,39 @@ async def fetch_page(
     return Page(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor)
 
 
-# Part of a number: the newest this many calls (from the cursor) are first read through
-# the time index with LIKE; when they hold a whole page, that is the page. A common part (0951,
-# 8613: tens of thousands of calls) then costs a short index walk instead of reading and sorting
-# every call the trigram index finds; a rare one (fewer than a page in the window) goes to the
-# trigram index as before. Either way the page is the same: the newest matches in order.
+# Part of a number or a name: the newest this many calls (from the cursor) are first read
+# through the time index with LIKE; when they hold a whole page, that is the page. A common part
+# (0951, 8613: tens of thousands of calls) or a common surname then costs a short index walk
+# instead of reading and sorting every call the trigram index finds; a rare one (fewer than a
+# page in the window) goes to the trigram index as before. Either way the page is the same: the
+# newest matches in order.
 WALK = 5000
 COMMON = 10_000  # SQLite: a part found this often (1 %) is walked for; a rarer one goes to the index at once
 
 
 async def _common(session: Any, filters: Filters, dialect: str) -> bool:
-    """Whether a part of a number is worth the walk: on SQLite the trigram index counts up to
-    COMMON matches (a millisecond or two); PostgreSQL's cannot count cheaply, so always."""
+    """Whether a search is worth the walk: on SQLite the trigram indexes count up to COMMON
+    matches of each part searched (a millisecond or two; a name too short for the index is
+    always walked for, the alternative being a scan); PostgreSQL's cannot count cheaply, so always."""
     if dialect != "sqlite":
         return True
-    probe = select(func.count()).select_from(search.fts_ids("number_like").limit(COMMON).subquery())
-    values = {"number_like": search.number_value(dialect, search_digits(filters.number or ""))}
-    return int(await session.scalar(probe, values) or 0) >= COMMON
+    probes: list[tuple[Select[Any], dict[str, Any]]] = []
+    if filters.number and not filters.exact:
+        values = {"number_like": search.number_value(dialect, search_digits(filters.number))}
+        probes.append((search.fts_ids("number_like"), values))
+    if filters.name and len(filters.name) >= search.TRIGRAM:
+        probes.append((search.fts_ids("name_fts"), search.name_values(dialect, filters.name)))
+    for ids, values in probes:
+        probe = select(func.count()).select_from(ids.limit(COMMON).subquery())
+        if int(await session.scalar(probe, values) or 0) < COMMON:
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=64)
-def _window(shape: Shape) -> Select[Any]:
-    """The (started_at, id) of the WALK-th newest call (after the cursor, within the dates)."""
-    return _ordered(_where(select(Call.started_at, Call.id), shape), shape, 1, False).offset(WALK - 1)
+def _window(shape: Shape, walk: int) -> Select[Any]:
+    """The (started_at, id) of the ``walk``-th newest call (after the cursor, within the dates)."""
+    return _ordered(_where(select(Call.started_at, Call.id), shape), shape, 1, False).offset(walk - 1)
 
 
 async def _trigram_first(session: Any, dialect: str, searching: bool, stmt: Any, values: dict[str, Any]) -> Any:
@@ -423,16 +436,20 @@ async def _walk_page(session: Any, filters: Filters, tz: ZoneInfo, cursor: str |
     """The page read through the time index over a window of the newest WALK calls, or None
     when the window does not hold a whole page (then the trigram index serves it)."""
     values = _values(filters, tz, dialect)
-    digits = search_digits(filters.number or "")
-    del values["number_like"]
+    if filters.number and not filters.exact:
+        del values["number_like"]
+        values["number_walk"] = f"%{search_digits(filters.number)}%"
+    if filters.name:
+        values.pop("name_fts", None)
+        values["name_walk"] = values.pop("name_like")
     if cursor:
         values["cursor_started"], values["cursor_id"] = decode_cursor(cursor)
     window = {k: v for k, v in values.items() if k in ("date_from", "date_to", "cursor_started", "cursor_id")}
     edge = (await session.execute(_window(Shape(frozenset(window), False, False, False, False, "", dialect,
-                                                str(tz))), window)).first()  # fmt: skip
+                                                str(tz)), WALK), window)).first()  # fmt: skip
     if edge is None:
         return None
-    values.update(number_walk=f"%{digits}%", walk_started=edge[0], walk_id=edge[1])
+    values.update(walk_started=edge[0], walk_id=edge[1])
     shape = Shape(frozenset(values), filters.missed and not filters.disposition, filters.voicemail, filters.pending,
                   filters.transferred, _span(filters), dialect, str(tz))  # fmt: skip
     rows = [(row, _note(row)) for row in (await session.execute(_page(shape, filters.limit + 1), values)).all()]

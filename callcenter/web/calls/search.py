@@ -73,6 +73,20 @@ def name_clause(dialect: str, indexed: bool) -> ColumnElement[bool]:
     return Call.id.in_(union(own, noted, cased))
 
 
+def name_walk_clause(dialect: str) -> ColumnElement[bool]:
+    """The name of parameter ``name_walk`` (a LIKE pattern) on a window of calls read through
+    the time index (see ``ledger._walk_page``): the caller ID name tested on each row, the names
+    in the notes and on cases looked up in those tables once."""
+    pattern = _param("name_walk")
+
+    def like(col: Any) -> ColumnElement[bool]:
+        return col.like(pattern, escape=_ESCAPE) if dialect == "sqlite" else col.ilike(pattern, escape=_ESCAPE)
+
+    noted = select(CallNote.call_id).where(like(CallNote.caller_name))
+    cased = select(CaseCall.call_id).join(Case, Case.id == CaseCall.case_id).where(like(Case.caller_name))
+    return or_(like(Call.caller_name), Call.id.in_(union(noted, cased)))
+
+
 def name_values(dialect: str, name: str) -> dict[str, str]:
     values = {"name_like": like_pattern(name)}
     if dialect == "sqlite" and len(name) >= TRIGRAM:
