@@ -154,6 +154,11 @@ async def create_case_from_call(
     :class:`CaseExists` naming that case: handing the old case back as if it had just been
     created would hide from the clerk that the kind and the details they entered were not used."""
     async with sessions() as session, session.begin():
+        # The call's row locked first (PostgreSQL; SQLite's writers are serialised already): two
+        # submissions at once would both find no case below and both open one.
+        call = await session.get(Call, call_id, with_for_update=True)
+        if call is None:
+            raise NotFound(f"no call #{call_id}")
         existing = await session.scalar(
             select(Case).join(CaseCall, CaseCall.case_id == Case.id)
             .where(CaseCall.call_id == call_id, CaseCall.reason == "first").limit(1)
@@ -161,9 +166,6 @@ async def create_case_from_call(
         if existing is not None:
             raise CaseExists(f"call #{call_id} already has case #{existing.id} ({existing.kind}, {existing.state}); "
                              "nothing new was created", case_id=existing.id)  # fmt: skip
-        call = await session.get(Call, call_id)
-        if call is None:
-            raise NotFound(f"no call #{call_id}")
         voicemail = call.disposition == "voicemail"
         values: dict[str, Any] = {
             "kind": kind,

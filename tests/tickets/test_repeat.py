@@ -43,6 +43,21 @@ async def test_case_from_call_keeps_the_first_responsible_person(sessions) -> No
     assert moved.first_responder == "8002"  # kept when the case is passed on
 
 
+async def test_two_clerks_opening_a_case_from_one_call_at_once_get_one_case(sessions) -> None:
+    """Two submissions of the same call's case at the same instant (two clerks, a double click):
+    one case; the other submission is refused naming it (PostgreSQL: both transactions saw no
+    case before either wrote; the call's row is now locked first)."""
+    call_id = await add_call(sessions, number=PHONE, started=at("2026-09-21 11:00"), answered_by="8002")
+    tries = await asyncio.gather(*(create_case_from_call(sessions, call_id, kind=kind, actor="8001", role="clerk",
+                                                         now=at("2026-09-21 11:05")) for kind in ("repair", "complaint")),
+                                 return_exceptions=True)  # fmt: skip
+    made = [t for t in tries if not isinstance(t, BaseException)]
+    refused = [t for t in tries if isinstance(t, CaseExists)]
+    assert len(made) == 1 and len(refused) == 1, tries
+    assert refused[0].case_id == made[0].id
+    assert await count(sessions, CaseCall) == 1
+
+
 async def test_voicemail_case_counts_from_the_message(sessions) -> None:
     call_id = await add_call(sessions, number=PHONE, started=at("2026-09-20 22:00"), disposition="voicemail")
     case = await create_case_from_call(sessions, call_id, kind="complaint", actor="8001", role="clerk",
