@@ -99,6 +99,8 @@ async def test_live_page_states_recent_calls_layout_and_attention(migrated: str,
             service.feed.publish_call("ringing", ringing("7777.1", "13995112288", t))
             await page.locator("#popup").wait_for(state="visible")
             await until(page, "document.title.startsWith('（1）来电 13995112288')")
+            await until(page, "document.querySelector(\"#current tr[data-linkedid='7777.1']\")"
+                              ".innerText.includes('振铃分机 王丽（8001）')")
             assert await page.evaluate("window.__tones") > tones
             assert await page.evaluate("window.__notes") == ["来电 13995112288"]
             # 3. The pop-up is beside the table, at both clerks' screen sizes.
@@ -113,7 +115,13 @@ async def test_live_page_states_recent_calls_layout_and_attention(migrated: str,
                     box = await page.locator(cell).bounding_box()
                     assert box is not None and boxes_apart(popup, box), (width, cell, popup, box)
                 await page.screenshot(path=str(SHOTS / f"live-popup-{width}.png"))
-            ended = ringing("7777.1", "13995112288", t)
+            # 4. Answered: the clerk by name and extension, in Chinese brackets.
+            answered = ringing("7777.1", "13995112288", t)
+            answered.answered_by, answered.answered_at = "8001", t + 3
+            service.feed.publish_call("answered", answered)
+            await until(page, "document.querySelector(\"#current tr[data-linkedid='7777.1']\")"
+                              ".innerText.includes('王丽（8001）')")
+            ended = answered
             ended.ended_at = t + 5
             service.feed.publish_call("ended", ended)
             await until(page, f"document.title === {title!r}")

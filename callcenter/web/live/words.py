@@ -52,6 +52,8 @@ JS_STRINGS: Words = {
     "kind.supervision": N_("Supervision case"),
     "kind.temperature": N_("Temperature"),
     "live.at": N_("Ringing at"),
+    "live.who": N_("%(name)s (%(ext)s)"),  # a clerk by name and extension: 王丽（8001）
+    "live.and": pN_("list", ", "),  # between the phones ringing: 、 in Chinese
     "live.connected": N_("Live feed connected"),
     "live.current": N_("Current calls"),
     "live.ended": pN_("live.ended", "Ended"),

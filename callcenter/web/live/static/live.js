@@ -49,9 +49,15 @@
     var stage = stageOf(c);
     return [t("live.stage." + stage), STAGE_CLASS[stage] || "d-open"];
   }
+  function who(name, ext) {  // 王丽（8001）; an extension nobody is known by stays a number
+    return name && name !== ext ? t("live.who").replace("{name}", name).replace("{ext}", ext) : ext;
+  }
   function whoCell(c) {
-    if (c.answered_by) return c.answered_by_name ? c.answered_by_name + " (" + c.answered_by + ")" : c.answered_by;
-    if (c.ringing && c.ringing.length) return t("live.at") + " " + c.ringing.join(", ");
+    if (c.answered_by) return who(c.answered_by_name, c.answered_by);
+    if (c.ringing && c.ringing.length) {
+      var names = c.ringing_names || [];
+      return t("live.at") + " " + c.ringing.map(function (ext, i) { return who(names[i], ext); }).join(t("live.and"));
+    }
     return "";
   }
   function detailLink(c) {
