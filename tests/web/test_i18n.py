@@ -24,7 +24,16 @@ LOCALE = ROOT / "callcenter" / "locale"
 ASCII_ALLOWED = {"English", "SIP", "CSV", "Excel", "AMI", "ID", "URL", "Vosk", "TOML", "docs",
                  "supervisors", "md", "webhook", "aaaaaaaa"}  # fmt: skip
 
-Key = tuple[str | None, str]  # (context, msgid)
+Key = tuple[str | None, str]  # (context, msgid); a plural message by its singular msgid
+
+
+def singular(msgid: str | tuple[str, ...] | list[str]) -> str:
+    return msgid[0] if isinstance(msgid, (tuple, list)) else msgid
+
+
+def forms(msgstr: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The translation's texts: one, or one per plural form."""
+    return tuple(msgstr) if isinstance(msgstr, (tuple, list)) else (msgstr,)
 
 
 def catalog(lang: str):  # -> babel Catalog
@@ -47,7 +56,7 @@ def extracted(root: Path = ROOT) -> dict[Key, list[str]]:
 
 
 def missing(found: dict[Key, list[str]], lang: str) -> dict[Key, list[str]]:
-    have = {(m.context, m.id) for m in catalog(lang) if m.id}
+    have = {(m.context, singular(m.id)) for m in catalog(lang) if m.id}
     return {key: where for key, where in found.items() if key not in have}
 
 
@@ -81,13 +90,13 @@ def test_no_chinese_entry_is_empty_fuzzy_or_english() -> None:
     assert not zh.fuzzy
     entries = [m for m in zh if m.id]
     assert len(entries) > 500
-    assert [m.id for m in entries if not m.string] == []
+    assert [m.id for m in entries if not all(forms(m.string))] == []
     assert [m.id for m in entries if m.fuzzy] == []
     english = {}
     for m in entries:
-        words = set(re.findall(r"[A-Za-z]+", re.sub(r"%\(\w+\)s", "", m.string)))
+        words = {w for text in forms(m.string) for w in re.findall(r"[A-Za-z]+", re.sub(r"%\(\w+\)s", "", text))}
         if words - ASCII_ALLOWED:
-            english[m.id] = m.string
+            english[singular(m.id)] = m.string
     assert english == {}
 
 
@@ -104,9 +113,9 @@ def test_the_committed_mo_files_are_current(lang: str) -> None:
     compiled = io.BytesIO()
     write_mo(compiled, po)
     compiled.seek(0)
-    fresh = {(m.context, m.id): m.string for m in read_mo(compiled) if m.id}
+    fresh = {(m.context, singular(m.id)): forms(m.string) for m in read_mo(compiled) if m.id}
     with (LOCALE / lang / "LC_MESSAGES" / "messages.mo").open("rb") as f:
-        committed = {(m.context, m.id): m.string for m in read_mo(f) if m.id}
+        committed = {(m.context, singular(m.id)): forms(m.string) for m in read_mo(f) if m.id}
     assert committed == fresh, "run scripts/i18n.sh compile"
 
 
