@@ -240,10 +240,13 @@ async def test_the_totals_line_counts_up_to_a_cap_then_all_on_demand(panel: Pane
     every call with count=1; the API's totals always count every call."""
     from callcenter.web.calls import ledger
 
-    await add_calls(panel)
+    ids = await add_calls(panel)
+    async with panel.sessions() as db, db.begin():  # "an": two caller ID names and a name in the notes
+        await save_notes(db, ids[OFFICE], actor="clerk", data={"caller_name": "Jian"}, version=0, now=T0)
     await login(panel.client, "clerk")
     monkeypatch.setattr(ledger, "TOTALS_CAP", 2)
-    for query, calls in (({"number": "0951"}, 3), ({"name": "Zh"}, 1), ({}, 5)):
+    for query, calls in (({"number": "0951"}, 3), ({"name": "Zh"}, 1), ({"name": "an"}, 3), ({"name": "Jian"}, 1),
+                         ({}, 5)):  # fmt: skip
         page = await (await panel.client.get("/calls", params=query)).text()
         exact = await (await panel.client.get("/api/calls/totals", params=query)).json()
         assert exact["calls"] == calls and "more" not in exact

@@ -326,10 +326,13 @@ def _totals(shape: Shape, cap: int | None = None) -> Select[Any]:
         found = select(Call.disposition, Call.voicemail_path, Call.transferred_to, Call.talk_seconds).select_from(Call)
         if shape.pending:
             found = found.outerjoin(CallNote, CallNote.call_id == Call.id)
-        only_number = shape.given == {"number_like"} and not (shape.missed or shape.voicemail or shape.pending
-                                                               or shape.transferred or shape.span)  # fmt: skip
-        if shape.dialect == "sqlite" and only_number:  # the first cap + 1 the trigram index finds, no more
+        alone = not (shape.missed or shape.voicemail or shape.pending or shape.transferred or shape.span)
+        if shape.dialect == "sqlite" and alone and shape.given == {"number_like"}:
+            # the first cap + 1 the trigram index finds, no more
             found = found.where(Call.id.in_(search.fts_ids("number_like").limit(cap + 1)))
+        elif alone and "name_like" in shape.given and shape.given <= {"name_like", "name_fts"}:
+            # cap + 1 of each of the name's three places
+            found = found.where(Call.id.in_(search.name_ids(shape.dialect, "name_fts" in shape.given, cap + 1)))
         else:
             found = _where(found, shape)
         found = found.limit(cap + 1)

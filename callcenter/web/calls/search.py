@@ -59,6 +59,12 @@ def name_clause(dialect: str, indexed: bool) -> ColumnElement[bool]:
     """Calls with the name (parameters ``name_like``: a LIKE pattern, ``name_fts``: an FTS5
     phrase) as caller ID name, registered name in the notes, or caller name of a linked case:
     one ``IN`` over the union of the three (an OR of three would walk the whole table)."""
+    return Call.id.in_(name_ids(dialect, indexed))
+
+
+def name_ids(dialect: str, indexed: bool, limit: int | None = None) -> Any:
+    """The ids of :func:`name_clause`'s calls: a union of the three; with ``limit``, of at most
+    ``limit`` ids from each (enough to tell whether more than ``limit - 1`` calls match)."""
     pattern = _param("name_like")
 
     def like(col: Any) -> ColumnElement[bool]:
@@ -70,7 +76,9 @@ def name_clause(dialect: str, indexed: bool) -> ColumnElement[bool]:
         own = select(Call.id).where(like(Call.caller_name))
     noted = select(CallNote.call_id).where(like(CallNote.caller_name))
     cased = select(CaseCall.call_id).join(Case, Case.id == CaseCall.case_id).where(like(Case.caller_name))
-    return Call.id.in_(union(own, noted, cased))
+    if limit is not None:
+        own, noted, cased = (part.limit(limit).subquery().select() for part in (own, noted, cased))
+    return union(own, noted, cased)
 
 
 def name_walk_clause(dialect: str) -> ColumnElement[bool]:
