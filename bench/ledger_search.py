@@ -128,6 +128,9 @@ def queries(numbers: list[str], rng: random.Random) -> dict[str, Callable[[], di
         "a whole number, +86 form": whole,
         "a caller's name": lambda: {"name": rng.choice(NAMES)},
         "a common surname (Zhang)": lambda: {"name": "Zhang"},
+        # below a trigram: a common one is walked for, one nobody has reads every name
+        "two letters, common (Li)": lambda: {"name": "Li"},
+        "two letters, nobody (Qx)": lambda: {"name": "Qx"},
     }
 
 

@@ -25,7 +25,7 @@ from callcenter.tickets import notices, workflow
 from callcenter.tickets.calendar_store import load_clockwork
 from callcenter.tickets.clocks import Clockwork, apply_events, case_info, retime
 from callcenter.tickets.directory import assignment_for
-from callcenter.tickets.errors import Conflict, InvalidInput, NotFound
+from callcenter.tickets.errors import N_, Conflict, InvalidInput, NotFound
 from callcenter.tickets.models import Case, CaseCall, CaseDeadline, CaseEvent
 from callcenter.tickets.ruleset import RuleBook
 
@@ -82,11 +82,11 @@ class CaseDetail:
 
 def _validate(new: NewCase) -> None:
     if new.kind not in workflow.KINDS:
-        raise InvalidInput(f"kind: unknown kind {new.kind!r} (one of {', '.join(workflow.KINDS)})")
+        raise InvalidInput(N_("kind: unknown kind %(value)r (one of %(kinds)s)"), value=new.kind, kinds=workflow.KINDS)
     if new.source not in workflow.SOURCES:
-        raise InvalidInput(f"source: unknown source {new.source!r}")
+        raise InvalidInput(N_("source: unknown source %(value)r"), value=new.source)
     if new.severity is not None and new.severity not in workflow.SEVERITIES:
-        raise InvalidInput(f"severity: unknown severity {new.severity!r}")
+        raise InvalidInput(N_("severity: unknown severity %(value)r"), value=new.severity)
     new.caller_phone = normalize_phone(new.caller_phone) or new.caller_phone.strip()
 
 
@@ -181,7 +181,8 @@ async def transition_in(
     """:func:`transition` inside the caller's transaction."""
     case = await _load(session, case_id)
     if expected_version is not None and case.version != expected_version:
-        raise Conflict(f"case #{case_id} changed meanwhile (version {case.version})", case_id=case_id)
+        raise Conflict(N_("case #%(case)s changed meanwhile (version %(version)s)"), case_id=case_id, case=case_id,
+                       version=case.version)  # fmt: skip
     step = workflow.plan(case, action, role, data, reason, overdue=await is_overdue(session, case_id, now))
     updates = {**step.updates, **_stamps(action, step, case, actor, now)}
     if action in ("assign", "reassign"):
@@ -193,7 +194,7 @@ async def transition_in(
         .values(state=step.to_state, version=case.version + 1, updated_at=now, **updates)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"case #{case_id} changed meanwhile; reload and try again", case_id=case_id)
+        raise Conflict(N_("case #%(case)s changed meanwhile; reload and try again"), case_id=case_id, case=case_id)
     case = await _load(session, case_id)
     event = CaseEvent(case_id=case_id, action=action, from_state=step.from_state, to_state=step.to_state,
                       actor=actor, role=role, at=now, reason=reason, data=_jsonable(data or {}))  # fmt: skip
@@ -254,7 +255,7 @@ async def _with_assignment(session: AsyncSession, updates: dict[str, Any]) -> di
     try:
         found = await assignment_for(session, int(updates["station_id"]))
     except LookupError as exc:
-        raise InvalidInput(f"station_id: {exc}") from None
+        raise InvalidInput(N_("station_id: %(why)s"), why=str(exc)) from None
     updates.setdefault("responsible_person_id", found.responsible_person_id)
     updates.setdefault("office_head_id", found.office_head_id)
     return updates
@@ -278,7 +279,8 @@ async def update_case(
     """Edit case fields (audited). A new property-office limit retimes the running D6/D7 clock."""
     unknown = set(changes) - EDITABLE
     if unknown:
-        raise InvalidInput(f"{sorted(unknown)[0]}: not editable (editable: {', '.join(sorted(EDITABLE))})")
+        raise InvalidInput(N_("%(field)s: not editable (editable: %(fields)s)"), field=sorted(unknown)[0],
+                           fields=sorted(EDITABLE))  # fmt: skip
     async with sessions() as session, session.begin():
         case = await _load(session, case_id)
         if "caller_phone" in changes:

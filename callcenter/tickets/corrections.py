@@ -35,7 +35,7 @@ from callcenter.audit import record_change
 from callcenter.tickets import workflow
 from callcenter.tickets.cases import normalize_phone, transition_in
 from callcenter.tickets.clocks import Clockwork
-from callcenter.tickets.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
+from callcenter.tickets.errors import N_, Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from callcenter.tickets.models import Case, CaseEvent, Person, Unit
 from callcenter.tickets.reclassify import Reclocked, classification, reclassify_in
 
@@ -45,9 +45,9 @@ CLASSIFYING = ("kind", "severity", "urgent", "difficult")
 CORRECTABLE = frozenset(TEXT + CLASSIFYING)
 ASSIGNMENT = ("station_id", "responsible_person_id")
 EDIT_ROLES = workflow.HOTLINE | {"office_head", "department_head"}
-NEVER = {"first_responder": "首问责任人 (the first responsible person) is never changed"}
-READ_ONLY = {"closed": "an archived case is read-only",
-             "draft": "a draft is corrected and accepted in the voicemail draft inbox"}  # fmt: skip
+NEVER = {"first_responder": N_("首问责任人 (the first responsible person) is never changed")}
+READ_ONLY = {"closed": N_("an archived case is read-only"),
+             "draft": N_("a draft is corrected and accepted in the voicemail draft inbox")}  # fmt: skip
 EDIT_ACTION = "edit"
 
 
@@ -63,21 +63,22 @@ def check_fields(values: Mapping[str, Any]) -> None:
     """Refuse what may never be corrected, naming the field."""
     for name in values:
         if name in NEVER:
-            raise InvalidInput(f"{name}: {NEVER[name]}")
+            raise InvalidInput(N_("%(field)s: %(why)s"), field=name, why=NEVER[name])
         if name not in CORRECTABLE and name not in ASSIGNMENT:
-            raise InvalidInput(f"{name}: not correctable (correctable: {', '.join(sorted(CORRECTABLE))}, "
-                               "station_id and responsible_person_id through 改派)")  # fmt: skip
+            raise InvalidInput(N_("%(field)s: not correctable (correctable: %(fields)s, station_id and "
+                                  "responsible_person_id through 改派)"), field=name, fields=sorted(CORRECTABLE))  # fmt: skip
 
 
 def _check(case: Case, role: str, expected_version: int) -> None:
     if role not in EDIT_ROLES:
-        raise Forbidden(f"role {role} may not correct a case (allowed: {', '.join(sorted(EDIT_ROLES))})")
+        raise Forbidden(N_("role %(role)s may not correct a case (allowed: %(roles)s)"), role=role,
+                        roles=sorted(EDIT_ROLES))  # fmt: skip
     if case.state in READ_ONLY:
-        raise IllegalTransition(f"case #{case.id}: {READ_ONLY[case.state]}", case_id=case.id)
+        raise IllegalTransition(N_("case #%(case)s: %(why)s"), case_id=case.id, case=case.id, why=READ_ONLY[case.state])
     if case.version != expected_version:
-        raise Conflict(f"case #{case.id} was changed by someone else since you opened it (your version "
-                       f"{expected_version}, now {case.version}); nothing was saved: reload it and correct again",
-                       case_id=case.id)  # fmt: skip
+        raise Conflict(N_("case #%(case)s was changed by someone else since you opened it (your version "
+                          "%(yours)s, now %(version)s); nothing was saved: reload it and correct again"),
+                       case_id=case.id, case=case.id, yours=expected_version, version=case.version)  # fmt: skip
 
 
 async def _load(session: AsyncSession, case_id: int) -> Case:
@@ -95,7 +96,8 @@ async def _claim(session: AsyncSession, case: Case, changed: Mapping[str, tuple[
         .execution_options(synchronize_session=False)
     )  # fmt: skip
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"case #{case.id} changed meanwhile; nothing was saved: reload it", case_id=case.id)
+        raise Conflict(N_("case #%(case)s changed meanwhile; nothing was saved: reload it"), case_id=case.id,
+                       case=case.id)  # fmt: skip
     return await _load(session, case.id)
 
 
@@ -106,15 +108,16 @@ async def _assignment(session: AsyncSession, case: Case, wanted: Mapping[str, An
     if station_id == case.station_id and person_id in (None, case.responsible_person_id):
         return {}
     if station_id is None:
-        raise InvalidInput("station_id: name the responsible station")
+        raise InvalidInput(N_("station_id: name the responsible station"))
     station = await session.get(Unit, station_id)
     if station is None or station.kind != "station" or not station.active:
-        raise InvalidInput(f"station_id: no active station with id {station_id}")
+        raise InvalidInput(N_("station_id: no active station with id %(id)s"), id=station_id)
     data = {"station_id": int(station_id)}
     if person_id is not None:
         person = await session.get(Person, person_id)
         if person is None or not person.active or person.unit_id != station_id:
-            raise InvalidInput(f"responsible_person_id: no active person {person_id} of station {station.name_zh}")
+            raise InvalidInput(N_("responsible_person_id: no active person %(id)s of station %(station)s"), id=person_id,
+                               station=station.name_zh)  # fmt: skip
         data["responsible_person_id"] = int(person_id)
     return data
 
@@ -132,12 +135,12 @@ async def correct_in(
         fields["caller_phone"] = normalize_phone(fields["caller_phone"]) or fields["caller_phone"].strip()
     changed = {k: (getattr(case, k), v) for k, v in fields.items() if getattr(case, k) != v}
     if "kind" in changed and changed["kind"][1] not in workflow.KINDS:
-        raise InvalidInput(f"kind: one of {', '.join(workflow.KINDS)}")
+        raise InvalidInput(N_("kind: one of %(kinds)s"), kinds=workflow.KINDS)
     if "severity" in changed and changed["severity"][1] not in (None, *workflow.SEVERITIES):
-        raise InvalidInput(f"severity: one of {', '.join(workflow.SEVERITIES)}")
+        raise InvalidInput(N_("severity: one of %(severities)s"), severities=workflow.SEVERITIES)
     reclassified = any(k in CLASSIFYING for k in changed)
     if reclassified and not (reason or "").strip():
-        raise InvalidInput("reason: say why the classification changes (it moves the case's deadlines)")
+        raise InvalidInput(N_("reason: say why the classification changes (it moves the case's deadlines)"))
     reassign = await _assignment(session, case, {k: values[k] for k in ASSIGNMENT if values.get(k) is not None})
     old = classification(case)
     clocks: Reclocked | None = None

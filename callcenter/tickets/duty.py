@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.audit import record_change
-from callcenter.tickets.errors import InvalidInput, NotFound
+from callcenter.tickets.errors import N_, InvalidInput, NotFound
 from callcenter.tickets.models import DutyShift
 
 MAX_SHIFT = dt.timedelta(days=31)
@@ -35,13 +35,13 @@ class Shift:
 def check_shift(username: str, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
     """Refuse a shift that names nobody, ends before it starts or is longer than a month."""
     if not username.strip():
-        raise InvalidInput("username: name the person on duty")
+        raise InvalidInput(N_("username: name the person on duty"))
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise InvalidInput("starts_at: times need a time zone")
+        raise InvalidInput(N_("starts_at: times need a time zone"))
     if ends_at <= starts_at:
-        raise InvalidInput("ends_at: must be after starts_at")
+        raise InvalidInput(N_("ends_at: must be after starts_at"))
     if ends_at - starts_at > MAX_SHIFT:
-        raise InvalidInput("ends_at: a shift is at most 31 days")
+        raise InvalidInput(N_("ends_at: a shift is at most 31 days"))
 
 
 async def on_duty(session: AsyncSession, at: dt.datetime) -> str | None:

@@ -8,15 +8,28 @@ transition, 403 for a role, 404 for a missing case, 422 for missing input), tran
 from __future__ import annotations
 
 
+def N_(text: str) -> str:
+    """Marks a message for the catalog (a Babel keyword) and returns it unchanged: the panel
+    shows it in the reader's language (``callcenter.web.i18n.error_text``)."""
+    return text
+
+
 class CaseError(Exception):
-    """Base class. ``code`` is a stable machine-readable name; ``permanent`` the decision."""
+    """Base class. ``code`` is a stable machine-readable name; ``permanent`` the decision.
+
+    ``message`` is English (the log, the API's ``message``). Marked with :func:`N_`, it is a
+    catalog template whose ``%(name)s`` placeholders are filled from ``values``; the panel then
+    shows it translated, with the values that name states, actions, kinds, roles or fields
+    (by the placeholder's name, see ``error_text``) in words."""
 
     code = "case_error"
     permanent = True
 
-    def __init__(self, message: str, *, case_id: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, case_id: int | None = None, **values: object) -> None:
+        self.template, self.values = message, values
+        plain = {k: ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in values.items()}
+        self.message = message % plain if values else message
+        super().__init__(self.message)
         self.case_id = case_id
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.db.models import Call
 from callcenter.tickets.calendar_store import load_clockwork
 from callcenter.tickets.cases import NewCase, create_in, link_call_in, normalize_phone, transition_in
-from callcenter.tickets.errors import CaseExists, InvalidInput, NotFound
+from callcenter.tickets.errors import N_, CaseExists, InvalidInput, NotFound
 from callcenter.audit import record_change
 from callcenter.tickets.models import Case, CaseCall, Person
 from callcenter.tickets.ruleset import RuleBook
@@ -164,8 +164,9 @@ async def create_case_from_call(
             .where(CaseCall.call_id == call_id, CaseCall.reason == "first").limit(1)
         )  # fmt: skip
         if existing is not None:
-            raise CaseExists(f"call #{call_id} already has case #{existing.id} ({existing.kind}, {existing.state}); "
-                             "nothing new was created", case_id=existing.id)  # fmt: skip
+            raise CaseExists(N_("call #%(call)s already has case #%(case)s (%(kind)s, %(state)s); nothing new was "
+                                "created"), case_id=existing.id, call=call_id, case=existing.id, kind=existing.kind,
+                             state=existing.state)  # fmt: skip
         voicemail = call.disposition == "voicemail"
         values: dict[str, Any] = {
             "kind": kind,
@@ -192,7 +193,7 @@ async def unlink_call(session: AsyncSession, case_id: int, call_id: int, *, acto
     if link is None:
         raise NotFound(f"call #{call_id} is not linked to case #{case_id}")
     if link.reason == "first":
-        raise InvalidInput("call_id: the case was opened from this call; it stays linked")
+        raise InvalidInput(N_("call_id: the case was opened from this call; it stays linked"))
     result = await session.execute(delete(CaseCall).where(CaseCall.id == link.id))
     if result.rowcount != 1:  # type: ignore[attr-defined]  # someone else unlinked it meanwhile
         raise NotFound(f"call #{call_id} is not linked to case #{case_id}")
@@ -204,7 +205,7 @@ async def move_call(session: AsyncSession, case_id: int, call_id: int, to_case_i
                     now: dt.datetime, reason: str | None = None) -> None:  # fmt: skip
     """Move a linked call to another case of the same caller (audited on both cases)."""
     if to_case_id == case_id:
-        raise InvalidInput("to_case: another case")
+        raise InvalidInput(N_("to_case: another case"))
     target = await session.get(Case, to_case_id)
     if target is None:
         raise NotFound(f"no case #{to_case_id}")

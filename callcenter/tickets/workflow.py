@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from callcenter.tickets.errors import Forbidden, IllegalTransition, InvalidInput
+from callcenter.tickets.errors import N_, Forbidden, IllegalTransition, InvalidInput
 
 STATES = (
     "draft", "accepted", "assigned", "feedback_received", "resolved", "called_back", "closed",
@@ -119,55 +119,55 @@ def _same(*states: str) -> dict[str, str]:
 
 
 def _difficult(case: CaseView) -> str | None:
-    return None if case.difficult else "only a difficult case needs the manager's sign-off"
+    return None if case.difficult else N_("only a difficult case needs the manager's sign-off")
 
 
 def _signed_if_difficult(case: CaseView) -> str | None:
     if case.difficult and case.manager_signed_at is None:
-        return "a difficult case needs the manager's sign-off (经理签批) first"
+        return N_("a difficult case needs the manager's sign-off (经理签批) first")
     return None
 
 
 def _not_handled(case: CaseView) -> str | None:
-    return "already reported as handled" if case.handled_at is not None else None
+    return N_("already reported as handled") if case.handled_at is not None else None
 
 
 def _supervision_unreported(case: CaseView) -> str | None:
     if case.kind != "supervision":
-        return "only a supervision case is reported to the property office"
-    return "already reported" if case.reported_upward_at is not None else None
+        return N_("only a supervision case is reported to the property office")
+    return N_("already reported") if case.reported_upward_at is not None else None
 
 
 def _answer_kind(case: CaseView) -> str | None:
-    return None if case.kind in ANSWER_KINDS else "only consultations and applications are answered"
+    return None if case.kind in ANSWER_KINDS else N_("only consultations and applications are answered")
 
 
 def _callback_kind(case: CaseView) -> str | None:
-    return None if case.kind in CALLBACK_KINDS else f"a {case.kind} case has no callback"
+    return None if case.kind in CALLBACK_KINDS else N_("this kind of case has no callback")
 
 
 def _closable(case: CaseView) -> str | None:
     if case.state == "resolved" and case.kind in CALLBACK_KINDS:
-        return "the callback (回访) must be done before archiving"
+        return N_("the callback (回访) must be done before archiving")
     if case.kind == "supervision" and case.reported_upward_at is None:
-        return "report the result to the property office (上报物业办) before archiving"
+        return N_("report the result to the property office (上报物业办) before archiving")
     return None
 
 
 def _needs_station(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if data.get("station_id") is None and case.station_id is None:
-        return "station_id: name the responsible station"
+        return N_("station_id: name the responsible station")
     return None
 
 
 def _needs_approval(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if not str(data.get("approved_by") or "").strip():
-        return "approved_by: a suspension needs the heating office's recorded approval (供热办批准)"
+        return N_("approved_by: a suspension needs the heating office's recorded approval (供热办批准)")
     return None
 
 
 def _needs_opinion(case: CaseView, data: Mapping[str, Any]) -> str | None:
-    return None if str(data.get("opinion") or "").strip() else "opinion: the manager's written opinion"
+    return None if str(data.get("opinion") or "").strip() else N_("opinion: the manager's written opinion")
 
 
 def _below_top(case: CaseView) -> str | None:
@@ -238,16 +238,17 @@ def refusal(case: CaseView, name: str, role: str, overdue: bool = False) -> Ille
     ``overdue``: a clock of the case is running past its due time."""
     action = ACTIONS.get(name)
     if action is None:
-        return IllegalTransition(f"unknown action {name!r}")
+        return IllegalTransition(N_("unknown action %(action)r"), action=name)
     if case.state not in action.targets:
-        allowed = ", ".join(sorted(action.targets))
-        return IllegalTransition(f"cannot {name} a case in state {case.state} (only from: {allowed})")
+        return IllegalTransition(N_("cannot %(action)s a case in state %(state)s (only from: %(states)s)"),
+                                 action=name, state=case.state, states=sorted(action.targets))  # fmt: skip
     if role not in action.roles:
-        return Forbidden(f"role {role} may not {name} (allowed: {', '.join(sorted(action.roles))})")
+        return Forbidden(N_("role %(role)s may not %(action)s (allowed: %(roles)s)"), role=role, action=name,
+                         roles=sorted(action.roles))  # fmt: skip
     why = action.guard(case) if action.guard else None
     if not why and action.overdue_only and not overdue:
-        why = "nothing on this case is overdue"
-    return IllegalTransition(f"cannot {name}: {why}") if why else None
+        why = N_("nothing on this case is overdue")
+    return IllegalTransition(N_("cannot %(action)s: %(why)s"), action=name, why=why) if why else None
 
 
 def allowed_actions(case: CaseView, role: str, overdue: bool = False) -> list[str]:
@@ -265,12 +266,12 @@ def plan(case: CaseView, name: str, role: str, data: Mapping[str, Any] | None = 
     action = ACTIONS[name]
     why = action.require(case, data) if action.require else None
     if why:
-        raise InvalidInput(f"{name}: {why}")
+        raise InvalidInput(N_("%(action)s: %(why)s"), action=name, why=why)
     if action.min_content and content_chars(reason) < action.min_content:
-        raise InvalidInput(f"{name}: reason: say what was done and the result "
-                           f"(at least {action.min_content} characters; 反馈信息必须真实、可靠、准确)")  # fmt: skip
+        raise InvalidInput(N_("%(action)s: reason: say what was done and the result (at least %(n)s characters; "
+                              "反馈信息必须真实、可靠、准确)"), action=name, n=action.min_content)  # fmt: skip
     if action.needs_reason and not (reason or "").strip():
-        raise InvalidInput(f"{name}: reason: say why")
+        raise InvalidInput(N_("%(action)s: reason: say why"), action=name)
     to_state = target_state(action, case)
     return Step(name, case.state, to_state, action.emits, _updates(name, case, to_state, data))
 

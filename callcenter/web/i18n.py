@@ -115,6 +115,40 @@ def translator(lang: str | None) -> Translator:
     return Translator(lang)
 
 
+# The placeholders of a workflow error (callcenter.tickets.errors.CaseError) that name stored
+# values, and the vocabulary they are shown from; a list is shown word by word.
+ERROR_WORDS = {"field": "field", "fields": "field", "state": "state", "states": "state", "action": "action",
+               "kind": "kind", "kinds": "kind", "role": "role", "roles": "role", "severities": "severity"}  # fmt: skip
+
+
+def error_text(tr: Translator, error: Any) -> str:
+    """A workflow error (``CaseError``) in the reader's language: its template through the
+    catalog, the values of :data:`ERROR_WORDS` placeholders as words, ``why`` (a marked reason)
+    translated. An English reader gets ``message``; a message not in the catalog is not shown to
+    anyone else (its code's general sentence instead: the English stays in the log and the API)."""
+    template, values = getattr(error, "template", None) or error.message, getattr(error, "values", {})
+    if tr.lang == "en":
+        return str(error.message)
+    translated = tr.translations.gettext(template)
+    if translated == template:
+        return tr.word("error", getattr(error, "code", ""), default=tr.word("error", "title"))
+    shown: dict[str, Any] = {}
+    for key, value in values.items():
+        vocab = ERROR_WORDS.get(key)
+        if key == "why":
+            shown[key] = tr.gettext(str(value))
+        elif vocab and isinstance(value, (list, tuple)):
+            shown[key] = tr.pgettext("list", ", ").join(tr.word(vocab, v, default=str(v)) for v in value)
+        elif vocab:
+            shown[key] = tr.word(vocab, value, default=str(value))
+        else:
+            shown[key] = value
+    try:
+        return translated % shown if shown else translated
+    except (KeyError, TypeError, ValueError):  # a catalog entry that does not fit its template
+        return str(error.message)
+
+
 def for_js(lang: str, table: Words) -> dict[str, str]:
     """A page script's strings (key → text in ``lang``), passed as JSON, never as code. The scripts
     fill ``{name}`` placeholders, so ``%(name)s`` is handed over as ``{name}``."""

@@ -43,14 +43,16 @@ def case_error_status(exc: CaseError) -> int:
 
 
 async def error_response(
-    request: web.Request, status: int, code: str, message: str, **extra: object
+    request: web.Request, status: int, code: str, message: str, *, error: CaseError | None = None, **extra: object
 ) -> web.StreamResponse:
     if wants_json(request):
         return web.json_response({"error": code, "message": message, **extra}, status=status)
-    lang = request.get(keys.LANG, i18n.DEFAULT)
-    context = {"status": status, "code": code, "title": i18n.translator(lang).word("error", code, default=message),
-               # what exactly was wrong, for input and workflow errors (never an internal error's text)
-               "detail": message if code in DETAILED else ""}  # fmt: skip
+    tr = i18n.translator(request.get(keys.LANG, i18n.DEFAULT))
+    title = tr.word("error", code, default=message)
+    # what exactly was wrong, for input and workflow errors (never an internal error's text); a
+    # workflow error in the reader's language (i18n.error_text)
+    detail = (i18n.error_text(tr, error) if error is not None else message) if code in DETAILED else ""
+    context = {"status": status, "code": code, "title": title, "detail": "" if detail == title else detail}
     return await render(request, "error.html", context, status=status)
 
 
@@ -68,7 +70,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except CaseError as exc:
-        return await error_response(request, case_error_status(exc), exc.code, exc.message,
+        return await error_response(request, case_error_status(exc), exc.code, exc.message, error=exc,
                                     permanent=exc.permanent)  # fmt: skip
     except web.HTTPException as exc:
         if exc.status < 400:

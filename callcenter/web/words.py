@@ -7,7 +7,10 @@ from callcenter.web.i18n import N_, Words, pN_
 ERROR: Words = {
     "back": N_("Home"),
     "bad_request": N_("Bad request."),
+    "case_exists": N_("This call already has its case."),
     "conflict": N_("Someone else changed this record; reload and try again."),
+    "illegal_transition": N_("This step is not possible for the case now."),
+    "invalid_input": N_("Something needed is missing or wrong."),
     "csrf_failed": N_("The request expired or came from elsewhere; reload the page and try again."),
     "forbidden": N_("Your role may not see this."),
     "internal": N_("Internal error."),

@@ -100,7 +100,7 @@ async def test_the_loop_closes_at_night(browser: Any, served: Any) -> None:  # n
     await station.goto(f"{base}/cases/{case_id}")
     await station.fill("[data-testid=action-feedback] [name=reason]", "。")
     await station.click("[data-testid=action-feedback] button")
-    assert "what was done" in await station.locator("[data-testid=action-error]").inner_text()
+    assert "请写明处理经过和结果" in await station.locator("[data-testid=action-error]").inner_text()
     await station.fill("[data-testid=action-feedback] [name=reason]", "已关阀止水，更换暖气片，供暖恢复")
     await station.click("[data-testid=action-feedback] button")
     await station.wait_for_url(f"{base}/cases/{case_id}?done=feedback")

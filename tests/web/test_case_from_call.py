@@ -76,6 +76,7 @@ async def test_a_refused_form_keeps_the_input_and_names_what_the_kind_needs(pane
     assert response.status == 422 and await cases(panel) == 0
     assert 'value="王先生"' in page and "卫生间暖气片漏水" in page and '<option value="repair" selected' in page
     assert "请填写：楼号、联系电话、毁损情况" in page  # the caller's phone is kept: the form sends what it shows
+    assert "required for" not in page  # no English refusal under the list
     no_kind = await panel.client.post(f"/calls/{call_id}/case", data={"csrf_token": token, "problem": "x"},
                                       allow_redirects=False)  # fmt: skip
     assert no_kind.status == 422 and await cases(panel) == 0

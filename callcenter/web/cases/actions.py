@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.tickets import workflow
 from callcenter.tickets.cases import transition
 from callcenter.tickets.controls import refusal
-from callcenter.tickets.errors import Conflict, InvalidInput
+from callcenter.tickets.errors import N_, Conflict, InvalidInput
 from callcenter.tickets.errors import Forbidden as CaseForbidden
 from callcenter.tickets.models import Case
 from callcenter.web.models import User
@@ -86,9 +86,9 @@ def _id(name: str, raw: Any) -> int | None:
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{name}: expected a number") from None
+        raise InvalidInput(N_("%(field)s: expected a number"), field=name) from None
     if value <= 0:
-        raise InvalidInput(f"{name}: expected a positive number")
+        raise InvalidInput(N_("%(field)s: expected a positive number"), field=name)
     return value
 
 
@@ -96,10 +96,10 @@ def _text(name: str, raw: Any, limit: int) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str | int | float):
-        raise InvalidInput(f"{name}: expected text")
+        raise InvalidInput(N_("%(field)s: expected text"), field=name)
     value = str(raw).strip()
     if len(value) > limit:
-        raise InvalidInput(f"{name}: at most {limit} characters")
+        raise InvalidInput(N_("%(field)s: at most %(n)s characters"), field=name, n=limit)
     why = refusal(name, value, multiline=limit > TEXT_CHARS)
     if why:
         raise InvalidInput(why)
@@ -153,7 +153,7 @@ async def perform(
     version = read_version(source.get("version"))
     if scope.limited:  # act only on the version whose station was checked
         if version is not None and version != seen:
-            raise Conflict(f"case #{case_id} changed meanwhile; reload and try again", case_id=case_id)
+            raise Conflict(N_("case #%(case)s changed meanwhile; reload and try again"), case_id=case_id, case=case_id)
         version = seen
     return await transition(sessions, case_id, action, actor=user.username, role=role, now=now,
                             reason=reason, data=data, expected_version=version)  # fmt: skip

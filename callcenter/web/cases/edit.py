@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.tickets.calendar_store import load_clockwork
 from callcenter.tickets.controls import refusal
 from callcenter.tickets.corrections import CORRECTABLE, check_fields, correct_in
-from callcenter.tickets.errors import CaseError, Conflict, InvalidInput
+from callcenter.tickets.errors import N_, CaseError, Conflict, InvalidInput
 from callcenter.tickets.errors import Forbidden as CaseForbidden
 from callcenter.tickets.models import Case, CaseEvent
 from callcenter.tickets.ruleset import RuleBook
 from callcenter.web import keys
+from callcenter.web.i18n import error_text, translator
 from callcenter.web.cases.api import case_detail_json
 from callcenter.web.auth.session import now, requires
 from callcenter.web.cases.schemas import CaseEditConflict, CaseEditIn, CasePath, sent
@@ -55,22 +56,22 @@ def _int(name: str, raw: Any, *, strict: bool) -> int | None:
     if raw is None or raw == "":
         return None
     if strict and (not isinstance(raw, int) or isinstance(raw, bool)):
-        raise InvalidInput(f"{name}: an integer")
+        raise InvalidInput(N_("%(field)s: an integer"), field=name)
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{name}: an integer") from None
+        raise InvalidInput(N_("%(field)s: an integer"), field=name) from None
     if value <= 0:
-        raise InvalidInput(f"{name}: a positive integer")
+        raise InvalidInput(N_("%(field)s: a positive integer"), field=name)
     return value
 
 
 def _text(name: str, raw: Any, limit: int) -> str:
     if raw is not None and not isinstance(raw, str | int | float):
-        raise InvalidInput(f"{name}: text")
+        raise InvalidInput(N_("%(field)s: text"), field=name)
     value = "" if raw is None else str(raw).strip()
     if len(value) > limit:
-        raise InvalidInput(f"{name}: at most {limit} characters")
+        raise InvalidInput(N_("%(field)s: at most %(n)s characters"), field=name, n=limit)
     why = refusal(name, value, multiline=limit > 256)
     if why:
         raise InvalidInput(why)
@@ -84,7 +85,7 @@ def read_edit(source: Mapping[str, Any], *, strict: bool) -> tuple[dict[str, Any
     if strict:
         for name in FLAGS:
             if name in fields and not isinstance(fields[name], bool):
-                raise InvalidInput(f"{name}: true or false")
+                raise InvalidInput(N_("%(field)s: true or false"), field=name)
     values = read_fields(fields)
     if "region" in fields:
         values["region"] = _text("region", fields["region"], REGION_CHARS)
@@ -93,7 +94,7 @@ def read_edit(source: Mapping[str, Any], *, strict: bool) -> tuple[dict[str, Any
             values[name] = number
     version = _int("version", source.get("version"), strict=strict)
     if version is None:
-        raise InvalidInput("version: the version of the case you corrected (from GET /api/cases/{id})")
+        raise InvalidInput(N_("version: the version of the case you corrected (from GET /api/cases/{id})"))
     reason = _text("reason", source.get("reason"), REASON_CHARS) or None
     return values, version, reason
 
@@ -114,8 +115,8 @@ async def perform_edit(
     if not scope.may_assign(values.get("station_id")):
         raise CaseForbidden(f"station_id: station {values['station_id']} is not under your office")
     if scope.limited and version != seen:  # correct only the version whose scope was checked
-        raise Conflict(f"case #{case_id} was changed by someone else since you opened it; nothing was saved: "
-                       "reload it and correct again", case_id=case_id)  # fmt: skip
+        raise Conflict(N_("case #%(case)s was changed by someone else since you opened it; nothing was saved: "
+                          "reload it and correct again"), case_id=case_id, case=case_id)  # fmt: skip
     async with sessions() as session, session.begin():
         clockwork = await load_clockwork(session, book)
         done = await correct_in(session, case_id, values, expected_version=version, actor=user.username,
@@ -216,7 +217,7 @@ async def edit_case_form(request: web.Request) -> web.StreamResponse:
         if exc.code == "not_found":
             raise NotFound("no such case") from None
         context = await case_context(request, case_id, user)
-        context.update(edit_error=exc.message, edit_form=form)
+        context.update(edit_error=error_text(translator(request[keys.LANG]), exc), edit_form=form)
         if exc.code == "conflict":  # the current record is on the page: saving again is a decision
             case = context["case"]
             conflicts, taken = merge(case, form, base)

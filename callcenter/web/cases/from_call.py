@@ -31,11 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.db.models import Call
 from callcenter.tickets.cases import normalize_phone
-from callcenter.tickets.errors import CaseError, CaseExists, InvalidInput
+from callcenter.tickets.errors import N_, CaseError, CaseExists, InvalidInput
 from callcenter.tickets.models import Case, CaseCall
 from callcenter.tickets.repeat import create_case_from_call
 from callcenter.tickets.workflow import KINDS, SEVERITIES
 from callcenter.web import keys
+from callcenter.web.i18n import error_text, translator
 from callcenter.web.auth.roles import Perm
 from callcenter.web.auth.session import now, requires
 from callcenter.web.calls.pages import call_id_of
@@ -155,9 +156,10 @@ def read_case_fields(source: Mapping[str, Any]) -> dict[str, Any]:
     values = read_fields({k: v for k, v in source.items() if k in FIELDS})
     absent = missing(values)
     if absent:
-        what = values.get("kind") or "a case"
-        raise InvalidInput(f"{', '.join(absent)}: required for {what}"
-                           + (" (the rule book's record of the kind)" if absent != ["kind"] else ""))  # fmt: skip
+        if absent == ["kind"]:
+            raise InvalidInput(N_("kind: required for a case"))
+        raise InvalidInput(N_("%(fields)s: required for %(kind)s (the rule book's record of the kind)"),
+                           fields=absent, kind=values.get("kind"))  # fmt: skip
     return values
 
 
@@ -171,8 +173,9 @@ async def open_case(request: web.Request, call_id: int, source: Mapping[str, Any
     async with request.app[keys.READS]() as db:  # first: whatever was typed, this call has its case
         existing = await opened_case(db, call_id)
     if existing is not None:
-        raise CaseExists(f"call #{call_id} already has case #{existing.id} ({existing.kind}, {existing.state}); "
-                         "nothing new was created", case_id=existing.id)  # fmt: skip
+        raise CaseExists(N_("call #%(call)s already has case #%(case)s (%(kind)s, %(state)s); nothing new was "
+                            "created"), case_id=existing.id, call=call_id, case=existing.id, kind=existing.kind,
+                         state=existing.state)  # fmt: skip
     values = read_case_fields(source)
     kind = values.pop("kind")
     return await create_case_from_call(request.app[keys.SESSIONS], call_id, kind=kind, actor=user.username,
@@ -217,7 +220,7 @@ async def case_from_call_form(request: web.Request) -> web.StreamResponse:
         if exc.code == "not_found":
             raise NotFound("no such call") from None
         context = await form_context(request, call_id, user)
-        context.update(form=form, error=exc.message, missing=missing(form))
+        context.update(form=form, error=error_text(translator(request[keys.LANG]), exc), missing=missing(form))
         return await render(request, "case_new.html", context, status=case_error_status(exc))
     raise web.HTTPFound(f"/cases/{case.id}?done=create")
 

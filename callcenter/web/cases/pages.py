@@ -26,7 +26,7 @@ from callcenter.web.cases.query import parse_case_filters
 from callcenter.web.cases.timeline import Entry, case_timeline
 from callcenter.web.cases.words import JS_STRINGS as COUNTDOWN_STRINGS
 from callcenter.web.errors import NotAuthenticated, NotFound
-from callcenter.web.i18n import for_js
+from callcenter.web.i18n import error_text, for_js, translator
 from callcenter.web.middleware import case_error_status
 from callcenter.web.models import User
 from callcenter.web.audit.words import reason_text
@@ -157,7 +157,7 @@ async def case_action_form(request: web.Request) -> web.StreamResponse:
         if exc.code == "not_found":
             raise NotFound("no such case") from None
         context = await case_context(request, case_id, user)
-        context.update(error=exc.message, error_action=action, form=form)
+        context.update(error=error_text(translator(request[keys.LANG]), exc), error_action=action, form=form)
         return await render(request, "case_detail.html", context, status=case_error_status(exc))
     raise web.HTTPFound(f"/cases/{case_id}?done={action}")
 

@@ -42,6 +42,17 @@ DL: Words = {
 }
 
 FIELD: Words = {
+    # named by workflow errors (callcenter.web.i18n.ERROR_WORDS) as well as by the audit trail
+    "address": N_("Address"),
+    "approved_by": N_("Approved by"),
+    "call_id": N_("Call"),
+    "ends_at": N_("Shift ends"),
+    "opinion": N_("Manager's opinion"),
+    "reason": N_("Reason"),
+    "source": N_("Source"),
+    "starts_at": N_("Shift starts"),
+    "to_case": N_("Target case"),
+    "version": N_("Version of the case"),
     "accepted_at": N_("Accepted"),
     "action": N_("Action"),
     "active": N_("Active"),

@@ -28,7 +28,7 @@ from callcenter.tickets.calendar_store import load_clockwork
 from callcenter.tickets.cases import normalize_phone, transition_in
 from callcenter.tickets.clocks import apply_events
 from callcenter.tickets.controls import refusal
-from callcenter.tickets.errors import Conflict, IllegalTransition, InvalidInput
+from callcenter.tickets.errors import N_, Conflict, IllegalTransition, InvalidInput
 from callcenter.tickets.models import Case, CaseCall, CaseEvent
 from callcenter.web.errors import NotFound
 from callcenter.web.scope import Scope
@@ -155,7 +155,7 @@ def read_fields(source: Mapping[str, Any]) -> dict[str, Any]:
         if name in source:
             value = str(source.get(name) or "").strip()
             if len(value) > limit:
-                raise InvalidInput(f"{name}: at most {limit} characters")
+                raise InvalidInput(N_("%(field)s: at most %(n)s characters"), field=name, n=limit)
             why = refusal(name, value, multiline=name in ("problem", "damage"))
             if why:
                 raise InvalidInput(why)
@@ -166,12 +166,12 @@ def read_fields(source: Mapping[str, Any]) -> dict[str, Any]:
     severity = str(source.get("severity") or "").strip() or None
     if "severity" in source:
         if severity is not None and severity not in workflow.SEVERITIES:
-            raise InvalidInput(f"severity: one of {', '.join(workflow.SEVERITIES)}")
+            raise InvalidInput(N_("severity: one of %(severities)s"), severities=workflow.SEVERITIES)
         out["severity"] = severity
     kind = str(source.get("kind") or "").strip()
     if kind:
         if kind not in workflow.KINDS:
-            raise InvalidInput(f"kind: one of {', '.join(workflow.KINDS)}")
+            raise InvalidInput(N_("kind: one of %(kinds)s"), kinds=workflow.KINDS)
         out["kind"] = kind
     return out
 
@@ -183,15 +183,16 @@ async def _claim_draft(session: AsyncSession, case_id: int, version: int | None,
     if case is None:
         raise NotFound("no such draft")
     if case.state != "draft":
-        raise IllegalTransition(f"case #{case_id} is no longer a draft (state {case.state})", case_id=case_id)
+        raise IllegalTransition(N_("case #%(case)s is no longer a draft (state %(state)s)"), case_id=case_id,
+                                case=case_id, state=case.state)  # fmt: skip
     expected = case.version if version is None else version
     result = await session.execute(
         update(Case).where(Case.id == case_id, Case.state == "draft", Case.version == expected)
         .values(version=expected + 1, updated_at=now, **values).execution_options(synchronize_session=False)
     )  # fmt: skip
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"case #{case_id} changed meanwhile (the transcript may have arrived); reload",
-                       case_id=case_id)  # fmt: skip
+        raise Conflict(N_("case #%(case)s changed meanwhile (the transcript may have arrived); reload"),
+                       case_id=case_id, case=case_id)  # fmt: skip
     return case
 
 
@@ -259,7 +260,7 @@ async def discard_draft(
     if not reason:
         raise InvalidInput("reason: say why the draft is discarded")
     if len(reason) > REASON_CHARS:
-        raise InvalidInput(f"reason: at most {REASON_CHARS} characters")
+        raise InvalidInput(N_("%(field)s: at most %(n)s characters"), field="reason", n=REASON_CHARS)
     async with sessions() as session, session.begin():
         case = await session.get(Case, case_id)
         if case is not None:

@@ -27,7 +27,7 @@ from callcenter.web.drafts.inbox import (
 )
 from callcenter.web.errors import Forbidden, NotFound
 from callcenter.web.drafts.words import JS_STRINGS as LIVE_STRINGS
-from callcenter.web.i18n import for_js
+from callcenter.web.i18n import error_text, for_js, translator
 from callcenter.web.middleware import case_error_status
 from callcenter.web.models import User
 from callcenter.web.present import names_of
@@ -121,7 +121,7 @@ async def _refused(request: web.Request, case_id: int, exc: CaseError, form: dic
         context = await inbox_context(request, case_id)
     except NotFound:  # no longer a draft (someone else confirmed it): the inbox, with the reason
         context = await inbox_context(request, None)
-    context.update(error=exc.message, form=form)
+    context.update(error=error_text(translator(request[keys.LANG]), exc), form=form)
     return await render(request, "drafts.html", context, status=case_error_status(exc))
 
 
