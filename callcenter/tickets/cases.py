@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter import phones
 from callcenter.audit import record_change
 from callcenter.tickets import notices, workflow
 from callcenter.tickets.calendar_store import load_clockwork
@@ -38,7 +39,12 @@ _NON_DIGIT = re.compile(r"\D+")
 
 def normalize_phone(raw: str | None) -> str:
     """Digits only, without +86, Yinchuan's 0951 area code or a mobile's trunk 0; '' for
-    anonymous or garbage."""
+    anonymous or garbage: the number as the hotline's phones dial it (:attr:`phones.Phone.dialled`)
+    for every form :func:`phones.parse` reads (``0086…``, ``+86 951 …``, an extension: 转 8012),
+    else the digits with those prefixes taken off."""
+    phone = phones.parse(raw)
+    if phone is not None:
+        return phone.dialled
     digits = _NON_DIGIT.sub("", raw or "")
     if digits.startswith("86") and len(digits) >= 13:
         digits = digits[2:]

@@ -20,6 +20,10 @@ PHONE = "13912345678"
 @pytest.mark.parametrize("raw, expected", [
     ("+86 139-1234-5678", "13912345678"), ("013912345678", "13912345678"), ("0951-6085708", "6085708"), ("6085708", "6085708"),
     ("anonymous", ""), ("", ""), ("123", ""),
+    # the forms carriers and clerks also use: all one caller as the repeat-call check sees them
+    ("008613909511234", "13909511234"), ("+86 951 6085708", "6085708"), ("0086-951-6085708", "6085708"),
+    ("+869516085708", "6085708"), ("0953-6085708", "09536085708"), ("0951-6088794 转 8012", "6088794"),
+    ("+8609516085708", "6085708"), ("400-810-5888", "4008105888"),
 ])  # fmt: skip
 def test_normalize_phone(raw: str, expected: str) -> None:
     assert normalize_phone(raw) == expected
@@ -78,6 +82,15 @@ async def test_repeat_call_is_linked_and_a_later_complaint_escalates(sessions) -
     (note,) = await outbox(sessions, kind="escalation")
     assert (note.recipient_role, note.recipient, note.level) == ("office_head", "head-office1", 1)
     assert [d.rule_id for d in await deadlines(sessions, case.id)] == ["D5", "ESC"]
+
+
+async def test_a_repeat_call_is_recognised_in_every_form_the_carrier_sends(sessions) -> None:
+    """A landline case registered as 0951-5012345; the caller rings again and the trunk sends
+    0086 951 5012345: the same caller, linked to the case (it was not: '00869515012345')."""
+    await assigned_case(sessions, at("2026-09-21 10:00"), caller_phone="0951-5012345")
+    again = await add_call(sessions, number="00869515012345", started=at("2026-09-21 10:30"))
+    await on_call_logged(sessions, again, now=at("2026-09-21 10:34"))
+    assert await count(sessions, CaseCall) == 1
 
 
 async def test_concurrent_runs_for_the_same_call_link_once(sessions) -> None:
