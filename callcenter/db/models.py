@@ -101,6 +101,9 @@ class Call(Base):
             postgresql_where=text("status = 'open'"),
         ),
         Index("ix_calls_started_id", "started_at", "id"),
+        # The caller ID names, for a name search too short for the trigram index (migration 0014).
+        Index("ix_calls_named", "caller_name", "id", sqlite_where=text("caller_name <> ''"),
+              postgresql_where=text("caller_name <> ''")),
         # What the queue figures read of a call (callcenter.analytics.kpi): an index-only scan.
         Index("ix_calls_kpi", "started_at", "status", "disposition", "abandon_stage", "ring_seconds",
               "talk_seconds", "answered_by", "id"),

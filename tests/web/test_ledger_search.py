@@ -216,6 +216,39 @@ async def test_search_goes_through_the_trigram_index(panel: Panel, migrated: str
             assert "ix_calls_caller_number_trgm" in details, details
 
 
+async def test_a_name_too_short_for_a_trigram_reads_only_the_named_calls(panel: Panel, migrated: str) -> None:
+    """张伟 (two characters): the page's search reads the partial index of named calls (migration
+    0014), not every call nor (PostgreSQL) the whole trigram index."""
+    from zoneinfo import ZoneInfo
+
+    from callcenter.web.calls.ledger import Filters, statement
+
+    async with panel.sessions() as db:
+        dialect = db.bind.dialect.name
+        await db.execute(text(  # enough rows for the planner to have a choice: one in ten named
+            "INSERT INTO calls (linkedid, status, source, caller_number, caller_name, dialed_number, started_at,"
+            " transferred_to, incomplete, updated_at) SELECT 'N' || i, 'ended', 'live', '139' || (10000000 + i),"
+            " CASE WHEN i % 10 = 0 THEN 'Wang ' || i ELSE '' END, '6085708', '2026-11-01', '[]', false, '2026-11-01'"
+            " FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i FROM n)"
+            " AS s"))  # fmt: skip
+        await db.execute(text("ANALYZE calls" if dialect == "postgresql" else "ANALYZE"))
+        stmt, values = statement(Filters(name="张伟"), ZoneInfo("Asia/Shanghai"), dialect=dialect)
+        if dialect == "sqlite":
+            compiled = stmt.compile(dialect=db.bind.dialect, compile_kwargs={"render_postcompile": True})
+            params = {**compiled.params, **values}
+            raw = await db.connection()
+            plan = (await raw.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
+                                              tuple(params[k] for k in compiled.positiontup))).all()  # fmt: skip
+            details = " | ".join(str(row[-1]) for row in plan)
+            assert "COVERING INDEX ix_calls_named" in details, details
+        else:
+            sql = str(stmt.params(**values).compile(dialect=db.bind.dialect, compile_kwargs={"literal_binds": True}))
+            details = " | ".join(str(row[0]) for row in (await db.execute(text("EXPLAIN " + sql))).all())
+            assert "ix_calls_named" in details and "trgm" not in details, details
+        found = await db.execute(stmt, values)
+        assert found.all() == []
+
+
 async def test_a_search_pages_back_and_forth(panel: Panel) -> None:
     """Paging a number search (on PostgreSQL the search planned alone through the trigram index)."""
     ids = [await add_call(panel.sessions, caller_number=number, started_at=T0 + timedelta(minutes=i))
