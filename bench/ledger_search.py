@@ -6,7 +6,7 @@ calls by bulk insert, their caller numbers in the forms carriers send (``139…`
 ``0139…``, 7-digit local, ``0951…``, other areas). Then, per query kind, ``--clients``
 concurrent clients (default 50) in a closed loop for ``--seconds``: each runs what the
 ledger page (``GET /calls?number=…``) runs for one search, the page of 50 rows and the totals
-line (``ledger.fetch_page`` + ``ledger.fetch_totals``) through the panel's own list readers
+line (``ledger.fetch_page`` + ``ledger.page_totals``) through the panel's own list readers
 (SQLite: ``ThreadReads``, whole statements in threads; PostgreSQL: the asyncpg pool), then
 pauses for an exponentially distributed think time of mean ``--think`` seconds (default 1 s:
 50 clerks each searching about once a second, far more than a hotline does; ``--think 0``:
@@ -187,9 +187,9 @@ async def bench(url: str, numbers: list[str], clients: int, seconds: float, thin
     async def run(query: dict[str, str]) -> None:
         filters = LedgerQuery.model_validate(query).filters()
         async with reads.connect() as db:  # as the ledger page: the page, then the totals line
-            await ledger.fetch_page(db, filters, TZ)
+            page = await ledger.fetch_page(db, filters, TZ)
             if query:  # capped as on the page (its 全部统计 link counts them all: not measured here)
-                await ledger.fetch_totals(db, filters, TZ, ledger.TOTALS_CAP)
+                await ledger.page_totals(db, filters, TZ, page, first=True, cap=ledger.TOTALS_CAP)
 
     rng = random.Random(5708)
     base_p50 = None

@@ -280,6 +280,9 @@ async def test_the_totals_line_counts_up_to_a_cap_then_all_on_demand(panel: Pane
     monkeypatch.setattr(ledger, "TOTALS_CAP", 2)
     for query, calls in (({"number": "0951"}, 3), ({"name": "Zh"}, 1), ({"name": "an"}, 3), ({"name": "Jian"}, 1),
                          ({}, 5)):  # fmt: skip
+        whole = await (await panel.client.get("/calls", params=query)).text()  # every match on the page: exact
+        assert f'data-testid="total-calls">通话 {calls} 次<' in whole
+        query = {**query, "limit": "1"}  # one a page: the totals line counts, capped
         page = await (await panel.client.get("/calls", params=query)).text()
         exact = await (await panel.client.get("/api/calls/totals", params=query)).json()
         assert exact["calls"] == calls and "more" not in exact
@@ -356,3 +359,26 @@ async def test_a_common_search_walked_through_the_time_index_gives_the_same_page
     older, newer = expected[str({"number": "0951"})]
     assert len(older) == 11 and older[-3:] == [ids[k] for k in (CASED, NOTED, ZHANG)]
     assert newer == older[-2::-1]  # back from the oldest: every other page, newest last
+
+
+async def test_a_page_that_holds_every_match_is_totalled_from_its_rows(panel: Panel) -> None:
+    """The totals line of a first page with no next page comes from its rows (no second search):
+    the same figures as the count in SQL, for every search above."""
+    from zoneinfo import ZoneInfo
+
+    from callcenter.web.calls import ledger
+    from callcenter.web.calls.schemas import LedgerQuery
+
+    await add_calls(panel)
+    tz = ZoneInfo("Asia/Shanghai")
+    compared = 0
+    async with panel.sessions() as db:
+        for query, _ in SEARCHES:
+            if query.get("mine"):
+                continue
+            filters = LedgerQuery.model_validate(query).filters()
+            page = await ledger.fetch_page(db, filters, tz)
+            assert page.next_cursor is None
+            assert await ledger.page_totals(db, filters, tz, page, first=True) == await ledger.fetch_totals(db, filters, tz)
+            compared += bool(page.rows)
+    assert compared >= 20

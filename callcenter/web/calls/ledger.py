@@ -484,6 +484,24 @@ class Totals:
     more: bool = False  # more than ``calls`` calls match (a capped count): the other figures are not given
 
 
+def totals_of(rows: list[tuple[Any, Any]]) -> Totals:
+    """The totals of a page's rows, as :func:`fetch_totals` counts them in SQL."""
+    calls = [row for row, _note in rows]
+    return Totals(len(calls), sum(c.disposition == "answered" for c in calls),
+                  sum(c.voicemail_path is not None for c in calls), sum(bool(c.transferred_to) for c in calls),
+                  float(sum(c.talk_seconds or 0 for c in calls)))  # fmt: skip
+
+
+async def page_totals(session: AsyncSession | AsyncConnection | Reader, filters: Filters, tz: ZoneInfo, page: Page,
+                      *, first: bool, cap: int | None = None) -> Totals:  # fmt: skip
+    """The totals line of a page: counted from the page's own rows when it is the first page
+    and there is no other (every matching call is on it: a rare number or name, whose second
+    search, the count, cost as much as the page), else by :func:`fetch_totals`."""
+    if first and page.next_cursor is None:
+        return totals_of(page.rows)
+    return await fetch_totals(session, filters, tz, cap)
+
+
 async def fetch_totals(session: AsyncSession | AsyncConnection | Reader, filters: Filters, tz: ZoneInfo,
                        cap: int | None = None) -> Totals:  # fmt: skip
     """The totals of the filters' calls; with ``cap``, exact when at most ``cap`` match, else

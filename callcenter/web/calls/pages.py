@@ -41,7 +41,8 @@ async def _list_context(request: web.Request, query: LedgerQuery) -> dict[str, A
     async with request.app[keys.LIST_READS].connect() as db:
         page = await ledger.fetch_page(db, filters, tz, query.cursor or None, before=query.before or None)
         cap = None if query.count in ("1", "true", "yes", "on") else ledger.TOTALS_CAP
-        totals = await ledger.fetch_totals(db, filters, tz, cap) if not filters.missed else None
+        first = not (query.cursor or query.before)
+        totals = None if filters.missed else await ledger.page_totals(db, filters, tz, page, first=first, cap=cap)
     clerks = (await names_of(request)).clerks
     args = filters.query_args()
     next_url = str(request.rel_url.with_query({**args, "cursor": page.next_cursor})) if page.next_cursor else None
