@@ -195,13 +195,8 @@ async def test_search_goes_through_the_trigram_index(panel: Panel, migrated: str
     async with panel.sessions() as db:
         dialect = db.bind.dialect.name
         stmt, values = statement(Filters(number="1390951"), ZoneInfo("Asia/Shanghai"), dialect=dialect)
-        compiled = stmt.compile(dialect=db.bind.dialect, compile_kwargs={"render_postcompile": True})
         if dialect == "sqlite":
-            params = {**compiled.params, **values}
-            raw = await db.connection()
-            plan = (await raw.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
-                                              tuple(params[k] for k in compiled.positiontup))).all()  # fmt: skip
-            details = " | ".join(str(row[-1]) for row in plan)
+            details = await plan_of(db, stmt, values)
             assert "calls_search VIRTUAL TABLE INDEX" in details, details
         else:  # enough rows that the planner has a choice, and their statistics
             await db.execute(text(
@@ -210,10 +205,21 @@ async def test_search_goes_through_the_trigram_index(panel: Panel, migrated: str
                 " '139' || lpad(i::text, 8, '0'), '', '6085708', now() - i * interval '1 minute', '[]', false, now()"
                 " FROM generate_series(1, 20000) AS i"))  # fmt: skip
             await db.execute(text("ANALYZE calls"))
-            sql = str(stmt.params(**values).compile(dialect=db.bind.dialect, compile_kwargs={"literal_binds": True}))
-            plan = (await db.execute(text("EXPLAIN " + sql))).all()
-            details = " | ".join(str(row[0]) for row in plan)
+            details = await plan_of(db, stmt, values)
             assert "ix_calls_caller_number_trgm" in details, details
+
+
+async def plan_of(db: Any, stmt: Any, values: dict[str, Any]) -> str:
+    """The database's plan of ``stmt`` with ``values``, its lines joined by " | "."""
+    if db.bind.dialect.name == "sqlite":
+        compiled = stmt.compile(dialect=db.bind.dialect, compile_kwargs={"render_postcompile": True})
+        params = {**compiled.params, **values}
+        raw = await db.connection()
+        plan = (await raw.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
+                                          tuple(params[k] for k in compiled.positiontup))).all()  # fmt: skip
+        return " | ".join(str(row[-1]) for row in plan)
+    sql = str(stmt.params(**values).compile(dialect=db.bind.dialect, compile_kwargs={"literal_binds": True}))
+    return " | ".join(str(row[0]) for row in (await db.execute(text("EXPLAIN " + sql))).all())
 
 
 async def test_a_name_too_short_for_a_trigram_reads_only_the_named_calls(panel: Panel, migrated: str) -> None:
@@ -233,17 +239,10 @@ async def test_a_name_too_short_for_a_trigram_reads_only_the_named_calls(panel: 
             " AS s"))  # fmt: skip
         await db.execute(text("ANALYZE calls" if dialect == "postgresql" else "ANALYZE"))
         stmt, values = statement(Filters(name="张伟"), ZoneInfo("Asia/Shanghai"), dialect=dialect)
+        details = await plan_of(db, stmt, values)
         if dialect == "sqlite":
-            compiled = stmt.compile(dialect=db.bind.dialect, compile_kwargs={"render_postcompile": True})
-            params = {**compiled.params, **values}
-            raw = await db.connection()
-            plan = (await raw.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
-                                              tuple(params[k] for k in compiled.positiontup))).all()  # fmt: skip
-            details = " | ".join(str(row[-1]) for row in plan)
             assert "COVERING INDEX ix_calls_named" in details, details
         else:
-            sql = str(stmt.params(**values).compile(dialect=db.bind.dialect, compile_kwargs={"literal_binds": True}))
-            details = " | ".join(str(row[0]) for row in (await db.execute(text("EXPLAIN " + sql))).all())
             assert "ix_calls_named" in details and "trgm" not in details, details
         found = await db.execute(stmt, values)
         assert found.all() == []
