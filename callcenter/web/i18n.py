@@ -124,23 +124,30 @@ ERROR_WORDS = {"field": "field", "fields": "field", "state": "state", "states": 
 def error_text(tr: Translator, error: Any) -> str:
     """A workflow error (``CaseError``) in the reader's language: its template through the
     catalog, the values of :data:`ERROR_WORDS` placeholders as words, ``why`` (a marked reason)
-    translated. An English reader gets ``message``; a message not in the catalog is not shown to
-    anyone else (its code's general sentence instead: the English stays in the log and the API)."""
+    translated. An English reader gets the English sentence with the same words, quoted
+    (“Feedback received”, not ``feedback_received``). A message not in the catalog is not shown to
+    a reader of another language (its code's general sentence instead: the English stays in the
+    log and the API)."""
     template, values = getattr(error, "template", None) or error.message, getattr(error, "values", {})
-    if tr.lang == "en":
-        return str(error.message)
     translated = tr.translations.gettext(template)
-    if translated == template:
+    if tr.lang == "en" and not values:
+        return str(error.message)
+    if translated == template and tr.lang != "en":
         return tr.word("error", getattr(error, "code", ""), default=tr.word("error", "title"))
+
+    def word(vocab: str, value: Any) -> str:
+        shown = tr.word(vocab, value, default=str(value))
+        return f"“{shown}”" if tr.lang == "en" else shown  # a label inside an English sentence: quoted
+
     shown: dict[str, Any] = {}
     for key, value in values.items():
         vocab = ERROR_WORDS.get(key)
         if key == "why":
             shown[key] = tr.gettext(str(value))
         elif vocab and isinstance(value, (list, tuple)):
-            shown[key] = tr.pgettext("list", ", ").join(tr.word(vocab, v, default=str(v)) for v in value)
+            shown[key] = tr.pgettext("list", ", ").join(word(vocab, v) for v in value)
         elif vocab:
-            shown[key] = tr.word(vocab, value, default=str(value))
+            shown[key] = word(vocab, value)
         else:
             shown[key] = value
     try:

@@ -246,15 +246,16 @@ def test_report_words_come_from_the_catalog() -> None:
 
 
 def test_workflow_errors_are_shown_in_the_readers_language() -> None:
-    """A workflow refusal reads in Chinese with stored values as words; the API and the log keep
-    the English; a message never put in the catalog is not shown in English to a Chinese reader."""
+    """A workflow refusal reads in the reader's language with stored values as words (quoted in
+    English, no codes); the API and the log keep the plain message; a message never put in the
+    catalog is not shown in English to a Chinese reader."""
     from callcenter.tickets.errors import N_, IllegalTransition, InvalidInput
 
     zh, en = i18n.translator("zh"), i18n.translator("en")
     wrong_state = IllegalTransition(N_("cannot %(action)s a case in state %(state)s (only from: %(states)s)"),
                                     action="accept", state="assigned", states=["draft"])  # fmt: skip
     assert wrong_state.message == "cannot accept a case in state assigned (only from: draft)"
-    assert i18n.error_text(en, wrong_state) == wrong_state.message
+    assert i18n.error_text(en, wrong_state) == "cannot “Accept” a case in state “Assigned” (only from: “Draft”)"
     assert i18n.error_text(zh, wrong_state) == "工单当前为“已交办”，不能受理（仅限：草稿）"
     thin = InvalidInput(N_("%(fields)s: required for %(kind)s (the rule book's record of the kind)"),
                         fields=["building", "damage"], kind="repair")  # fmt: skip
